@@ -1,0 +1,209 @@
+"""``graph``: the reference design's graph API over a compiled program.
+
+``feed`` → ``compute_forward`` → ``back_prop`` may repeat any number of times; ``clear`` is
+optional. The graph compiles itself on first use and again only when its outputs or leaf lists
+change. A graph holds its outputs and everything they depend on, plus every listed input and
+const; other nodes built on the same inputs are not part of it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import node as node_module
+from .compiler import Program
+from .errors import FeedError, describe_node
+from .trace import Trace
+
+
+class graph:
+    """``graph(input_nodes, const_nodes, output_nodes, *, lenient=False)``.
+
+    With ``lenient=True`` a value outside an operator's domain becomes NaN or inf and the node is
+    flagged (see ``flagged()``) instead of raising ``DomainError``.
+    """
+
+    def __init__(self, input_nodes, const_nodes, output_nodes, *, lenient: bool = False):
+        self.input_nodes = input_nodes
+        self.const_nodes = const_nodes
+        self.output_nodes = output_nodes
+        self.lenient = lenient
+        self._program: Program | None = None
+        self._compiled_for = None
+        self._fed: np.ndarray | None = None  # listed leaves' values from graph.feed
+        self._fed_version = -1  # node.feed_version when graph.feed was last called
+        self._leaf_cache: tuple | None = None  # (feed versions, leaf matrix)
+
+    # -- reference API -------------------------------------------------------------------------
+    def feed(self, input_value_list, const_value_list) -> None:
+        """Values of the listed inputs and consts, in list order: numbers, or batches (B,)."""
+        inputs = _column(input_value_list, len(self.input_nodes), "input", self.input_nodes)
+        consts = _column(const_value_list, len(self.const_nodes), "const", self.const_nodes)
+        self._fed = _stack(inputs, consts)
+        self._fed_version = node_module.feed_version
+        self._leaf_cache = None
+
+    def clear(self) -> None:
+        """Forget computed values and the compiled form; fed values stay. Never required."""
+        if self._program is not None:
+            self._program.values = self._program.grads = self._program.local = None
+        self._program = None
+        self._compiled_for = None
+        self._leaf_cache = None
+
+    def compute_forward(self, observer=None) -> None:
+        """Compute every node's value; ``observer(event)`` receives each in engine order."""
+        program = self.program()
+        program.run_forward(self._leaf_values(program))
+        if observer is not None:
+            for event in Trace(program).forward_events():
+                observer(event)
+
+    def back_prop(self, observer=None) -> None:
+        """Compute d(sum of outputs)/d(node) for every node, accumulated over all paths."""
+        program = self.program()
+        if program.values is None:
+            self.compute_forward()
+        program.run_backward()
+        if observer is not None:
+            for event in Trace(program).backward_events():
+                observer(event)
+
+    # -- beyond the reference ------------------------------------------------------------------
+    def program(self) -> Program:
+        """The compiled form, rebuilt if the output or leaf lists changed since."""
+        key = (list(self.input_nodes), list(self.const_nodes), list(self.output_nodes),
+               node_module.output_version)
+        if self._program is None or self._compiled_for != key:
+            self._program = Program(self.output_nodes,
+                                    list(self.input_nodes) + list(self.const_nodes))
+            self._compiled_for = key
+            self._leaf_cache = None
+        program = self._program
+        program.lenient = self.lenient
+        if _bound_last[0] is not program:
+            program.bind()
+            _bound_last[0] = program
+        return program
+
+    def trace(self) -> Trace:
+        """The last forward and backward pass as arrays, for streaming (see trace.py)."""
+        return Trace(self.program())
+
+    def nodes(self) -> list:
+        """Every node of the graph in the engine's order (leaves first, then by level)."""
+        return list(self.program().nodes)
+
+    def flagged(self) -> list:
+        """Nodes whose value or gradient is NaN or infinite after the last run."""
+        program = self.program()
+        if program.values is None:
+            return []
+        return [program.nodes[p] for p in program.nonfinite_positions()]
+
+    def describe(self) -> dict:
+        """The graph as plain data, for the server to send: no numpy, no node objects."""
+        program = self.program()
+        nodes = []
+        for p, n in enumerate(program.nodes):
+            nodes.append({
+                "id": n.id, "op": n.operator, "name": n.name, "group": n.group,
+                "children": [c.id for c in n.children], "depth": int(program.levels[p]),
+            })
+        return {
+            "nodes": nodes,
+            "inputs": [n.id for n in self.input_nodes],
+            "consts": [n.id for n in self.const_nodes],
+            "outputs": [n.id for n in program.outputs],
+        }
+
+    # -- leaves --------------------------------------------------------------------------------
+    def _leaf_values(self, program: Program) -> np.ndarray:
+        version = node_module.feed_version
+        cache = self._leaf_cache
+        if cache is not None and cache[0] == version:
+            return cache[1]
+        listed = list(self.input_nodes) + list(self.const_nodes)
+        if self._fed is not None:
+            listed_values = self._fed
+            if version != self._fed_version:
+                # Some node.feed() came after graph.feed(): the later value wins.
+                late = [i for i, n in enumerate(listed) if n._fed_version > self._fed_version]
+                if late:
+                    rows = [listed_values[i] for i in range(len(listed))]
+                    for i in late:
+                        rows[i] = listed[i]._fed
+                    listed_values = _stack_columns(rows, listed)
+        else:
+            listed_values = _stack_columns(_fed_values(listed), listed)
+        extra = program.extra_leaves
+        extra_values = _stack_columns(_fed_values(extra), extra)
+        leaves = _stack(listed_values, extra_values) if len(extra) else listed_values
+        matrix = np.empty((program.n_leaves,) + leaves.shape[1:], np.float64)
+        # A node listed twice gets the last of its values, as repeated node.feed() would do.
+        matrix[program.listed_positions] = leaves[: len(listed)]
+        matrix[program.n_leaves - len(extra):] = leaves[len(listed):]
+        self._leaf_cache = (version, matrix)
+        return matrix
+
+
+# The program whose arrays nodes currently point at; rebinding is needed only when it changes.
+_bound_last: list = [None]
+
+
+def _fed_values(nodes) -> list:
+    missing = [n for n in nodes if n._fed is None]
+    if missing:
+        raise FeedError(f"{describe_node(missing[0])} has no value: feed it with graph.feed() "
+                        "or node.feed() before computing")
+    return [n._fed for n in nodes]
+
+
+def _column(values, count: int, kind: str, nodes) -> np.ndarray:
+    """Values for ``count`` leaves: shape (count,) or (count, B)."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return _stack_columns(list(values), nodes, kind)
+    if array.ndim not in (1, 2) or array.shape[0] != count:
+        if array.ndim == 0 or len(array) != count:
+            raise FeedError(f"graph.feed: {count} {kind} node(s) but "
+                            f"{0 if array.ndim == 0 else len(array)} {kind} value(s)")
+        raise FeedError(f"graph.feed: {kind} values have shape {array.shape}; expected "
+                        f"({count},) or ({count}, B)")
+    if not np.isfinite(array).all():
+        i = int(np.flatnonzero(~np.isfinite(array.reshape(count, -1)).any(axis=1))[0])
+        raise FeedError(f"graph.feed: {kind} value {i} for {describe_node(nodes[i])} is not "
+                        "finite; values must be finite")
+    return array
+
+
+def _stack_columns(columns: list, nodes, kind: str = "leaf") -> np.ndarray:
+    """Numbers and (B,) batches side by side: scalars broadcast over the batch."""
+    batch = {len(c) for c in (np.atleast_1d(np.asarray(c, np.float64)) for c in columns)
+             if np.ndim(c) == 1}
+    if len(batch) > 1:
+        raise FeedError(f"{kind} values mix batch sizes {sorted(batch)}; a batch must share one "
+                        "size B")
+    shape = (len(columns),) + ((batch.pop(),) if batch else ())
+    out = np.empty(shape, np.float64)
+    for i, c in enumerate(columns):
+        try:
+            out[i] = c
+        except (TypeError, ValueError) as exc:
+            raise FeedError(f"cannot feed {c!r} to {describe_node(nodes[i])}: {exc}") from None
+    if not np.isfinite(out).all():
+        i = int(np.flatnonzero(~np.isfinite(out.reshape(len(columns), -1)).any(axis=1))[0])
+        raise FeedError(f"{describe_node(nodes[i])}: fed a value that is not finite")
+    return out
+
+
+def _stack(inputs: np.ndarray, consts: np.ndarray) -> np.ndarray:
+    if inputs.ndim == consts.ndim:
+        if inputs.ndim == 2 and inputs.shape[1] != consts.shape[1]:
+            raise FeedError(f"input batch size {inputs.shape[1]} differs from const batch size "
+                            f"{consts.shape[1]}")
+        return np.concatenate((inputs, consts))
+    batch = (inputs if inputs.ndim == 2 else consts).shape[1]
+    widen = lambda a: a if a.ndim == 2 else np.repeat(a[:, None], batch, axis=1)
+    return np.concatenate((widen(inputs), widen(consts)))

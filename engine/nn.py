@@ -1,0 +1,238 @@
+"""``nn``: the reference design's layers, built from scalar nodes.
+
+Every node a layer makes carries the layer's name as its ``group`` ("Conv1", "ReLU1", "FC3", ...),
+so the page can draw a 36,000-node network as a dozen blocks. Names follow the reference README's
+numbering: each Conv or FC starts a new stage, and the layers after it share its number.
+
+Sums are balanced trees of ``+`` rather than chains, so a 256-input neuron is 8 levels deep, not
+255: the same value up to rounding, and far fewer sequential steps for the compiled graph.
+
+Each layer is also recorded in ``nn.layers`` with its node lists, so an engine can run a whole
+layer as one array operation while the scalar nodes stay available for the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import GraphError
+from .node import node
+
+
+@dataclass
+class Layer:
+    kind: str  # conv, fc, matmul, sum, add, relu, softmax, cross_entropy
+    name: str
+    inputs: list  # the layer's data operand(s), a list of nodes (two for add / cross_entropy)
+    outputs: list
+    weights: list = field(default_factory=list)
+    bias: list = field(default_factory=list)
+    shape: tuple = ()  # conv: (m, n); fc / matmul: (input_size, output_size)
+    parts: dict = field(default_factory=dict)  # internal nodes a fused kernel must fill
+
+
+class nn:
+    def __init__(self):
+        self.layers: list[Layer] = []
+        self._stage = 0
+        self._names: set[str] = set()
+        self._softmax_parts: dict = {}  # probability node -> (shifted logit node, normaliser)
+
+    # -- leaves --------------------------------------------------------------------------------
+    def new_input_nodes_list(self, n: int, name: str | None = None) -> list:
+        """``n`` trainable 'input' nodes, named ``name[i]`` if a name is given."""
+        return [node("input", None, name=_item(name, i)) for i in range(_count(n))]
+
+    def new_const_nodes_list(self, n: int, name: str | None = None) -> list:
+        """``n`` 'const' nodes (data fed each run)."""
+        return [node("const", None, name=_item(name, i)) for i in range(_count(n))]
+
+    # -- layers --------------------------------------------------------------------------------
+    def scalar_sum(self, n: int, x, name: str | None = None):
+        """y = Σ x_i, as a balanced tree of '+' nodes."""
+        group = self._name("Sum", name)
+        x = _take(x, n, "scalar_sum", "x")
+        y = _tree_sum(x, group)
+        self.layers.append(Layer("sum", group, [x], [y]))
+        return y
+
+    def vector_add(self, n: int, a, b, name: str | None = None) -> list:
+        """c_i = a_i + b_i (a skip connection, in a ResNet)."""
+        group = self._name("Add", name)
+        a, b = _take(a, n, "vector_add", "a"), _take(b, n, "vector_add", "b")
+        c = [node("+", a[i], b[i], group=group, name=f"{group}[{i}]") for i in range(n)]
+        self.layers.append(Layer("add", group, [a, b], c))
+        return c
+
+    def matrix_multiply(self, m: int, n: int, W, x, name: str | None = None) -> list:
+        """y = W x for W of m×n flattened row-major (``W[i*n + j]``); returns m nodes."""
+        group = self._name("MatMul", name)
+        W, x = _take(W, m * n, "matrix_multiply", "W"), _take(x, n, "matrix_multiply", "x")
+        y = self._matmul(m, n, W, x, group)
+        self.layers.append(Layer("matmul", group, [x], y, W, [], (n, m)))
+        return y
+
+    def FC(self, input_size: int, output_size: int, x, weights=None, bias=None,
+           name: str | None = None) -> list:
+        """Fully connected: y = W x + b with W of output_size × input_size. Returns [y, W, b]."""
+        self._stage += 1
+        group = self._name(f"FC{self._stage}", name, numbered=False)
+        x = _take(x, input_size, "FC", "x")
+        W = self._weights(weights, input_size * output_size, group, "W")
+        b = self._weights(bias, output_size, group, "b")
+        products = self._matmul(output_size, input_size, W, x, group)
+        y = [node("+", products[i], b[i], group=group, name=f"{group}[{i}]")
+             for i in range(output_size)]
+        self.layers.append(Layer("fc", group, [x], y, W, b, (input_size, output_size)))
+        return [y, W, b]
+
+    def ReLU(self, input_size: int, x, name: str | None = None) -> list:
+        group = self._name(f"ReLU{max(self._stage, 1)}", name, numbered=False)
+        x = _take(x, input_size, "ReLU", "x")
+        y = [node("relu", x[i], group=group, name=f"{group}[{i}]") for i in range(input_size)]
+        self.layers.append(Layer("relu", group, [x], y))
+        return y
+
+    def Conv(self, m: int, n: int, x, weights=None, bias=None, padding_zero=None,
+             name: str | None = None) -> list:
+        """3×3 cross-correlation of an m×n image (row-major), one channel, same padding.
+
+        Out-of-image taps multiply the shared const node ``zero``, which must hold 0 (it is fed
+        0 here if nn creates it). Returns [y, W, b, zero].
+        """
+        self._stage += 1
+        group = self._name(f"Conv{self._stage}", name, numbered=False)
+        x = _take(x, m * n, "Conv", "x")
+        W = self._weights(weights, 9, group, "W")
+        b = self._weights(bias, 1, group, "b")
+        if padding_zero is None:
+            padding_zero = [node("const", 0.0, name="zero")]
+        zero = _take(padding_zero, 1, "Conv", "padding_zero")[0]
+        y = []
+        for i in range(m):
+            for j in range(n):
+                taps = []
+                for k in range(9):
+                    r, c = i + k // 3 - 1, j + k % 3 - 1
+                    pixel = x[r * n + c] if 0 <= r < m and 0 <= c < n else zero
+                    taps.append(node("*", W[k], pixel, group=group))
+                y.append(node("+", _tree_sum(taps, group), b[0], group=group,
+                              name=f"{group}[{i},{j}]"))
+        self.layers.append(Layer("conv", group, [x], y, W, b, (m, n), {"zero": zero}))
+        return [y, W, b, [zero]]
+
+    def Softmax(self, n: int, x, name: str | None = None) -> list:
+        """p_i = exp(x_i - max x) / Σ_j exp(x_j - max x): never overflows.
+
+        The shift by the max changes no value and, in exact arithmetic, no gradient: the
+        gradient reaching the max node is 0 up to rounding, which the page shows.
+        """
+        group = self._name(f"Softmax{max(self._stage, 1)}", name, numbered=False)
+        x = _take(x, n, "Softmax", "x")
+        peak = _tree(x, "max", group)
+        shifted = [node("-", x[i], peak, group=group) for i in range(n)]
+        exps = [node("exp", s, group=group) for s in shifted]
+        total = _tree_sum(exps, group)
+        p = [node("/", exps[i], total, group=group, name=f"{group}[{i}]") for i in range(n)]
+        for i in range(n):
+            self._softmax_parts[p[i]] = (shifted[i], total)
+        self.layers.append(Layer("softmax", group, [x], p,
+                                 parts={"peak": peak, "shifted": shifted, "exps": exps,
+                                        "total": total}))
+        return p
+
+    def Cross_Entropy_Loss(self, n: int, y_pred, y_label_one_hot,
+                           name: str | None = None):
+        """L = -Σ_i label_i · log p_i.
+
+        When ``y_pred`` came from ``Softmax``, log p_i is taken as (x_i - max x) - log Σ exp(...)
+        from the softmax's own nodes, so it is finite and exact even where p_i underflows to 0
+        (the probabilities then feed no gradient: the loss does not pass through them).
+        Otherwise it is ``log(p_i)``, which needs p_i > 0.
+        """
+        group = self._name("Loss", name)
+        y_pred = _take(y_pred, n, "Cross_Entropy_Loss", "y_pred")
+        labels = _take(y_label_one_hot, n, "Cross_Entropy_Loss", "y_label_one_hot")
+        parts = [self._softmax_parts.get(p) for p in y_pred]
+        stable = all(parts) and len({id(total) for _, total in parts}) == 1
+        if stable:
+            log_total = node("log", parts[0][1], group=group, name=f"{group}.logΣexp")
+            log_p = [node("-", shifted, log_total, group=group) for shifted, _ in parts]
+        else:
+            log_p = [node("log", p, group=group) for p in y_pred]
+        terms = [node("*", labels[i], log_p[i], group=group) for i in range(n)]
+        loss = node("neg", _tree_sum(terms, group), group=group, name=group)
+        self.layers.append(Layer("cross_entropy", group, [y_pred, labels], [loss],
+                                 parts={"stable": stable, "log_p": log_p}))
+        return loss
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _matmul(self, m, n, W, x, group) -> list:
+        return [_tree_sum([node("*", W[i * n + j], x[j], group=group) for j in range(n)], group)
+                for i in range(m)]
+
+    def _weights(self, given, count, group, label) -> list:
+        if given is None:
+            return [node("input", None, name=f"{group}.{label}[{i}]", group=group)
+                    for i in range(count)]
+        given = _take(given, count, group, label)
+        for i, w in enumerate(given):
+            if w.group is None:
+                w.group = group
+            if w.name is None:
+                w.name = f"{group}.{label}[{i}]"
+        return given
+
+    def _name(self, base: str, given: str | None, numbered: bool = True) -> str:
+        if given is not None:
+            name = given
+        else:
+            name = base
+            if numbered:
+                k = 1
+                while f"{base}{k}" in self._names:
+                    k += 1
+                name = f"{base}{k}"
+        unique, k = name, 2
+        while unique in self._names:
+            unique, k = f"{name}.{k}", k + 1
+        self._names.add(unique)
+        return unique
+
+
+def _count(n) -> int:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise GraphError(f"expected a count >= 0, got {n!r}")
+    return n
+
+
+def _item(prefix, i):
+    return None if prefix is None else f"{prefix}[{i}]"
+
+
+def _take(nodes, n: int, layer: str, argument: str) -> list:
+    nodes = list(nodes)
+    if len(nodes) != _count(n):
+        raise GraphError(f"{layer}: {argument} has {len(nodes)} node(s), expected {n}")
+    for k, v in enumerate(nodes):
+        if not isinstance(v, node):
+            raise GraphError(f"{layer}: {argument}[{k}] is {v!r}, not a node")
+    return nodes
+
+
+def _tree(items: list, op: str, group: str):
+    """Combine items pairwise, level by level: depth ceil(log2 n). Ties of max go left."""
+    if not items:
+        raise GraphError(f"cannot reduce an empty list with {op!r}")
+    level = list(items)
+    while len(level) > 1:
+        paired = [node(op, level[k], level[k + 1], group=group)
+                  for k in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
+def _tree_sum(items: list, group: str):
+    return _tree(items, "+", group)

@@ -1,0 +1,79 @@
+"""What the page animates: the last forward and backward pass of a compiled graph, as events.
+
+Events are read from the program's arrays after the pass, so a graph run without an observer
+pays nothing for them. Order (the engine's order):
+
+forward   one ``forward`` event per node, leaves first, then level by level.
+backward  one ``seed`` event per output (gradient 1), then, level by level from the top, for
+          each node: its ``gradient`` event (final: every parent has already contributed), then
+          one ``edge`` event per child carrying ``upstream`` (the node's gradient), ``local`` (the
+          operator's local derivative) and ``value`` = upstream × local, the contribution added
+          to the child's gradient.
+
+Replaying the events in order — set values, start gradients at 0, add each seed and each
+contribution — reproduces every node's value and gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+
+class Event(NamedTuple):
+    kind: str  # "forward" | "seed" | "edge" | "gradient"
+    node: Any  # the node (for an edge: the parent, whose gradient flows down)
+    value: Any  # forward value, seed, final gradient, or the edge's contribution
+    child: Any = None  # edge only
+    local: Any = None  # edge only: d node / d child
+    upstream: Any = None  # edge only: the parent's gradient
+
+
+def _scalar(x):
+    return float(x) if np.ndim(x) == 0 else x
+
+
+class Trace:
+    """Arrays of one pass, indexed by program position, plus iterators over events."""
+
+    def __init__(self, program):
+        self.program = program
+        self.node_ids = program.ids
+        self.values = program.values
+        self.grads = program.grads
+        self.local = program.local
+        self.edge_parent = program.edge_parent
+        self.edge_child = program.edge_child
+        self.contributions = None
+        if self.grads is not None:
+            self.contributions = self.grads[self.edge_parent] * self.local
+
+    def backward_order(self) -> np.ndarray:
+        """Positions in the order their gradients become final: top level first."""
+        p = self.program
+        blocks = [np.arange(s, e) for s, e in reversed(p.level_ranges)]
+        blocks.append(np.arange(p.n_leaves))
+        return np.concatenate(blocks) if blocks else np.arange(0)
+
+    def forward_events(self) -> Iterator[Event]:
+        if self.values is None:
+            return
+        nodes = self.program.nodes
+        for position, n in enumerate(nodes):
+            yield Event("forward", n, _scalar(self.values[position]))
+
+    def backward_events(self) -> Iterator[Event]:
+        if self.grads is None:
+            return
+        p = self.program
+        nodes = p.nodes
+        for position in p.output_positions:
+            yield Event("seed", nodes[position], 1.0)
+        for position in self.backward_order():
+            grad = _scalar(self.grads[position])
+            yield Event("gradient", nodes[position], grad)
+            for e in range(p.edge_start[position], p.edge_start[position + 1]):
+                yield Event("edge", nodes[position], _scalar(self.contributions[e]),
+                            nodes[self.edge_child[e]], _scalar(self.local[e]), grad)
