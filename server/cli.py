@@ -1,0 +1,38 @@
+"""``backprop-live``: the command line. Each subcommand lives with the code it drives."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _demo(args) -> int:
+    """The reference README's first example: its value and its gradients."""
+    from engine.examples import reference_expression
+
+    x, y, graph = reference_expression(args.x1, args.x2, args.x3)
+    graph.compute_forward()
+    graph.back_prop()
+    print(f"y = {y.forward:.12g}")
+    for xi in x:
+        print(f"dy/d{xi.name} = {xi.backward:.12g}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="backprop-live", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="print the reference example's values and gradients")
+    for i, default in enumerate((0.3, 0.7, 1.4), start=1):
+        demo.add_argument(f"--x{i}", type=float, default=default)
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
