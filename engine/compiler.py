@@ -139,6 +139,7 @@ class Program:
             n._program = self
             n._slot = slot
 
+    @np.errstate(all="ignore")  # non-finite results are found and reported below
     def run_forward(self, leaf_values: np.ndarray) -> None:
         values = np.empty((len(self.nodes),) + leaf_values.shape[1:], np.float64)
         values[: self.n_leaves] = leaf_values
@@ -151,6 +152,7 @@ class Program:
         if not self.lenient and not np.isfinite(values).all():
             self._raise_forward_domain_error()
 
+    @np.errstate(all="ignore")
     def run_backward(self) -> None:
         values = self.values
         batch = values.shape[1:]

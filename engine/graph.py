@@ -24,9 +24,10 @@ class graph:
     """
 
     def __init__(self, input_nodes, const_nodes, output_nodes, *, lenient: bool = False):
-        self.input_nodes = input_nodes
-        self.const_nodes = const_nodes
-        self.output_nodes = output_nodes
+        # Kept as the caller's lists, so appending to them later is seen (and recompiled).
+        self.input_nodes = _as_list(input_nodes)
+        self.const_nodes = _as_list(const_nodes)
+        self.output_nodes = _as_list(output_nodes)
         self.lenient = lenient
         self._program: Program | None = None
         self._compiled_for = None
@@ -61,9 +62,13 @@ class graph:
 
     def back_prop(self, observer=None) -> None:
         """Compute d(sum of outputs)/d(node) for every node, accumulated over all paths."""
-        program = self.program()
-        if program.values is None:
+        program = self._program
+        if program is None or program.values is None:
             self.compute_forward()
+            program = self._program
+        elif _bound_last[0] is not program:
+            program.bind()
+            _bound_last[0] = program
         program.run_backward()
         if observer is not None:
             for event in Trace(program).backward_events():
@@ -72,12 +77,14 @@ class graph:
     # -- beyond the reference ------------------------------------------------------------------
     def program(self) -> Program:
         """The compiled form, rebuilt if the output or leaf lists changed since."""
-        key = (list(self.input_nodes), list(self.const_nodes), list(self.output_nodes),
-               node_module.output_version)
-        if self._program is None or self._compiled_for != key:
+        key = self._compiled_for
+        if (self._program is None or key[3] != node_module.output_version
+                or key[0] != self.input_nodes or key[1] != self.const_nodes
+                or key[2] != self.output_nodes):
             self._program = Program(self.output_nodes,
                                     list(self.input_nodes) + list(self.const_nodes))
-            self._compiled_for = key
+            self._compiled_for = (list(self.input_nodes), list(self.const_nodes),
+                                  list(self.output_nodes), node_module.output_version)
             self._leaf_cache = None
         program = self._program
         program.lenient = self.lenient
@@ -149,6 +156,10 @@ class graph:
 
 # The program whose arrays nodes currently point at; rebinding is needed only when it changes.
 _bound_last: list = [None]
+
+
+def _as_list(nodes) -> list:
+    return nodes if isinstance(nodes, list) else list(nodes)
 
 
 def _fed_values(nodes) -> list:

@@ -36,7 +36,7 @@ class nn:
         self.layers: list[Layer] = []
         self._stage = 0
         self._names: set[str] = set()
-        self._softmax_parts: dict = {}  # probability node -> (shifted logit node, normaliser)
+        self._softmax_of: dict = {}  # probability node -> the Softmax layer that made it
 
     # -- leaves --------------------------------------------------------------------------------
     def new_input_nodes_list(self, n: int, name: str | None = None) -> list:
@@ -134,11 +134,10 @@ class nn:
         exps = [node("exp", s, group=group) for s in shifted]
         total = _tree_sum(exps, group)
         p = [node("/", exps[i], total, group=group, name=f"{group}[{i}]") for i in range(n)]
-        for i in range(n):
-            self._softmax_parts[p[i]] = (shifted[i], total)
-        self.layers.append(Layer("softmax", group, [x], p,
-                                 parts={"peak": peak, "shifted": shifted, "exps": exps,
-                                        "total": total}))
+        layer = Layer("softmax", group, [x], p,
+                      parts={"peak": peak, "shifted": shifted, "exps": exps, "total": total})
+        self._softmax_of.update((pi, layer) for pi in p)
+        self.layers.append(layer)
         return p
 
     def Cross_Entropy_Loss(self, n: int, y_pred, y_label_one_hot,
@@ -153,17 +152,20 @@ class nn:
         group = self._name("Loss", name)
         y_pred = _take(y_pred, n, "Cross_Entropy_Loss", "y_pred")
         labels = _take(y_label_one_hot, n, "Cross_Entropy_Loss", "y_label_one_hot")
-        parts = [self._softmax_parts.get(p) for p in y_pred]
-        stable = all(parts) and len({id(total) for _, total in parts}) == 1
-        if stable:
-            log_total = node("log", parts[0][1], group=group, name=f"{group}.logΣexp")
-            log_p = [node("-", shifted, log_total, group=group) for shifted, _ in parts]
+        softmax = self._softmax_of.get(y_pred[0])
+        # Stable only when y_pred is exactly one softmax's output, in its order.
+        if softmax is not None and softmax.outputs == y_pred:
+            total = softmax.parts["total"]
+            log_total = node("log", total, group=group, name=f"{group}.logΣexp")
+            log_p = [node("-", shifted, log_total, group=group)
+                     for shifted in softmax.parts["shifted"]]
         else:
+            softmax = None
             log_p = [node("log", p, group=group) for p in y_pred]
         terms = [node("*", labels[i], log_p[i], group=group) for i in range(n)]
         loss = node("neg", _tree_sum(terms, group), group=group, name=group)
         self.layers.append(Layer("cross_entropy", group, [y_pred, labels], [loss],
-                                 parts={"stable": stable, "log_p": log_p}))
+                                 parts={"softmax": softmax, "log_p": log_p}))
         return loss
 
     # -- helpers -------------------------------------------------------------------------------
