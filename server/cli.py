@@ -26,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     for i, default in enumerate((0.3, 0.7, 1.4), start=1):
         demo.add_argument(f"--x{i}", type=float, default=default)
     demo.set_defaults(handler=_demo)
+
+    from engine import train_cli
+    train = commands.add_parser("train", help="train a built-in model on the bundled digits")
+    train_cli.add_arguments(train)
+    train.set_defaults(handler=train_cli.main)
     return parser
 
 

@@ -1,0 +1,47 @@
+"""Optimisers over a flat parameter vector: SGD with momentum, and Adam."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class SGD:
+    """v ← μ v + g;  θ ← θ - lr v   (PyTorch's formulation of momentum)."""
+
+    def __init__(self, lr: float = 0.05, momentum: float = 0.9):
+        self.lr, self.momentum = lr, momentum
+        self.velocity: np.ndarray | None = None
+
+    def step(self, params: np.ndarray, grad: np.ndarray) -> None:
+        if self.velocity is None:
+            self.velocity = np.zeros_like(params)
+        self.velocity *= self.momentum
+        self.velocity += grad
+        params -= self.lr * self.velocity
+
+
+class Adam:
+    """Kingma & Ba (2015), with bias-corrected first and second moments."""
+
+    def __init__(self, lr: float = 0.003, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.m: np.ndarray | None = None
+        self.v: np.ndarray | None = None
+        self.t = 0
+
+    def step(self, params: np.ndarray, grad: np.ndarray) -> None:
+        if self.m is None:
+            self.m, self.v = np.zeros_like(params), np.zeros_like(params)
+        self.t += 1
+        self.m *= self.beta1
+        self.m += (1 - self.beta1) * grad
+        self.v *= self.beta2
+        self.v += (1 - self.beta2) * grad * grad
+        m_hat = self.m / (1 - self.beta1 ** self.t)
+        v_hat = self.v / (1 - self.beta2 ** self.t)
+        params -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+DEFAULT_LR = {"sgd": 0.05, "adam": 0.003}
