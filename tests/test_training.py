@@ -1,0 +1,171 @@
+"""Training: fused kernels agree with the scalar graph, optimisers learn, runs reproduce, CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine.datasets import load_digits
+from engine.fused import FusedProgram
+from engine.models import mlp, resnet
+from engine.optim import SGD, Adam
+from engine.runs import read_metrics
+from engine.training import TrainConfig, Trainer, TrainingError, train
+
+
+def relative_error(a, b) -> float:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()
+
+
+@pytest.mark.parametrize("build", [lambda: resnet(width=8), lambda: mlp(width=16)],
+                         ids=["resnet", "mlp"])
+def test_fused_and_scalar_evaluation_agree(build, digits):
+    """The scalar graph (the truth the page shows) and the fused kernels: same numbers."""
+    model = build()
+    rng = np.random.default_rng(3)
+    params = model.initial_params(rng) + rng.normal(0, 0.05, model.n_params)  # nonzero biases
+    batch = 6
+    consts = model.consts(digits.train_images[:batch] * 2 - 0.5, digits.train_labels[:batch])
+
+    g = model.graph
+    g.feed(params, consts.T)
+    g.compute_forward()
+    g.back_prop()
+
+    fused = FusedProgram(g, model.net)
+    losses = fused.run(params, consts, consts_by_sample=True)[:, 0]
+    grads = fused.backward()
+
+    assert relative_error(losses, model.loss.forward) <= 1e-9
+    assert relative_error(grads, [w.backward for w in model.params]) <= 1e-9
+    # every layer's output values, and the gradients reaching them, sample by sample
+    for index, layer in fused.layers:
+        scalar = np.array([y.forward for y in layer.outputs]).T
+        assert relative_error(fused.layer_values(index), scalar) <= 1e-9, layer.name
+    # the image's gradient (a const), through both convs and the skip connection
+    image_grads = np.array([p.backward for p in model.image]).T
+    assert relative_error(fused.const_grads[:, :len(model.image)], image_grads) <= 1e-9
+
+
+def test_fused_accepts_consts_in_feed_layout(digits):
+    model = mlp(width=4)
+    params = model.initial_params(np.random.default_rng(0))
+    consts = model.consts(digits.train_images[:3], digits.train_labels[:3])
+    fused = FusedProgram(model.graph, model.net)
+    by_sample = fused.run(params, consts, consts_by_sample=True)
+    by_node = fused.run(params, consts.T)
+    np.testing.assert_array_equal(by_sample, by_node)
+
+
+@pytest.mark.parametrize("optimizer", [Adam(lr=1e-3), SGD(lr=0.01, momentum=0.9)],
+                         ids=["adam", "sgd"])
+def test_one_step_lowers_the_loss_of_its_batch(optimizer, digits):
+    model = resnet(width=16)
+    trainer = Trainer(model, optimizer, model.initial_params(np.random.default_rng(1)))
+    images, labels = digits.train_images[:32], digits.train_labels[:32]
+    before = trainer.evaluate(images, labels)[0]
+    trainer.step(images, labels)
+    after = trainer.evaluate(images, labels)[0]
+    assert after < before
+
+
+def test_overfits_32_samples(digits):
+    model = resnet(width=32)
+    trainer = Trainer(model, Adam(lr=0.01), model.initial_params(np.random.default_rng(0)))
+    images, labels = digits.train_images[:32], digits.train_labels[:32]
+    for _ in range(150):
+        trainer.step(images, labels)
+    loss, accuracy, confusion = trainer.evaluate(images, labels)
+    assert accuracy >= 0.99
+    assert confusion.sum() == 32 and np.trace(confusion) == round(accuracy * 32)
+
+
+def small_run(seed: int, digits, **options):
+    config = TrainConfig(model="mlp", epochs=2, batch_size=128, width=8, seed=seed, **options)
+    steps, epochs = [], []
+    result = train(config, on_step=steps.append, on_epoch=epochs.append, data=digits)
+    return result, steps, epochs
+
+
+def test_same_seed_same_curve_other_seed_other_curve(digits):
+    first, steps, epochs = small_run(5, digits)
+    again, _, _ = small_run(5, digits)
+    other, _, _ = small_run(6, digits)
+    curve = [s.loss for s in first.steps]
+    assert curve == [s.loss for s in again.steps]
+    assert curve != [s.loss for s in other.steps]
+    np.testing.assert_array_equal(first.params, again.params)
+    # callbacks saw every step once, in order, and every epoch
+    assert [s.step for s in steps] == list(range(1, len(steps) + 1))
+    assert len(steps) == 2 * -(-len(digits.train_labels) // 128)
+    assert [e.epoch for e in epochs] == [1, 2]
+    assert set(steps[0].grad_norms) == {"FC1", "FC2"}
+    assert all(v > 0 for v in steps[0].grad_norms.values())
+    assert np.array(epochs[-1].confusion).sum() == len(digits.test_labels)
+
+
+def test_grad_norms_are_the_norms_of_the_layer_gradients(digits):
+    """The per-layer norm the page colours blocks by equals the norm of the scalar gradients."""
+    model = mlp(width=4)
+    params = model.initial_params(np.random.default_rng(2))
+    trainer = Trainer(model, SGD(lr=0.0), params.copy())
+    images, labels = digits.train_images[:5], digits.train_labels[:5]
+    _, _, norms = trainer.step(images, labels)
+    g = model.graph
+    g.feed(params, model.consts(images, labels).T)
+    g.back_prop()
+    for layer in model.net.layers:
+        if layer.weights:
+            scalar = np.array([w.backward for w in layer.weights + layer.bias]) / len(images)
+            assert norms[layer.name] == pytest.approx(np.linalg.norm(scalar), rel=1e-9)
+
+
+def test_should_stop_ends_the_run_early(digits):
+    calls = []
+    result = train(TrainConfig(model="mlp", epochs=3, batch_size=256, width=4),
+                   on_step=calls.append, should_stop=lambda: len(calls) >= 2, data=digits)
+    assert result.stopped and len(result.steps) == 2 and result.epochs == []
+
+
+@pytest.mark.parametrize("option", [{"epochs": 0}, {"batch_size": -1}, {"model": "vgg"},
+                                    {"optimizer": "lbfgs"}, {"lr": 0.0}, {"width": 2.5}])
+def test_bad_options_are_named(option):
+    with pytest.raises(TrainingError, match=next(iter(option))):
+        TrainConfig(**option).checked()
+
+
+def test_cli_trains_one_epoch_and_saves_the_run(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "server.cli", "train", "--model", "mlp", "--epochs", "1",
+         "--batch-size", "64", "--width", "16", "--json", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["epochs"] == 1 and summary["steps"] == -(-1437 // 64)
+    assert 0.5 < summary["test_accuracy"] <= 1.0  # one epoch of an MLP learns something
+    assert summary["train_loss"] > 0 and summary["seconds"] > 0
+    assert summary["samples_per_second"] > 0
+    run_dir = tmp_path / "runs" / summary["run_id"]
+    records = read_metrics(run_dir)
+    assert [r["step"] for r in records if r["type"] == "step"] == list(range(1, 23 + 1))
+    assert [r["type"] for r in records][-1] == "epoch"
+    assert json.loads((run_dir / "config.json").read_text())["model"] == "mlp"
+    assert np.load(run_dir / "params.npz")["params"].shape == (256 * 16 + 16 + 16 * 10 + 10,)
+
+
+def test_cli_rejects_bad_options_with_status_2(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "server.cli", "train", "--epochs", "0", "--no-save"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 2
+    assert "epochs" in out.stderr and "Traceback" not in out.stderr
