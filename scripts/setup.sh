@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what Backprop Live needs into ./.venv (and, with --test, what its tests need).
+# Safe to run again: each step is skipped when already done. Sourced by run.sh and test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+python3 -c "import venv, ensurepip" 2>/dev/null || need_apt+=(python3-venv python3-pip)
+if [[ "${1:-}" == "--test" ]] && ! command -v chromium >/dev/null; then
+  need_apt+=(chromium)
+fi
+if ((${#need_apt[@]})); then
+  echo "setup: installing ${need_apt[*]} with apt-get"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+[[ -x .venv/bin/python ]] || python3 -m venv .venv
+extras=""
+[[ "${1:-}" == "--test" ]] && extras="[test]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}" 2>&1 \
+  | grep -v "is ignored: it is neither a file nor a directory" || true
