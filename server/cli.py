@@ -19,6 +19,11 @@ def _demo(args) -> int:
     return 0
 
 
+def _serve(args) -> int:
+    from .serve import serve
+    return serve(args.host, args.port, args.data_dir)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="backprop-live", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -26,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
     for i, default in enumerate((0.3, 0.7, 1.4), start=1):
         demo.add_argument(f"--x{i}", type=float, default=default)
     demo.set_defaults(handler=_demo)
+
+    serve = commands.add_parser("serve", help="start the web app (localhost by default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000, help="0 picks a free port")
+    serve.add_argument("--data-dir", default=None,
+                       help="SQLite database, secret key and runs (default: ./instance)")
+    serve.set_defaults(handler=_serve)
 
     from engine import train_cli
     train = commands.add_parser("train", help="train a built-in model on the bundled digits")
@@ -35,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        # Only the server's entry point patches the standard library, and before anything else
+        # is imported; importing the package (in tests, say) never does.
+        import eventlet
+        eventlet.monkey_patch()
     args = build_parser().parse_args(argv)
     return args.handler(args)
 

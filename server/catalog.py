@@ -1,0 +1,149 @@
+"""Where graphs come from: built-in examples and models, uploads, shared links.
+
+A reference string (docs/protocol.md) resolves to a ``Loaded`` engine graph. Loaded graphs are
+cached (a few, least recently used first out), each with its own lock: an engine graph holds
+its last values, so two runs of one graph must not interleave.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.datasets import load_digits
+from engine.formats import FormatError, Limits, Loaded, load
+from engine.models import MODELS
+
+MODEL_TITLES = {"resnet": "The reference ResNet (16×16 digit, FC 32)",
+                "mlp": "A two-layer MLP (16×16 digit, FC 32)"}
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+class NotFoundError(LookupError):
+    """No such graph for this workspace (also what another workspace's graph looks like)."""
+
+
+@dataclass
+class Entry:
+    loaded: Loaded
+    name: str
+    format: str
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Catalog:
+    def __init__(self, store, examples_dir: Path, limits: Limits, cache_size: int = 16):
+        self.store = store
+        self.examples_dir = Path(examples_dir)
+        self.limits = limits
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, Entry] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    # -- listing -------------------------------------------------------------------------------
+    def examples(self) -> list[dict]:
+        items = []
+        for path in sorted(self.examples_dir.glob("*")):
+            if path.suffix in (".expr", ".json"):
+                stem = path.name.split(".")[0]
+                kind = ("network" if path.name.endswith(".network.json") else
+                        "graph" if path.name.endswith(".json") else "expr")
+                items.append({"ref": f"example:{path.name}", "name": stem, "format": kind,
+                              "file": path.name})
+        return items
+
+    def models(self) -> list[dict]:
+        return [{"ref": f"model:{name}", "name": name, "title": MODEL_TITLES.get(name, name)}
+                for name in MODELS]
+
+    # -- resolving -----------------------------------------------------------------------------
+    def entry(self, ref: str, workspace: str) -> Entry:
+        """The loaded graph ``ref`` names, if ``workspace`` may see it; else NotFoundError."""
+        if not isinstance(ref, str) or not ref:
+            raise NotFoundError("no graph given")
+        key = self._cache_key(ref, workspace)
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        entry = self._load(ref, workspace)
+        with self._cache_lock:
+            self._cache[key] = entry
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return entry
+
+    def forget(self, graph_id: str) -> None:
+        with self._cache_lock:
+            for key in [k for k in self._cache if k.endswith(f":{graph_id}")]:
+                del self._cache[key]
+
+    def _cache_key(self, ref: str, workspace: str) -> str:
+        if ref.startswith(("example:", "model:", "shared:")):
+            return ref
+        return f"upload:{workspace}:{ref}"
+
+    def _load(self, ref: str, workspace: str) -> Entry:
+        if ref.startswith("example:"):
+            name = ref.split(":", 1)[1]
+            path = self._example_path(name)
+            loaded = load(path.read_bytes(), filename=path.name, limits=self.limits)
+            return Entry(loaded, path.name.split(".")[0], loaded.format)
+        if ref.startswith("model:"):
+            name = ref.split(":", 1)[1]
+            if name not in MODELS:
+                raise NotFoundError(f"no model {name!r}; built in: {', '.join(MODELS)}")
+            return Entry(model_view(name), name, "network")
+        if ref.startswith("shared:"):
+            found = self.store.shared(ref.split(":", 1)[1])
+            if found is None or found[0] != "graph":
+                raise NotFoundError("no graph is shared under that link")
+            row = found[1]
+        else:
+            row = self.store.graph(ref, workspace)
+            if row is None:
+                raise NotFoundError(f"no graph {ref!r} in this workspace")
+        loaded = load(row["source"], row["format"], limits=self.limits)
+        return Entry(loaded, row["name"], row["format"])
+
+    def _example_path(self, name: str) -> Path:
+        """An example by file name, or by stem (``reference`` → reference.expr first)."""
+        if not _SAFE_NAME.fullmatch(name) or ".." in name:
+            raise NotFoundError(f"no example {name!r}")
+        files = {e["file"]: self.examples_dir / e["file"] for e in self.examples()}
+        if name in files:
+            return files[name]
+        for suffix in (".expr", ".graph.json", ".network.json"):
+            if name + suffix in files:
+                return files[name + suffix]
+        raise NotFoundError(f"no example {name!r}; built in: {', '.join(sorted(files))}")
+
+    def check_upload(self, source, fmt: str | None, filename: str | None) -> Loaded:
+        """Parse an upload; FormatError lists what is wrong."""
+        return load(source, fmt, limits=self.limits, filename=filename)
+
+
+def model_view(name: str) -> Loaded:
+    """A built-in network at its reference size, showing one real test digit."""
+    model = MODELS[name](width=32)
+    digits = load_digits()
+    mean, std = digits.train_images.mean(), digits.train_images.std()
+    params = model.initial_params(np.random.default_rng(0))
+    image = (digits.test_images[0] - mean) / std
+    consts = model.consts(image[None, :], digits.test_labels[:1])[0]
+    model.graph.feed(params, consts)
+    names = {n.name: n for n in model.graph.input_nodes + model.graph.const_nodes if n.name}
+    return Loaded(format="network", graph=model.graph,
+                  inputs={n.name: n for n in model.graph.input_nodes},
+                  outputs={"Loss": model.loss}, names=names, consts=model.graph.const_nodes,
+                  network=model.net, layers=model.net.layers)
+
+
+__all__ = ["Catalog", "Entry", "NotFoundError", "FormatError", "model_view"]

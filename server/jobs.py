@@ -1,0 +1,140 @@
+"""The job runner: training in worker processes, CPU-heavy calls off the event loop.
+
+This is the one interface a later change would back with a real queue (RQ or Celery over
+Redis): ``start_training`` / ``stop_training`` / ``call_cpu``, plus the limits. Everything else
+in the server talks to it, never to processes or threads directly.
+
+A training run is a child process (``python -m server.training_worker``) that prints one JSON
+record per line; a pump task stores each record (one transaction) and then hands it to
+``on_record`` — in that order, so a page that reads the history and then follows the live tail
+sees every record exactly once. The child exits when its stdin closes, so killing the server
+never leaves orphans writing nowhere.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+
+
+class BusyError(RuntimeError):
+    """Too many jobs: the message names the limit and its value."""
+
+    def __init__(self, message: str, limit: str):
+        super().__init__(message)
+        self.limit = limit
+
+
+@dataclass
+class TrainingJob:
+    run_id: str
+    workspace: str
+    process: subprocess.Popen
+    stop_requested: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class Jobs:
+    def __init__(self, store, start_task, *, max_jobs: int, max_per_workspace: int,
+                 cpu_call=None, on_record=None, on_status=None):
+        self.store = store
+        self.start_task = start_task  # socketio.start_background_task
+        self.max_jobs = max_jobs
+        self.max_per_workspace = max_per_workspace
+        self._cpu_call = cpu_call or (lambda fn, *a: fn(*a))
+        self.on_record = on_record or (lambda run_id, record: None)
+        self.on_status = on_status or (lambda run_id, status, summary: None)
+        self.training: dict[str, TrainingJob] = {}
+        self.graph_runs: dict[str, str] = {}  # run token -> workspace
+        self.lock = threading.Lock()  # also orders "store + publish" against "read history"
+
+    # -- limits --------------------------------------------------------------------------------
+    def _admit(self, workspace: str) -> None:
+        jobs = list(self.training.values())
+        total = len(jobs) + len(self.graph_runs)
+        mine = sum(j.workspace == workspace for j in jobs) + \
+            sum(w == workspace for w in self.graph_runs.values())
+        if total >= self.max_jobs:
+            raise BusyError(f"the server is busy: {total} jobs are running "
+                       f"(MAX_JOBS={self.max_jobs}); try again when one ends", "MAX_JOBS")
+        if mine >= self.max_per_workspace:
+            raise BusyError(f"this workspace already runs {mine} jobs "
+                       f"(MAX_JOBS_PER_WORKSPACE={self.max_per_workspace}); stop one or wait",
+                       "MAX_JOBS_PER_WORKSPACE")
+
+    # -- graph runs (short CPU work, streamed by the caller) -----------------------------------
+    def begin_graph_run(self, token: str, workspace: str) -> None:
+        with self.lock:
+            self._admit(workspace)
+            self.graph_runs[token] = workspace
+
+    def end_graph_run(self, token: str) -> None:
+        with self.lock:
+            self.graph_runs.pop(token, None)
+
+    def call_cpu(self, fn, *args):
+        """Run CPU-heavy ``fn`` where it cannot stall the event loop (a real OS thread)."""
+        return self._cpu_call(fn, *args)
+
+    # -- training ------------------------------------------------------------------------------
+    def start_training(self, workspace: str, name: str, config: dict) -> str:
+        with self.lock:
+            self._admit(workspace)
+            run_id = self.store.add_run(workspace, name, config)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "server.training_worker"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+            job = TrainingJob(run_id, workspace, process)
+            self.training[run_id] = job
+        process.stdin.write(json.dumps(config) + "\n")
+        process.stdin.flush()
+        self.start_task(self._pump, job)
+        return run_id
+
+    def stop_training(self, run_id: str, workspace: str) -> bool:
+        job = self.training.get(run_id)
+        if job is None or job.workspace != workspace:
+            return False
+        job.stop_requested = True
+        job.process.terminate()
+        return True
+
+    def _pump(self, job: TrainingJob) -> None:
+        summary, error = None, None
+        try:
+            for line in job.process.stdout:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                kind = record.get("type")
+                if kind in ("step", "epoch"):
+                    with self.lock:
+                        record["seq"] = self.store.add_metric(job.run_id, record)
+                        self.on_record(job.run_id, record)
+                elif kind == "done":
+                    summary = record.get("summary")
+                elif kind == "error":
+                    error = record.get("message")
+        finally:
+            job.process.wait()
+            stderr = job.process.stderr.read() if job.process.stderr else ""
+            if summary is not None and not job.stop_requested:
+                status = "completed"
+            elif job.stop_requested:
+                status = "stopped"
+            else:
+                status, error = "failed", error or stderr.strip()[-2000:] or "the worker died"
+            with self.lock:
+                self.store.finish_run(job.run_id, status, summary, error)
+                self.training.pop(job.run_id, None)
+            self.on_status(job.run_id, status, summary)
+            job.done.set()
+
+    def shutdown(self) -> None:
+        for job in list(self.training.values()):
+            job.stop_requested = True
+            job.process.terminate()

@@ -1,0 +1,291 @@
+"""Socket.IO events (docs/protocol.md): load and run graphs, gradient checks, training.
+
+Handlers translate between messages and the engine; the CPU work itself runs through the job
+runner (``jobs.call_cpu``), off the event loop. Every handler answers its acknowledgement with
+``{"ok": True, ...}`` or ``{"ok": False, "error": {...}}`` — one client's bad input never
+raises into the server.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import uuid
+
+import numpy as np
+from flask import current_app, request, session
+from flask_socketio import join_room, leave_room
+
+from engine import DomainError, EngineError
+from engine.formats import FormatError
+from engine.trace import Trace
+from engine.training import TrainConfig, TrainingError
+
+from . import wire
+from .app import services
+from .catalog import NotFoundError
+from .jobs import BusyError
+
+MODES = ("forward", "backward", "both")
+TRAIN_FIELDS = ("model", "epochs", "batch_size", "lr", "optimizer", "momentum", "seed", "width",
+                "shift")
+
+
+def fail(message: str, **extra) -> dict:
+    return {"ok": False, "error": {"message": message, **extra}}
+
+
+def guarded(handler):
+    """Turn the errors a client can cause into a failed acknowledgement."""
+    def wrapper(data=None):
+        try:
+            return handler(data if isinstance(data, dict) else {})
+        except NotFoundError as exc:
+            return fail(f"not found: {exc}")
+        except FormatError as exc:
+            return fail("the graph definition has problems", problems=[
+                {"location": p.location, "message": p.message} for p in exc.problems])
+        except BusyError as exc:
+            return fail(str(exc), limit=exc.limit)
+        except (EngineError, TrainingError, ValueError, TypeError) as exc:
+            return fail(str(exc))
+    wrapper.__name__ = handler.__name__
+    return wrapper
+
+
+class Streams:
+    """Graph runs in flight, by connection, so a disconnect can cancel them."""
+
+    def __init__(self):
+        self.by_sid: dict[str, set[str]] = {}
+        self.cancelled: set[str] = set()
+        self.lock = threading.Lock()
+
+    def open(self, sid: str) -> str:
+        token = "t_" + secrets.token_urlsafe(6)
+        with self.lock:
+            self.by_sid.setdefault(sid, set()).add(token)
+        return token
+
+    def close(self, sid: str, token: str) -> None:
+        with self.lock:
+            self.by_sid.get(sid, set()).discard(token)
+            self.cancelled.discard(token)
+
+    def cancel(self, sid: str, token: str | None = None) -> None:
+        with self.lock:
+            tokens = self.by_sid.get(sid, set())
+            self.cancelled.update(tokens if token is None else tokens & {token})
+
+
+def workspace() -> str:
+    if "workspace" not in session:
+        session["workspace"] = uuid.uuid4().hex  # a socket without the page's cookie
+    return session["workspace"]
+
+
+def _apply_values(entry, values: dict) -> dict:
+    """Feed overrides by name or wire id; returns the previous values to restore."""
+    loaded, program = entry.loaded, entry.loaded.graph.program()
+    previous = {}
+    for key, value in values.items():
+        n = loaded.names.get(key)
+        if n is None and (isinstance(key, int) or str(key).isdigit()):
+            position = int(key)
+            n = program.nodes[position] if 0 <= position < len(program.nodes) else None
+        if n is None:
+            raise NotFoundError(f"no node {key!r} in this graph")
+        if n.operator not in ("input", "const"):
+            raise ValueError(f"node {key!r} is computed ({n.operator}); only inputs and "
+                             "consts take values")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"the value for {key!r} must be a number, not {value!r}")
+        previous[n] = n.forward
+        n.feed(value)
+    return previous
+
+
+def _run(entry, mode: str, values: dict):
+    """Compute under the graph's lock; the Trace keeps this run's arrays."""
+    with entry.lock:
+        previous = _apply_values(entry, values)
+        try:
+            g = entry.loaded.graph
+            g.compute_forward()
+            if mode != "forward":
+                g.back_prop()
+            return Trace(g.program()), g.program()
+        finally:
+            for n, value in previous.items():
+                n.feed(value)
+
+
+def _gradient_check(entry, values: dict, max_inputs: int) -> list:
+    """Central differences for (up to max_inputs of) the graph's inputs, against back-prop."""
+    with entry.lock:
+        previous = _apply_values(entry, values)
+        try:
+            g, program = entry.loaded.graph, entry.loaded.graph.program()
+            g.compute_forward()
+            g.back_prop()
+            inputs = [p for p, n in enumerate(program.nodes) if n.operator == "input"]
+            if len(inputs) > max_inputs:
+                inputs = sorted(np.random.default_rng(0).choice(inputs, max_inputs, False))
+            analytic = {p: float(np.sum(program.grads[p])) for p in inputs}
+
+            def total_output():
+                g.compute_forward()
+                return float(np.sum(program.values[program.output_positions]))
+            report = []
+            for p in inputs:
+                n = program.nodes[p]
+                x = float(np.asarray(n.forward).ravel()[0])
+                h = 1e-6 * max(1.0, abs(x))
+                n.feed(x + h)
+                up = total_output()
+                n.feed(x - h)
+                down = total_output()
+                n.feed(x)
+                numeric = (up - down) / (2 * h)
+                scale = max(1.0, abs(analytic[p]), abs(numeric))
+                report.append({"id": int(p), "name": n.name, "analytic": analytic[p],
+                               "numeric": numeric,
+                               "agree": abs(analytic[p] - numeric) <= 1e-6 * scale})
+            return report
+        finally:
+            for n, value in previous.items():
+                n.feed(value)
+
+
+def register(socketio) -> None:
+    streams = Streams()
+
+    @socketio.on("connect")
+    def connect(auth=None):
+        workspace()
+
+    @socketio.on("disconnect")
+    def disconnect(reason=None):
+        streams.cancel(request.sid)
+
+    @socketio.on("load_graph")
+    @guarded
+    def load_graph(data):
+        app_services = services()
+        entry = app_services.jobs.call_cpu(app_services.catalog.entry, data.get("graph"),
+                                           workspace())
+        with entry.lock:
+            program = entry.loaded.graph.program()
+            description = wire.describe(program, entry.loaded.layers)
+        return {"ok": True, "graph": {"ref": data.get("graph"), "name": entry.name,
+                                      "format": entry.format, "description": description}}
+
+    @socketio.on("run_graph")
+    @guarded
+    def run_graph(data):
+        mode = data.get("mode", "both")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        values = data.get("values") or {}
+        if not isinstance(values, dict):
+            raise ValueError("values must be an object {name or id: number}")
+        app_services = services()
+        sid, ws = request.sid, workspace()
+        token = streams.open(sid)
+        app_services.jobs.begin_graph_run(token, ws)
+        try:
+            entry = app_services.jobs.call_cpu(app_services.catalog.entry, data.get("graph"), ws)
+            try:
+                trace, program = app_services.jobs.call_cpu(_run, entry, mode, values)
+            except DomainError as exc:
+                position = program_position(entry, exc.node)
+                return fail(str(exc), node=position)
+            frames = list(wire.forward_frames(trace, token))
+            if mode != "forward":
+                frames.append(wire.seed_frame(trace, token))
+                frames.extend(wire.backward_frames(trace, token))
+            emit = socketio.emit
+            emit("trace_start", {"run": token, "mode": mode, "nodes": len(program.nodes),
+                                 "edges": len(program.edge_child), "frames": len(frames)},
+                 to=sid)
+            for frame in frames:
+                if token in streams.cancelled:
+                    return fail("cancelled", run=token)
+                emit("trace", frame, to=sid)
+                socketio.sleep(0)  # let pings and other clients through between frames
+            flagged = [int(p) for p in program.nonfinite_positions()]
+            emit("trace_done", {"run": token, "flagged": flagged}, to=sid)
+            return {"ok": True, "run": token, "nodes": len(program.nodes),
+                    "edges": len(program.edge_child)}
+        finally:
+            app_services.jobs.end_graph_run(token)
+            streams.close(sid, token)
+
+    @socketio.on("cancel_run")
+    @guarded
+    def cancel_run(data):
+        streams.cancel(request.sid, data.get("run"))
+        return {"ok": True}
+
+    @socketio.on("gradient_check")
+    @guarded
+    def gradient_check(data):
+        app_services = services()
+        entry = app_services.jobs.call_cpu(app_services.catalog.entry, data.get("graph"),
+                                           workspace())
+        limit = current_app.config["GRADIENT_CHECK_MAX_INPUTS"]
+        report = app_services.jobs.call_cpu(_gradient_check, entry, data.get("values") or {},
+                                            limit)
+        return {"ok": True, "inputs": report}
+
+    @socketio.on("train")
+    @guarded
+    def train(data):
+        fields = {k: data[k] for k in TRAIN_FIELDS if k in data}
+        config = TrainConfig(**fields).checked()
+        name = str(data.get("name") or f"{config.model} · {config.optimizer} · "
+                   f"lr {config.learning_rate:g} · seed {config.seed}")[:200]
+        run_id = services().jobs.start_training(workspace(), name, {
+            k: getattr(config, k) for k in TRAIN_FIELDS})
+        return {"ok": True, "run_id": run_id, "name": name}
+
+    @socketio.on("stop_run")
+    @guarded
+    def stop_run(data):
+        if not services().jobs.stop_training(data.get("run_id"), workspace()):
+            run = services().store.run(data.get("run_id"), workspace())
+            if run is None:
+                raise NotFoundError("no such run")
+            return {"ok": True, "status": run["status"]}
+        return {"ok": True, "status": "stopping"}
+
+    @socketio.on("watch_run")
+    @guarded
+    def watch_run(data):
+        app_services = services()
+        run_id, after = data.get("run_id"), data.get("after", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise ValueError("after must be the last seq the page has (an integer ≥ 0)")
+        run = app_services.store.run(run_id, workspace())
+        if run is None:
+            raise NotFoundError("no such run")
+        # Holding the job runner's lock, no record can be stored and published between
+        # reading the history and joining the room: the page gets each record exactly once.
+        with app_services.jobs.lock:
+            records = app_services.store.metrics(run_id, after)
+            status = app_services.store.run(run_id)["status"]
+            join_room(f"run:{run_id}")
+            socketio.emit("run_history", {"run_id": run_id, "status": status,
+                                          "records": records}, to=request.sid)
+        return {"ok": True, "status": status, "records": len(records)}
+
+    @socketio.on("unwatch_run")
+    @guarded
+    def unwatch_run(data):
+        leave_room(f"run:{data.get('run_id')}")
+        return {"ok": True}
+
+
+def program_position(entry, engine_node):
+    program = entry.loaded.graph.program()
+    return program.position.get(engine_node)

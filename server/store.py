@@ -1,0 +1,219 @@
+"""SQLite storage: uploaded graphs, training runs and their metrics.
+
+One connection per Store, guarded by a lock (the server is one process; eventlet makes the lock
+green). Every write is one transaction, so no run is ever half-written. The schema is versioned
+with ``PRAGMA user_version``; ``MIGRATIONS[k]`` takes version k to k+1.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+MIGRATIONS = [
+    """
+    CREATE TABLE graphs (
+        id TEXT PRIMARY KEY,
+        workspace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        format TEXT NOT NULL,
+        source TEXT NOT NULL,
+        normalized TEXT NOT NULL,      -- the JSON graph export, for download and sharing
+        nodes INTEGER NOT NULL,
+        created REAL NOT NULL,
+        share_token TEXT UNIQUE
+    );
+    CREATE INDEX graphs_by_workspace ON graphs (workspace, created);
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        workspace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        config TEXT NOT NULL,          -- JSON
+        status TEXT NOT NULL,          -- running, completed, stopped, failed, interrupted
+        created REAL NOT NULL,
+        finished REAL,
+        summary TEXT,                  -- JSON, when finished
+        error TEXT,
+        share_token TEXT UNIQUE
+    );
+    CREATE INDEX runs_by_workspace ON runs (workspace, created);
+    CREATE TABLE metrics (
+        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,          -- 1, 2, 3 ... without gaps
+        type TEXT NOT NULL,            -- step or epoch
+        data TEXT NOT NULL,            -- JSON
+        PRIMARY KEY (run_id, seq)
+    ) WITHOUT ROWID;
+    """,
+]
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_urlsafe(9)}"
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute("PRAGMA busy_timeout = 5000")
+        self._lock = threading.Lock()
+        self.migrate()
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _write(self, statements):
+        """Run [(sql, params), ...] as one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                results = [self._db.execute(sql, params) for sql, params in statements]
+                self._db.execute("COMMIT")
+                return results
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _read(self, sql, params=()):
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def migrate(self) -> int:
+        with self._lock:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            for k in range(version, len(MIGRATIONS)):
+                self._db.executescript(f"BEGIN; {MIGRATIONS[k]} PRAGMA user_version = {k + 1}; "
+                                       "COMMIT;")
+            return len(MIGRATIONS)
+
+    def integrity_check(self) -> str:
+        return self._read("PRAGMA integrity_check")[0][0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- graphs --------------------------------------------------------------------------------
+    def add_graph(self, workspace, name, fmt, source, normalized: dict, nodes: int) -> str:
+        graph_id = new_id("g")
+        self._write([("INSERT INTO graphs (id, workspace, name, format, source, normalized, "
+                      "nodes, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      (graph_id, workspace, name, fmt, source, json.dumps(normalized), nodes,
+                       time.time()))])
+        return graph_id
+
+    def graphs(self, workspace) -> list[dict]:
+        rows = self._read("SELECT id, name, format, nodes, created, share_token FROM graphs "
+                          "WHERE workspace = ? ORDER BY created", (workspace,))
+        return [dict(r) for r in rows]
+
+    def graph(self, graph_id, workspace=None) -> dict | None:
+        """The graph if it exists and (when ``workspace`` is given) belongs to it."""
+        rows = self._read("SELECT * FROM graphs WHERE id = ?", (graph_id,))
+        if not rows or (workspace is not None and rows[0]["workspace"] != workspace):
+            return None
+        return dict(rows[0])
+
+    def delete_graph(self, graph_id, workspace) -> bool:
+        cursor = self._write([("DELETE FROM graphs WHERE id = ? AND workspace = ?",
+                               (graph_id, workspace))])[0]
+        return cursor.rowcount > 0
+
+    def share(self, table: str, item_id, workspace) -> str | None:
+        """The item's share token, created on first use; None if not this workspace's."""
+        assert table in ("graphs", "runs")
+        token = secrets.token_urlsafe(16)
+        self._write([(f"UPDATE {table} SET share_token = ? WHERE id = ? AND workspace = ? "
+                      "AND share_token IS NULL", (token, item_id, workspace))])
+        rows = self._read(f"SELECT share_token FROM {table} WHERE id = ? AND workspace = ?",
+                          (item_id, workspace))
+        return rows[0][0] if rows else None
+
+    def shared(self, token) -> tuple[str, dict] | None:
+        for table, kind in (("graphs", "graph"), ("runs", "run")):
+            rows = self._read(f"SELECT * FROM {table} WHERE share_token = ?", (token,))
+            if rows:
+                return kind, dict(rows[0])
+        return None
+
+    # -- runs ----------------------------------------------------------------------------------
+    def add_run(self, workspace, name, config: dict) -> str:
+        run_id = new_id("r")
+        self._write([("INSERT INTO runs (id, workspace, name, config, status, created) "
+                      "VALUES (?, ?, ?, ?, 'running', ?)",
+                      (run_id, workspace, name, json.dumps(config), time.time()))])
+        return run_id
+
+    def add_metric(self, run_id, record: dict) -> int:
+        """Append one record; returns its seq (1 + the last one)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM metrics "
+                                       "WHERE run_id = ?", (run_id,)).fetchone()[0]
+                self._db.execute("INSERT INTO metrics (run_id, seq, type, data) "
+                                 "VALUES (?, ?, ?, ?)",
+                                 (run_id, seq, record["type"], json.dumps(record)))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return seq
+
+    def finish_run(self, run_id, status, summary: dict | None = None, error=None) -> None:
+        self._write([("UPDATE runs SET status = ?, finished = ?, summary = ?, error = ? "
+                      "WHERE id = ? AND status = 'running'",
+                      (status, time.time(), json.dumps(summary) if summary else None, error,
+                       run_id))])
+
+    def interrupt_running(self) -> int:
+        """At start-up: runs still 'running' were cut off by a crash or kill."""
+        cursor = self._write([("UPDATE runs SET status = 'interrupted', finished = ? "
+                               "WHERE status = 'running'", (time.time(),))])[0]
+        return cursor.rowcount
+
+    def runs(self, workspace) -> list[dict]:
+        rows = self._read(
+            "SELECT r.id, r.name, r.config, r.status, r.created, r.finished, r.summary, "
+            "r.share_token, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id "
+            "AND m.type = 'step') AS steps FROM runs r WHERE workspace = ? ORDER BY created",
+            (workspace,))
+        return [_run(r) for r in rows]
+
+    def run(self, run_id, workspace=None) -> dict | None:
+        rows = self._read(
+            "SELECT r.*, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id "
+            "AND m.type = 'step') AS steps FROM runs r WHERE id = ?", (run_id,))
+        if not rows or (workspace is not None and rows[0]["workspace"] != workspace):
+            return None
+        return _run(rows[0])
+
+    def metrics(self, run_id, after: int = 0) -> list[dict]:
+        rows = self._read("SELECT seq, data FROM metrics WHERE run_id = ? AND seq > ? "
+                          "ORDER BY seq", (run_id, after))
+        return [{"seq": r["seq"], **json.loads(r["data"])} for r in rows]
+
+    def rename_run(self, run_id, workspace, name) -> bool:
+        cursor = self._write([("UPDATE runs SET name = ? WHERE id = ? AND workspace = ?",
+                               (name, run_id, workspace))])[0]
+        return cursor.rowcount > 0
+
+    def delete_run(self, run_id, workspace) -> bool:
+        cursor = self._write([("DELETE FROM runs WHERE id = ? AND workspace = ?",
+                               (run_id, workspace))])[0]
+        return cursor.rowcount > 0
+
+
+def _run(row) -> dict:
+    run = dict(row)
+    run["config"] = json.loads(run["config"])
+    run["summary"] = json.loads(run["summary"]) if run.get("summary") else None
+    run.pop("workspace", None)
+    return run

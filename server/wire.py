@@ -1,0 +1,124 @@
+"""Engine graphs and traces as Socket.IO messages (docs/protocol.md).
+
+Nodes are numbered by their position in the compiled program (leaves first, then by level): the
+same definition always gives the same numbering, so a re-run keeps every id.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from engine.ops import OPERATORS
+
+FRAME_LIMIT = 4096  # nodes per frame; a wider level is split
+_INDEX = re.compile(r"\[[^\]]*\]$")
+
+
+def numbers(array) -> list:
+    """A list of floats for JSON: NaN and ±inf become "NaN", "Infinity", "-Infinity"."""
+    array = np.asarray(array, np.float64)
+    if array.ndim > 1:
+        array = array[:, 0]  # a batched graph shows its first sample
+    values = array.tolist()
+    if not np.isfinite(array).all():
+        values = [v if np.isfinite(v) else ("NaN" if v != v else
+                                             ("Infinity" if v > 0 else "-Infinity"))
+                  for v in values]
+    return values
+
+
+def number(value) -> float | str:
+    return numbers([value])[0]
+
+
+OPERATOR_TABLE = {op.name: {"formula": op.formula, "derivatives": list(op.derivatives),
+                            "arity": op.arity} for op in OPERATORS}
+
+
+def leaf_group(n) -> str:
+    """Which block a leaf belongs to in a grouped view: its group, else its name's stem."""
+    if n.group:
+        return n.group
+    if n.name:
+        return _INDEX.sub("", n.name)
+    return n.operator
+
+
+def describe(program, layers=()) -> dict:
+    """The graph for the page: nodes by wire id, plus blocks (groups) for big networks."""
+    position = program.position
+    outputs = set(program.outputs)
+    nodes = []
+    for p, n in enumerate(program.nodes):
+        nodes.append({"id": p, "op": n.operator, "name": n.name, "group": n.group,
+                      "children": [position[c] for c in n.children],
+                      "depth": int(program.levels[p]), "output": n in outputs})
+    kinds = {layer.name: layer.kind for layer in layers}
+    return {
+        "nodes": nodes,
+        "inputs": [p for p, n in enumerate(program.nodes) if n.operator == "input"],
+        "consts": [p for p, n in enumerate(program.nodes) if n.operator == "const"],
+        "outputs": [int(p) for p in program.output_positions],
+        "groups": _groups(program, kinds),
+        "operators": OPERATOR_TABLE,
+    }
+
+
+def _groups(program, kinds: dict) -> list:
+    """Each group's size, depth range and the groups it reads from, in order of first depth."""
+    blocks: dict = {}
+    for p, n in enumerate(program.nodes):
+        if n.group is None or n.operator in ("input", "const"):
+            continue
+        block = blocks.setdefault(n.group, {"name": n.group, "kind": kinds.get(n.group),
+                                            "size": 0, "depth": [1 << 30, 0], "inputs": [],
+                                            "params": 0})
+        block["size"] += 1
+        depth = int(program.levels[p])
+        block["depth"] = [min(block["depth"][0], depth), max(block["depth"][1], depth)]
+        for c in n.children:
+            if c.operator == "input" and c.group == n.group:
+                continue  # the layer's own weights: counted below, not an incoming edge
+            source = leaf_group(c) if c.operator in ("input", "const") else c.group
+            if source is not None and source != n.group and source not in block["inputs"]:
+                block["inputs"].append(source)
+    for n in program.nodes:
+        if n.operator == "input" and n.group in blocks:
+            blocks[n.group]["params"] += 1
+    return sorted(blocks.values(), key=lambda b: (b["depth"][0], b["depth"][1]))
+
+
+def forward_frames(trace, run: str):
+    """One frame per level (split above FRAME_LIMIT nodes), leaves first."""
+    program = trace.program
+    bounds = [(0, program.n_leaves), *program.level_ranges]
+    for level, (start, stop) in enumerate(bounds):
+        for s in range(start, stop, FRAME_LIMIT):
+            e = min(stop, s + FRAME_LIMIT)
+            yield {"run": run, "phase": "forward", "level": level, "ids": list(range(s, e)),
+                   "values": numbers(trace.values[s:e])}
+
+
+def seed_frame(trace, run: str) -> dict:
+    ids = [int(p) for p in trace.program.output_positions]
+    return {"run": run, "phase": "seed", "ids": ids, "values": [1.0] * len(ids)}
+
+
+def backward_frames(trace, run: str):
+    """One frame per level from the top down; each carries its nodes' edges to their children."""
+    program = trace.program
+    bounds = [(0, program.n_leaves), *program.level_ranges]
+    starts = program.edge_start
+    for level in range(len(bounds) - 1, -1, -1):
+        start, stop = bounds[level]
+        for s in range(start, stop, FRAME_LIMIT):
+            e = min(stop, s + FRAME_LIMIT)
+            a, b = int(starts[s]), int(starts[e])
+            yield {"run": run, "phase": "backward", "level": level, "ids": list(range(s, e)),
+                   "grads": numbers(trace.grads[s:e]),
+                   "edges": {"parent": trace.edge_parent[a:b].tolist(),
+                             "child": trace.edge_child[a:b].tolist(),
+                             "local": numbers(trace.local[a:b]),
+                             "contribution": numbers(trace.contributions[a:b])}}

@@ -1,0 +1,72 @@
+"""A real Backprop Live server in a subprocess, for tests that need one (sockets, browsers).
+
+It starts with port 0, waits for the "listening on http://host:port" line, and is stopped by
+killing its whole process group (the server and any training workers it started).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+LISTENING = re.compile(r"listening on (http://[\d.]+:\d+)")
+
+
+class LiveServer:
+    def __init__(self, data_dir: Path, env: dict | None = None, timeout: float = 60):
+        self.data_dir = Path(data_dir)
+        self.env = env
+        self.timeout = timeout
+        self.process: subprocess.Popen | None = None
+        self.url = ""
+        self.output: list[str] = []
+
+    def start(self) -> LiveServer:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", "0",
+             "--data-dir", str(self.data_dir)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            start_new_session=True)
+        deadline = time.monotonic() + self.timeout
+        for line in self.process.stdout:
+            self.output.append(line)
+            match = LISTENING.search(line)
+            if match:
+                self.url = match.group(1)
+                break
+            if time.monotonic() > deadline:
+                break
+        if not self.url:
+            self.stop()
+            raise RuntimeError("the server did not start:\n" + "".join(self.output))
+        # Keep draining its output so a chatty server never blocks on a full pipe.
+        threading.Thread(target=lambda: self.output.extend(self.process.stdout),
+                         daemon=True).start()
+        return self
+
+    def kill(self, sig=signal.SIGKILL) -> None:
+        """Send ``sig`` to the server process only (a crash), not to its workers."""
+        self.process.send_signal(sig)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Kill the process group: the server, and workers that outlived a killed server."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
