@@ -58,7 +58,7 @@ class nn:
 
     def vector_add(self, n: int, a, b, name: str | None = None) -> list:
         """c_i = a_i + b_i (a skip connection, in a ResNet)."""
-        group = self._name("Add", name)
+        group = self._name(f"Add{max(self._stage, 1)}", name, numbered=False)
         a, b = _take(a, n, "vector_add", "a"), _take(b, n, "vector_add", "b")
         c = [node("+", a[i], b[i], group=group, name=f"{group}[{i}]") for i in range(n)]
         self.layers.append(Layer("add", group, [a, b], c))
@@ -149,7 +149,7 @@ class nn:
         (the probabilities then feed no gradient: the loss does not pass through them).
         Otherwise it is ``log(p_i)``, which needs p_i > 0.
         """
-        group = self._name("Loss", name)
+        group = self._name("Loss", name, numbered=False)
         y_pred = _take(y_pred, n, "Cross_Entropy_Loss", "y_pred")
         labels = _take(y_label_one_hot, n, "Cross_Entropy_Loss", "y_label_one_hot")
         softmax = self._softmax_of.get(y_pred[0])

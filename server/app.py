@@ -108,7 +108,8 @@ def create_app(config: dict | None = None):
 
     @app.get("/healthz")
     def health():
-        return jsonify(ok=True)
+        """Liveness, and how many jobs run (counts only: nothing about whose)."""
+        return jsonify(ok=True, training=len(jobs.training), graph_runs=len(jobs.graph_runs))
 
     from . import api, sockets
     app.register_blueprint(api.bp)

@@ -134,7 +134,11 @@ class Jobs:
             self.on_status(job.run_id, status, summary)
             job.done.set()
 
-    def shutdown(self) -> None:
-        for job in list(self.training.values()):
+    def shutdown(self, timeout: float = 10) -> None:
+        """Stop every training run and wait until each is recorded as stopped."""
+        jobs = list(self.training.values())
+        for job in jobs:
             job.stop_requested = True
             job.process.terminate()
+        for job in jobs:
+            job.done.wait(timeout)

@@ -38,8 +38,10 @@ def fail(message: str, **extra) -> dict:
 def guarded(handler):
     """Turn the errors a client can cause into a failed acknowledgement."""
     def wrapper(data=None):
+        if data is not None and not isinstance(data, dict):
+            return fail(f"{handler.__name__} takes an object {{...}}, not {type(data).__name__}")
         try:
-            return handler(data if isinstance(data, dict) else {})
+            return handler(data or {})
         except NotFoundError as exc:
             return fail(f"not found: {exc}")
         except FormatError as exc:

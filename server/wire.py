@@ -87,7 +87,21 @@ def _groups(program, kinds: dict) -> list:
     for n in program.nodes:
         if n.operator == "input" and n.group in blocks:
             blocks[n.group]["params"] += 1
-    return sorted(blocks.values(), key=lambda b: (b["depth"][0], b["depth"][1]))
+    return _topological(blocks)
+
+
+def _topological(blocks: dict) -> list:
+    """Blocks in data-flow order (a block after those it reads), ties by depth."""
+    waiting = {name: {i for i in b["inputs"] if i in blocks} for name, b in blocks.items()}
+    ordered = []
+    while waiting:
+        ready = [name for name, needs in waiting.items() if not needs] or list(waiting)
+        name = min(ready, key=lambda k: (blocks[k]["depth"][1], blocks[k]["depth"][0]))
+        ordered.append(blocks[name])
+        del waiting[name]
+        for needs in waiting.values():
+            needs.discard(name)
+    return ordered
 
 
 def forward_frames(trace, run: str):

@@ -1,0 +1,41 @@
+"""Fixtures for the server: an app on a temporary data dir, its HTTP and Socket.IO clients."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.app import create_app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app, socketio = create_app({"DATA_DIR": str(tmp_path), "TESTING": True})
+    app.socketio = socketio
+    yield app
+    app.extensions["backprop_live"].jobs.shutdown()
+    app.extensions["backprop_live"].store.close()
+
+
+@pytest.fixture
+def client(app):
+    client = app.test_client()
+    client.get("/healthz")  # the first request gives this client its workspace cookie
+    return client
+
+
+@pytest.fixture
+def other_client(app):
+    """A second browser: another workspace."""
+    client = app.test_client()
+    client.get("/healthz")
+    return client
+
+
+@pytest.fixture
+def sock(app, client):
+    """A Socket.IO test client sharing ``client``'s cookie, hence its workspace."""
+    sock = app.socketio.test_client(app, flask_test_client=client)
+    assert sock.is_connected()
+    yield sock
+    if sock.is_connected():
+        sock.disconnect()

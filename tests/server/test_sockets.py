@@ -1,0 +1,250 @@
+"""Socket.IO events through Flask-SocketIO's test client: traces, errors, checks, training."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+REF = "example:reference.expr"
+
+
+def reference(x1=0.3, x2=0.7, x3=1.4):
+    """y of examples/reference.expr and its gradient, written out by hand."""
+    a = math.sin(x1 + 1) + math.cos(2 * x2)
+    b = math.tan(math.log(x3))
+    c = math.sin(x2 + 1) + math.cos(2 * x1)
+    d = math.exp(1 + math.sin(x3))
+    y = a * b + c * d
+    dx1 = math.cos(x1 + 1) * b - 2 * math.sin(2 * x1) * d
+    dx2 = -2 * math.sin(2 * x2) * b + math.cos(x2 + 1) * d
+    dx3 = a * (1 + b * b) / x3 + c * d * math.cos(x3)
+    return y, (dx1, dx2, dx3)
+
+
+def call(sock, event, data):
+    return sock.emit(event, data, callback=True)
+
+
+def received(sock, name=None):
+    events = sock.get_received()
+    return [e for e in events if name is None or e["name"] == name]
+
+
+def run_trace(sock, data):
+    ack = call(sock, "run_graph", data)
+    events = [(e["name"], e["args"][0]) for e in sock.get_received()]
+    return ack, events
+
+
+def test_load_graph_describes_every_node(sock):
+    ack = call(sock, "load_graph", {"graph": REF})
+    assert ack["ok"]
+    description = ack["graph"]["description"]
+    nodes = description["nodes"]
+    assert [n["id"] for n in nodes] == list(range(len(nodes)))
+    names = {n["name"]: n for n in nodes if n["name"]}
+    assert {"x1", "x2", "x3", "y"} <= set(names)
+    assert description["outputs"] == [names["y"]["id"]]
+    for n in nodes:  # depth is 1 + the deepest child, leaves 0
+        depths = [nodes[c]["depth"] for c in n["children"]]
+        assert n["depth"] == (1 + max(depths) if depths else 0)
+    assert description["operators"]["sin"]["derivatives"] == ["cos(a)"]
+
+
+def test_resnet_groups_show_layers_and_the_skip_connection(sock):
+    ack = call(sock, "load_graph", {"graph": "model:resnet"})
+    groups = {g["name"]: g for g in ack["graph"]["description"]["groups"]}
+    assert list(groups)[:3] == ["Conv1", "ReLU1", "Conv2"]
+    assert set(groups["Add2"]["inputs"]) == {"image", "Conv2"}  # the skip connection
+    assert groups["FC3"]["params"] == 16 * 16 * 32 + 32
+    assert sum(g["size"] for g in groups.values()) + sum(
+        1 for n in ack["graph"]["description"]["nodes"] if not n["children"]) == len(
+        ack["graph"]["description"]["nodes"])
+
+
+def test_run_graph_streams_the_whole_trace_in_engine_order(sock):
+    ack, events = run_trace(sock, {"graph": REF, "mode": "both"})
+    assert ack["ok"]
+    names = [name for name, _ in events]
+    assert names[0] == "trace_start" and names[-1] == "trace_done"
+    frames = [payload for name, payload in events if name == "trace"]
+    assert all(f["run"] == ack["run"] for f in frames)
+    phases = [f["phase"] for f in frames]
+    n_forward = phases.count("forward")
+    assert phases == ["forward"] * n_forward + ["seed"] + ["backward"] * (len(phases) - n_forward - 1)
+
+    forward = frames[:n_forward]
+    assert [f["level"] for f in forward] == sorted(f["level"] for f in forward)
+    values = {}
+    for f in forward:
+        for i, v in zip(f["ids"], f["values"], strict=True):
+            assert i not in values  # each node exactly once
+            values[i] = v
+    assert sorted(values) == list(range(ack["nodes"]))
+
+    description = call(sock, "load_graph", {"graph": REF})["graph"]["description"]
+    by_name = {n["name"]: n["id"] for n in description["nodes"] if n["name"]}
+    y, grads = reference()
+    assert values[by_name["y"]] == pytest.approx(y, rel=1e-13)
+
+    backward = frames[n_forward + 1:]
+    assert [f["level"] for f in backward] == sorted((f["level"] for f in backward), reverse=True)
+    seed = frames[n_forward]
+    running = {i: 0.0 for i in values}
+    for i, v in zip(seed["ids"], seed["values"], strict=True):
+        running[i] += v
+    final = {}
+    edges = 0
+    for f in backward:
+        for i, g in zip(f["ids"], f["grads"], strict=True):
+            assert g == pytest.approx(running[i], rel=1e-12, abs=1e-15)  # final when sent
+            final[i] = g
+        e = f["edges"]
+        for parent, child, local, contribution in zip(e["parent"], e["child"], e["local"],
+                                                      e["contribution"], strict=True):
+            assert contribution == pytest.approx(final[parent] * local, rel=1e-15)
+            running[child] += contribution
+            edges += 1
+    assert edges == ack["edges"]
+    for name, expected in zip(("x1", "x2", "x3"), grads, strict=True):
+        assert final[by_name[name]] == pytest.approx(expected, rel=1e-12)
+
+
+def test_values_override_recomputes_and_leaves_the_example_unchanged(sock):
+    ack, events = run_trace(sock, {"graph": REF, "mode": "forward", "values": {"x1": 1.0}})
+    description = call(sock, "load_graph", {"graph": REF})["graph"]["description"]
+    y_id = next(n["id"] for n in description["nodes"] if n["name"] == "y")
+    values = {i: v for name, f in events if name == "trace"
+              for i, v in zip(f["ids"], f["values"], strict=True)}
+    assert values[y_id] == pytest.approx(reference(x1=1.0)[0], rel=1e-13)
+    assert not any(f.get("phase") == "backward" for name, f in events if name == "trace")
+    # the next run without overrides is back to the file's values
+    _, events = run_trace(sock, {"graph": REF, "mode": "forward"})
+    values = {i: v for name, f in events if name == "trace"
+              for i, v in zip(f["ids"], f["values"], strict=True)}
+    assert values[y_id] == pytest.approx(reference()[0], rel=1e-13)
+
+
+def test_domain_error_names_the_node_and_keeps_the_server_usable(sock):
+    ack, events = run_trace(sock, {"graph": REF, "values": {"x3": -1.0}})
+    assert not ack["ok"]
+    assert "log" in ack["error"]["message"] and "-1.0" in ack["error"]["message"]
+    description = call(sock, "load_graph", {"graph": REF})["graph"]["description"]
+    assert description["nodes"][ack["error"]["node"]]["op"] == "log"
+    assert call(sock, "run_graph", {"graph": REF})["ok"]
+
+
+@pytest.mark.parametrize("data, fragment", [
+    ({"graph": "example:nope"}, "not found"),
+    ({"graph": "g_notmine"}, "not found"),
+    ({"graph": REF, "mode": "sideways"}, "mode"),
+    ({"graph": REF, "values": {"x1": "one"}}, "number"),
+    ({"graph": REF, "values": {"y": 1.0}}, "only inputs and consts"),
+    ({"graph": REF, "values": {"nosuch": 1.0}}, "no node"),
+    ({"graph": REF, "values": [1, 2]}, "values"),
+    ({"graph": "example:../../etc/passwd"}, "not found"),
+])
+def test_bad_requests_fail_the_ack_with_a_reason(sock, data, fragment):
+    ack = call(sock, "run_graph", data)
+    assert ack["ok"] is False and fragment in ack["error"]["message"]
+
+
+def test_non_dict_payloads_are_answered_not_raised(sock):
+    for event in ("run_graph", "load_graph", "train", "watch_run", "gradient_check"):
+        assert call(sock, event, "garbage")["ok"] is False
+
+
+def test_gradient_check_agrees_with_back_prop(sock):
+    ack = call(sock, "gradient_check", {"graph": REF})
+    assert ack["ok"] and len(ack["inputs"]) == 3
+    _, grads = reference()
+    for item, expected in zip(sorted(ack["inputs"], key=lambda i: i["name"]), grads,
+                              strict=True):
+        assert item["agree"]
+        assert item["analytic"] == pytest.approx(expected, rel=1e-12)
+        assert item["numeric"] == pytest.approx(expected, rel=1e-6)
+
+
+def wait_for_status(app, run_id, statuses=("completed", "stopped", "failed"), timeout=120):
+    store = app.extensions["backprop_live"].store
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = store.run(run_id)
+        if run["status"] in statuses:
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} still {store.run(run_id)['status']}")
+
+
+def test_train_and_watch_get_every_record_once(app, sock):
+    ack = call(sock, "train", {"model": "mlp", "epochs": 1, "batch_size": 64, "width": 8})
+    assert ack["ok"], ack
+    watch = call(sock, "watch_run", {"run_id": ack["run_id"], "after": 0})
+    assert watch["ok"]
+    run = wait_for_status(app, ack["run_id"])
+    assert run["status"] == "completed" and run["steps"] == -(-1437 // 64)
+    time.sleep(0.2)
+    records = []
+    for e in received(sock):
+        if e["name"] in ("run_history", "run_metrics"):
+            records += e["args"][0]["records"]
+    seqs = [r["seq"] for r in records]
+    assert seqs == list(range(1, run["steps"] + 2))  # every step, then the epoch, once each
+    assert records[-1]["type"] == "epoch"
+    assert 0 < records[-1]["test_accuracy"] <= 1
+
+
+def test_watch_after_a_seq_gets_only_what_follows(app, sock):
+    ack = call(sock, "train", {"model": "mlp", "epochs": 1, "batch_size": 256, "width": 4})
+    wait_for_status(app, ack["run_id"])
+    sock.get_received()
+    call(sock, "watch_run", {"run_id": ack["run_id"], "after": 3})
+    history = received(sock, "run_history")[0]["args"][0]
+    assert history["status"] == "completed"
+    assert [r["seq"] for r in history["records"]] == list(range(4, 4 + len(history["records"])))
+
+
+def test_stop_ends_a_run_and_keeps_its_metrics(app, sock):
+    ack = call(sock, "train", {"model": "resnet", "epochs": 20, "batch_size": 16, "width": 32})
+    store = app.extensions["backprop_live"].store
+    deadline = time.monotonic() + 60
+    while not store.metrics(ack["run_id"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert call(sock, "stop_run", {"run_id": ack["run_id"]})["ok"]
+    stopped_at = time.monotonic()
+    run = wait_for_status(app, ack["run_id"], timeout=30)
+    assert run["status"] == "stopped"
+    assert time.monotonic() - stopped_at < 5  # SIGTERM; the 1 s target is checked live
+    steps = [r for r in store.metrics(ack["run_id"]) if r["type"] == "step"]
+    assert len(steps) >= 1 and [r["step"] for r in steps] == list(range(1, len(steps) + 1))
+
+
+@pytest.mark.parametrize("config, fragment", [
+    ({"model": "vgg"}, "model"), ({"epochs": 0}, "epochs"), ({"lr": -1}, "lr"),
+    ({"batch_size": "many"}, "batch_size"), ({"optimizer": "rmsprop"}, "optimizer"),
+])
+def test_bad_training_options_are_refused(sock, config, fragment):
+    ack = call(sock, "train", config)
+    assert ack["ok"] is False and fragment in ack["error"]["message"]
+
+
+def test_busy_beyond_the_per_workspace_limit(app, sock):
+    app.extensions["backprop_live"].jobs.max_per_workspace = 1
+    first = call(sock, "train", {"model": "resnet", "epochs": 20})
+    second = call(sock, "train", {"model": "mlp", "epochs": 1})
+    assert first["ok"] and second["ok"] is False
+    assert second["error"]["limit"] == "MAX_JOBS_PER_WORKSPACE"
+    assert "MAX_JOBS_PER_WORKSPACE=1" in second["error"]["message"]
+    call(sock, "stop_run", {"run_id": first["run_id"]})
+    wait_for_status(app, first["run_id"])
+
+
+def test_other_workspace_cannot_watch_or_stop(app, sock, other_client):
+    ack = call(sock, "train", {"model": "mlp", "epochs": 1, "width": 4, "batch_size": 512})
+    other = app.socketio.test_client(app, flask_test_client=other_client)
+    assert call(other, "watch_run", {"run_id": ack["run_id"]})["ok"] is False
+    assert call(other, "stop_run", {"run_id": ack["run_id"]})["ok"] is False
+    other.disconnect()
+    assert wait_for_status(app, ack["run_id"])["status"] == "completed"
