@@ -73,7 +73,8 @@ def test_run_graph_streams_the_whole_trace_in_engine_order(sock):
     assert all(f["run"] == ack["run"] for f in frames)
     phases = [f["phase"] for f in frames]
     n_forward = phases.count("forward")
-    assert phases == ["forward"] * n_forward + ["seed"] + ["backward"] * (len(phases) - n_forward - 1)
+    n_backward = len(phases) - n_forward - 1
+    assert phases == ["forward"] * n_forward + ["seed"] + ["backward"] * n_backward
 
     forward = frames[:n_forward]
     assert [f["level"] for f in forward] == sorted(f["level"] for f in forward)
