@@ -7,6 +7,7 @@ Configuration comes in as a dict (tests pass a temporary DATA_DIR); nothing is g
 from __future__ import annotations
 
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +28,10 @@ DEFAULTS = {
     "ASYNC_MODE": "threading",  # the entry point runs eventlet; tests use threads
     "MAX_UPLOAD_BYTES": 2_000_000,
     "MAX_NODES": 200_000,
-    "MAX_JOBS": 8,
-    "MAX_JOBS_PER_WORKSPACE": 3,
+    "MAX_TRAINING_JOBS": 4,  # training runs at once, in total
+    "MAX_TRAINING_PER_WORKSPACE": 2,
+    "MAX_GRAPH_RUNS": 64,  # traces being computed or streamed at once, in total
+    "MAX_GRAPH_RUNS_PER_WORKSPACE": 4,
     "CORS_ALLOWED_ORIGINS": None,  # None: the served origin only
     "EXAMPLES_DIR": str(ROOT / "examples"),
     "GRAPH_CACHE_SIZE": 16,
@@ -71,14 +74,20 @@ def create_app(config: dict | None = None):
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] + 64_000
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
 
+    eventlet_mode = app.config["ASYNC_MODE"] == "eventlet"
+    if eventlet_mode:
+        from eventlet import patcher, tpool
+        os_lock, cpu_call = patcher.original("threading").Lock, tpool.execute
+    else:
+        os_lock, cpu_call = threading.Lock, None
     socketio = SocketIO(app, async_mode=app.config["ASYNC_MODE"],
                         cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"],
                         max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"])
-    store = Store(data_dir / "backprop-live.sqlite3")
+    store = Store(data_dir / "backprop-live.sqlite3", os_lock)
     store.interrupt_running()  # any run still 'running' was cut off by a crash or kill
     limits = Limits(max_bytes=app.config["MAX_UPLOAD_BYTES"], max_nodes=app.config["MAX_NODES"])
     catalog = Catalog(store, Path(app.config["EXAMPLES_DIR"]), limits,
-                      app.config["GRAPH_CACHE_SIZE"])
+                      app.config["GRAPH_CACHE_SIZE"], os_lock)
 
     def publish_record(run_id, record):
         socketio.emit("run_metrics", {"run_id": run_id, "records": [record]}, to=f"run:{run_id}")
@@ -87,13 +96,10 @@ def create_app(config: dict | None = None):
         socketio.emit("run_status", {"run_id": run_id, "status": status, "summary": summary},
                       to=f"run:{run_id}")
 
-    cpu_call = None
-    if app.config["ASYNC_MODE"] == "eventlet":
-        from eventlet import tpool
-        cpu_call = tpool.execute
-    jobs = Jobs(store, socketio.start_background_task, max_jobs=app.config["MAX_JOBS"],
-                max_per_workspace=app.config["MAX_JOBS_PER_WORKSPACE"], cpu_call=cpu_call,
-                on_record=publish_record, on_status=publish_status)
+    jobs = Jobs(store, socketio.start_background_task, limits={
+        "training": (app.config["MAX_TRAINING_JOBS"], app.config["MAX_TRAINING_PER_WORKSPACE"]),
+        "graph": (app.config["MAX_GRAPH_RUNS"], app.config["MAX_GRAPH_RUNS_PER_WORKSPACE"]),
+    }, cpu_call=cpu_call, on_record=publish_record, on_status=publish_status)
     app.extensions["backprop_live"] = Services(store, catalog, jobs, socketio)
 
     @app.before_request

@@ -35,17 +35,21 @@ class Entry:
     loaded: Loaded
     name: str
     format: str
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: object = field(default_factory=threading.Lock)
 
 
 class Catalog:
-    def __init__(self, store, examples_dir: Path, limits: Limits, cache_size: int = 16):
+    def __init__(self, store, examples_dir: Path, limits: Limits, cache_size: int = 16,
+                 lock_factory=threading.Lock):
+        # Entries are loaded and run in worker threads (eventlet's tpool): their locks must be
+        # real OS locks, which the server passes in.
+        self.lock_factory = lock_factory
         self.store = store
         self.examples_dir = Path(examples_dir)
         self.limits = limits
         self.cache_size = cache_size
         self._cache: OrderedDict[str, Entry] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        self._cache_lock = lock_factory()
 
     # -- listing -------------------------------------------------------------------------------
     def examples(self) -> list[dict]:
@@ -95,12 +99,12 @@ class Catalog:
             name = ref.split(":", 1)[1]
             path = self._example_path(name)
             loaded = load(path.read_bytes(), filename=path.name, limits=self.limits)
-            return Entry(loaded, path.name.split(".")[0], loaded.format)
+            return Entry(loaded, path.name.split(".")[0], loaded.format, self.lock_factory())
         if ref.startswith("model:"):
             name = ref.split(":", 1)[1]
             if name not in MODELS:
                 raise NotFoundError(f"no model {name!r}; built in: {', '.join(MODELS)}")
-            return Entry(model_view(name), name, "network")
+            return Entry(model_view(name), name, "network", self.lock_factory())
         if ref.startswith("shared:"):
             found = self.store.shared(ref.split(":", 1)[1])
             if found is None or found[0] != "graph":
@@ -111,7 +115,7 @@ class Catalog:
             if row is None:
                 raise NotFoundError(f"no graph {ref!r} in this workspace")
         loaded = load(row["source"], row["format"], limits=self.limits)
-        return Entry(loaded, row["name"], row["format"])
+        return Entry(loaded, row["name"], row["format"], self.lock_factory())
 
     def _example_path(self, name: str) -> Path:
         """An example by file name, or by stem (``reference`` → reference.expr first)."""

@@ -38,12 +38,12 @@ class TrainingJob:
 
 
 class Jobs:
-    def __init__(self, store, start_task, *, max_jobs: int, max_per_workspace: int,
-                 cpu_call=None, on_record=None, on_status=None):
+    def __init__(self, store, start_task, *, limits: dict, cpu_call=None, on_record=None,
+                 on_status=None):
         self.store = store
         self.start_task = start_task  # socketio.start_background_task
-        self.max_jobs = max_jobs
-        self.max_per_workspace = max_per_workspace
+        # kind -> (at most in total, at most per workspace); kinds: "training", "graph"
+        self.limits = dict(limits)
         self._cpu_call = cpu_call or (lambda fn, *a: fn(*a))
         self.on_record = on_record or (lambda run_id, record: None)
         self.on_status = on_status or (lambda run_id, status, summary: None)
@@ -52,23 +52,25 @@ class Jobs:
         self.lock = threading.Lock()  # also orders "store + publish" against "read history"
 
     # -- limits --------------------------------------------------------------------------------
-    def _admit(self, workspace: str) -> None:
-        jobs = list(self.training.values())
-        total = len(jobs) + len(self.graph_runs)
-        mine = sum(j.workspace == workspace for j in jobs) + \
-            sum(w == workspace for w in self.graph_runs.values())
-        if total >= self.max_jobs:
-            raise BusyError(f"the server is busy: {total} jobs are running "
-                       f"(MAX_JOBS={self.max_jobs}); try again when one ends", "MAX_JOBS")
-        if mine >= self.max_per_workspace:
-            raise BusyError(f"this workspace already runs {mine} jobs "
-                       f"(MAX_JOBS_PER_WORKSPACE={self.max_per_workspace}); stop one or wait",
-                       "MAX_JOBS_PER_WORKSPACE")
+    def _admit(self, kind: str, workspace: str) -> None:
+        owners = ([j.workspace for j in self.training.values()] if kind == "training"
+                  else list(self.graph_runs.values()))
+        most, most_each = self.limits[kind]
+        names = {"training": ("MAX_TRAINING_JOBS", "MAX_TRAINING_PER_WORKSPACE"),
+                 "graph": ("MAX_GRAPH_RUNS", "MAX_GRAPH_RUNS_PER_WORKSPACE")}[kind]
+        what = "training runs" if kind == "training" else "graph runs"
+        if len(owners) >= most:
+            raise BusyError(f"the server is busy: {len(owners)} {what} are going on "
+                            f"({names[0]}={most}); try again when one ends", names[0])
+        mine = owners.count(workspace)
+        if mine >= most_each:
+            raise BusyError(f"this workspace already has {mine} {what} going on "
+                            f"({names[1]}={most_each}); stop one or wait", names[1])
 
     # -- graph runs (short CPU work, streamed by the caller) -----------------------------------
     def begin_graph_run(self, token: str, workspace: str) -> None:
         with self.lock:
-            self._admit(workspace)
+            self._admit("graph", workspace)
             self.graph_runs[token] = workspace
 
     def end_graph_run(self, token: str) -> None:
@@ -82,7 +84,7 @@ class Jobs:
     # -- training ------------------------------------------------------------------------------
     def start_training(self, workspace: str, name: str, config: dict) -> str:
         with self.lock:
-            self._admit(workspace)
+            self._admit("training", workspace)
             run_id = self.store.add_run(workspace, name, config)
             process = subprocess.Popen(
                 [sys.executable, "-m", "server.training_worker"], stdin=subprocess.PIPE,

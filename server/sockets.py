@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 import uuid
 
 import numpy as np
@@ -107,8 +108,20 @@ def _apply_values(entry, values: dict) -> dict:
     return previous
 
 
-def _run(entry, mode: str, values: dict):
-    """Compute under the graph's lock; the Trace keeps this run's arrays."""
+def _describe(catalog, ref, workspace) -> tuple:
+    entry = catalog.entry(ref, workspace)
+    with entry.lock:
+        return entry, wire.describe(entry.loaded.graph.program(), entry.loaded.layers)
+
+
+def _run(catalog, ref, workspace, mode: str, values: dict, cancelled):
+    """Load (cached) and compute under the graph's lock; the Trace keeps this run's arrays.
+
+    Runs in a worker thread. Returns None if the run was cancelled while it waited.
+    """
+    entry = catalog.entry(ref, workspace)
+    if cancelled():
+        return None
     with entry.lock:
         previous = _apply_values(entry, values)
         try:
@@ -117,13 +130,17 @@ def _run(entry, mode: str, values: dict):
             if mode != "forward":
                 g.back_prop()
             return Trace(g.program()), g.program()
+        except DomainError as exc:
+            exc.position = g.program().position.get(exc.node)
+            raise
         finally:
             for n, value in previous.items():
                 n.feed(value)
 
 
-def _gradient_check(entry, values: dict, max_inputs: int) -> list:
+def _gradient_check(catalog, ref, workspace, values: dict, max_inputs: int) -> list:
     """Central differences for (up to max_inputs of) the graph's inputs, against back-prop."""
+    entry = catalog.entry(ref, workspace)
     with entry.lock:
         previous = _apply_values(entry, values)
         try:
@@ -170,15 +187,16 @@ def register(socketio) -> None:
     def disconnect(reason=None):
         streams.cancel(request.sid)
 
+    @socketio.on("ping_server")
+    def ping_server(data=None):
+        return {"ok": True, "time": time.time()}
+
     @socketio.on("load_graph")
     @guarded
     def load_graph(data):
         app_services = services()
-        entry = app_services.jobs.call_cpu(app_services.catalog.entry, data.get("graph"),
-                                           workspace())
-        with entry.lock:
-            program = entry.loaded.graph.program()
-            description = wire.describe(program, entry.loaded.layers)
+        entry, description = app_services.jobs.call_cpu(_describe, app_services.catalog,
+                                                        data.get("graph"), workspace())
         return {"ok": True, "graph": {"ref": data.get("graph"), "name": entry.name,
                                       "format": entry.format, "description": description}}
 
@@ -196,12 +214,15 @@ def register(socketio) -> None:
         token = streams.open(sid)
         app_services.jobs.begin_graph_run(token, ws)
         try:
-            entry = app_services.jobs.call_cpu(app_services.catalog.entry, data.get("graph"), ws)
             try:
-                trace, program = app_services.jobs.call_cpu(_run, entry, mode, values)
+                done = app_services.jobs.call_cpu(
+                    _run, app_services.catalog, data.get("graph"), ws, mode, values,
+                    lambda: token in streams.cancelled)
             except DomainError as exc:
-                position = program_position(entry, exc.node)
-                return fail(str(exc), node=position)
+                return fail(str(exc), node=getattr(exc, "position", None))
+            if done is None or token in streams.cancelled:
+                return fail("cancelled", run=token)
+            trace, program = done
             frames = list(wire.forward_frames(trace, token))
             if mode != "forward":
                 frames.append(wire.seed_frame(trace, token))
@@ -233,11 +254,12 @@ def register(socketio) -> None:
     @guarded
     def gradient_check(data):
         app_services = services()
-        entry = app_services.jobs.call_cpu(app_services.catalog.entry, data.get("graph"),
-                                           workspace())
-        limit = current_app.config["GRADIENT_CHECK_MAX_INPUTS"]
-        report = app_services.jobs.call_cpu(_gradient_check, entry, data.get("values") or {},
-                                            limit)
+        values = data.get("values") or {}
+        if not isinstance(values, dict):
+            raise ValueError("values must be an object {name or id: number}")
+        report = app_services.jobs.call_cpu(
+            _gradient_check, app_services.catalog, data.get("graph"), workspace(), values,
+            current_app.config["GRADIENT_CHECK_MAX_INPUTS"])
         return {"ok": True, "inputs": report}
 
     @socketio.on("train")
@@ -286,8 +308,3 @@ def register(socketio) -> None:
     def unwatch_run(data):
         leave_room(f"run:{data.get('run_id')}")
         return {"ok": True}
-
-
-def program_position(entry, engine_node):
-    program = entry.loaded.graph.program()
-    return program.position.get(engine_node)

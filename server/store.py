@@ -1,8 +1,9 @@
 """SQLite storage: uploaded graphs, training runs and their metrics.
 
-One connection per Store, guarded by a lock (the server is one process; eventlet makes the lock
-green). Every write is one transaction, so no run is ever half-written. The schema is versioned
-with ``PRAGMA user_version``; ``MIGRATIONS[k]`` takes version k to k+1.
+One connection per Store, guarded by a lock (an OS lock under eventlet, since worker threads read
+graphs too; every statement is short). Every write is one transaction, so no run is ever
+half-written. The schema is versioned with ``PRAGMA user_version``; ``MIGRATIONS[k]`` takes
+version k to k+1.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def new_id(prefix: str) -> str:
 
 
 class Store:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, lock_factory=threading.Lock):
         self.path = str(path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -65,7 +66,7 @@ class Store:
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("PRAGMA busy_timeout = 5000")
-        self._lock = threading.Lock()
+        self._lock = lock_factory()  # an OS lock: worker threads read graphs too
         self.migrate()
 
     # -- plumbing ------------------------------------------------------------------------------

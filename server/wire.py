@@ -104,15 +104,36 @@ def _topological(blocks: dict) -> list:
     return ordered
 
 
-def forward_frames(trace, run: str):
-    """One frame per level (split above FRAME_LIMIT nodes), leaves first."""
-    program = trace.program
+def f64(array) -> bytes:
+    """Little-endian float64 bytes (a JavaScript Float64Array); NaN and ±inf travel as such."""
+    array = np.asarray(array)
+    if array.ndim > 1:
+        array = array[:, 0]  # a batched graph shows its first sample
+    return np.ascontiguousarray(array, dtype="<f8").tobytes()
+
+
+def i32(array) -> bytes:
+    """Little-endian int32 bytes (a JavaScript Int32Array)."""
+    return np.ascontiguousarray(array, dtype="<i4").tobytes()
+
+
+def _ranges(program):
+    """(level, start, stop) of each level, leaves as level 0, split above FRAME_LIMIT."""
     bounds = [(0, program.n_leaves), *program.level_ranges]
     for level, (start, stop) in enumerate(bounds):
         for s in range(start, stop, FRAME_LIMIT):
-            e = min(stop, s + FRAME_LIMIT)
-            yield {"run": run, "phase": "forward", "level": level, "ids": list(range(s, e)),
-                   "values": numbers(trace.values[s:e])}
+            yield level, s, min(stop, s + FRAME_LIMIT)
+
+
+def forward_frames(trace, run: str):
+    """One frame per level (split above FRAME_LIMIT nodes), leaves first.
+
+    A frame covers the consecutive wire ids ``start .. start+count-1``; its numbers are binary
+    (Socket.IO sends bytes as attachments, with no JSON encoding on either side).
+    """
+    for level, s, e in _ranges(trace.program):
+        yield {"run": run, "phase": "forward", "level": level, "start": s, "count": e - s,
+               "values": f64(trace.values[s:e])}
 
 
 def seed_frame(trace, run: str) -> dict:
@@ -122,17 +143,12 @@ def seed_frame(trace, run: str) -> dict:
 
 def backward_frames(trace, run: str):
     """One frame per level from the top down; each carries its nodes' edges to their children."""
-    program = trace.program
-    bounds = [(0, program.n_leaves), *program.level_ranges]
-    starts = program.edge_start
-    for level in range(len(bounds) - 1, -1, -1):
-        start, stop = bounds[level]
-        for s in range(start, stop, FRAME_LIMIT):
-            e = min(stop, s + FRAME_LIMIT)
-            a, b = int(starts[s]), int(starts[e])
-            yield {"run": run, "phase": "backward", "level": level, "ids": list(range(s, e)),
-                   "grads": numbers(trace.grads[s:e]),
-                   "edges": {"parent": trace.edge_parent[a:b].tolist(),
-                             "child": trace.edge_child[a:b].tolist(),
-                             "local": numbers(trace.local[a:b]),
-                             "contribution": numbers(trace.contributions[a:b])}}
+    starts = trace.program.edge_start
+    chunks = sorted(_ranges(trace.program), key=lambda r: (-r[0], r[1]))  # top level first
+    for level, s, e in chunks:
+        a, b = int(starts[s]), int(starts[e])
+        yield {"run": run, "phase": "backward", "level": level, "start": s, "count": e - s,
+               "grads": f64(trace.grads[s:e]),
+               "edges": {"count": b - a, "parent": i32(trace.edge_parent[a:b]),
+                         "child": i32(trace.edge_child[a:b]), "local": f64(trace.local[a:b]),
+                         "contribution": f64(trace.contributions[a:b])}}

@@ -14,6 +14,7 @@ import socketio
 
 from engine.formats import load
 from tests.live_server import LiveServer
+from tests.server.frames import decode
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -69,7 +70,7 @@ def test_reference_trace_arrives_exactly_once_in_order_with_the_engines_values(s
     try:
         ack = page.call("run_graph", {"graph": "example:reference.expr", "mode": "both"})
         assert ack["ok"]
-        frames = [data for name, data in page.events if name == "trace"]
+        frames = [decode(data) for name, data in page.events if name == "trace"]
     finally:
         page.close()
     # The same file loaded here, in this process: the oracle for every value and gradient.
@@ -120,8 +121,9 @@ def test_late_joiner_gets_history_then_the_live_tail_without_gap(server):
         second.connect()
         second.call("watch_run", {"run_id": ack["run_id"], "after": 0})
         joined_at = len(first.records())
-        wait_until(lambda: any(n == "run_status" for n, _ in second.events), timeout=120)
-        time.sleep(0.2)
+        for page in (first, second):
+            wait_until(lambda page=page: any(n == "run_status" for n, _ in page.events),
+                       timeout=120)
         a, b = first.records(), second.records()
     finally:
         first.close()

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from tests.server.frames import decode
+
 REF = "example:reference.expr"
 
 
@@ -34,7 +36,8 @@ def received(sock, name=None):
 
 def run_trace(sock, data):
     ack = call(sock, "run_graph", data)
-    events = [(e["name"], e["args"][0]) for e in sock.get_received()]
+    events = [(e["name"], decode(e["args"][0]) if e["name"] == "trace" else e["args"][0])
+              for e in sock.get_received()]
     return ack, events
 
 
@@ -232,12 +235,12 @@ def test_bad_training_options_are_refused(sock, config, fragment):
 
 
 def test_busy_beyond_the_per_workspace_limit(app, sock):
-    app.extensions["backprop_live"].jobs.max_per_workspace = 1
+    app.extensions["backprop_live"].jobs.limits["training"] = (4, 1)
     first = call(sock, "train", {"model": "resnet", "epochs": 20})
     second = call(sock, "train", {"model": "mlp", "epochs": 1})
     assert first["ok"] and second["ok"] is False
-    assert second["error"]["limit"] == "MAX_JOBS_PER_WORKSPACE"
-    assert "MAX_JOBS_PER_WORKSPACE=1" in second["error"]["message"]
+    assert second["error"]["limit"] == "MAX_TRAINING_PER_WORKSPACE"
+    assert "MAX_TRAINING_PER_WORKSPACE=1" in second["error"]["message"]
     call(sock, "stop_run", {"run_id": first["run_id"]})
     wait_for_status(app, first["run_id"])
 
