@@ -181,3 +181,21 @@ def test_schema_is_versioned_and_reopening_keeps_data(tmp_path):
     assert again.integrity_check() == "ok"
     assert json.loads(json.dumps(again.runs("ws")))[0]["id"] == run_id
     again.close()
+
+
+def test_health_reports_job_counts(client):
+    assert client.get("/healthz").get_json() == {"ok": True, "training": 0, "graph_runs": 0}
+
+
+def test_a_shared_run_is_readable_by_link_only(client, other_client, app):
+    store = app.extensions["backprop_live"].store
+    with client.session_transaction() as session:
+        run_id = store.add_run(session["workspace"], "shared run", {"model": "mlp"})
+    store.add_metric(run_id, {"type": "step", "step": 1, "epoch": 1, "loss": 0.5,
+                              "accuracy": 1.0, "grad_norms": {}, "seconds": 0.1})
+    assert other_client.post(f"/api/runs/{run_id}/share").status_code == 404
+    token = client.post(f"/api/runs/{run_id}/share").get_json()["token"]
+    seen = other_client.get(f"/api/shared/{token}").get_json()
+    assert seen["kind"] == "run" and seen["name"] == "shared run"
+    assert [m["loss"] for m in seen["metrics"]] == [0.5]
+    assert other_client.get(f"/api/runs/{run_id}").status_code == 404

@@ -252,3 +252,25 @@ def test_other_workspace_cannot_watch_or_stop(app, sock, other_client):
     assert call(other, "stop_run", {"run_id": ack["run_id"]})["ok"] is False
     other.disconnect()
     assert wait_for_status(app, ack["run_id"])["status"] == "completed"
+
+
+def test_ping_cancel_and_unwatch_answer(sock):
+    assert call(sock, "ping_server", {})["ok"]
+    assert call(sock, "cancel_run", {"run": "t_nothing"})["ok"]
+    assert call(sock, "unwatch_run", {"run_id": "r_nothing"})["ok"]
+
+
+def test_cancelled_before_computing_sends_no_frames(app, sock, monkeypatch):
+    """A run cancelled while it waits for the worker thread stops before any frame."""
+    from server import sockets
+
+    real_run = sockets._run
+
+    def cancelled_first(catalog, ref, workspace, mode, values, cancelled):
+        assert not cancelled()
+        return real_run(catalog, ref, workspace, mode, values, lambda: True)  # as if cancelled
+
+    monkeypatch.setattr(sockets, "_run", cancelled_first)
+    ack = call(sock, "run_graph", {"graph": REF})
+    assert ack["ok"] is False and ack["error"]["message"] == "cancelled"
+    assert received(sock, "trace") == []
