@@ -52,7 +52,30 @@ def collect(outputs) -> tuple[list, dict]:
             continue
         stack.append((current, True))
         stack.extend((c, False) for c in reversed(children) if c not in level)
+    _add_dangling(order, level)
     return order, level
+
+
+def _add_dangling(order: list, level: dict) -> None:
+    """Add nodes built on the graph that reach no output: they get values (the reference
+    computed them, and the page shows them, e.g. a softmax's probabilities next to a log-softmax
+    loss) and gradient 0. A node joins once all its children are in; a leaf child only if it
+    holds a value (a literal like the 2 in ``2 * y``)."""
+    frontier = [p for n in order for p in n.parents if p not in level]
+    while frontier:
+        candidate = frontier.pop()
+        if candidate in level:
+            continue
+        children = candidate.children
+        missing = [c for c in children if c not in level]
+        if any(c.operator not in LEAVES or c._fed is None for c in missing):
+            continue  # revisited if a missing child joins later
+        for leaf in missing:
+            level[leaf] = 0
+            order.append(leaf)
+        level[candidate] = 1 + max(level[c] for c in children)
+        order.append(candidate)
+        frontier.extend(p for p in candidate.parents if p not in level)
 
 
 class Program:

@@ -2,8 +2,8 @@
 
 ``feed`` → ``compute_forward`` → ``back_prop`` may repeat any number of times; ``clear`` is
 optional. The graph compiles itself on first use and again only when its outputs or leaf lists
-change. A graph holds its outputs and everything they depend on, plus every listed input and
-const; other nodes built on the same inputs are not part of it.
+change. A graph holds its outputs and everything they depend on, every listed input and const,
+and the nodes built on those that reach no output (they get values, and gradient 0).
 """
 
 from __future__ import annotations
@@ -184,15 +184,15 @@ def _column(values, count: int, kind: str, nodes) -> np.ndarray:
                         f"({count},) or ({count}, B)")
     if not np.isfinite(array).all():
         i = int(np.flatnonzero(~np.isfinite(array.reshape(count, -1)).any(axis=1))[0])
-        raise FeedError(f"graph.feed: {kind} value {i} for {describe_node(nodes[i])} is not "
-                        "finite; values must be finite")
+        bad = array.reshape(count, -1)[i][~np.isfinite(array.reshape(count, -1)[i])][0]
+        raise FeedError(f"graph.feed: {kind} value {i} for {describe_node(nodes[i])} is {bad}; "
+                        "values must be finite")
     return array
 
 
 def _stack_columns(columns: list, nodes, kind: str = "leaf") -> np.ndarray:
     """Numbers and (B,) batches side by side: scalars broadcast over the batch."""
-    batch = {len(c) for c in (np.atleast_1d(np.asarray(c, np.float64)) for c in columns)
-             if np.ndim(c) == 1}
+    batch = {len(c) for c in columns if np.ndim(c) == 1}
     if len(batch) > 1:
         raise FeedError(f"{kind} values mix batch sizes {sorted(batch)}; a batch must share one "
                         "size B")
@@ -204,8 +204,10 @@ def _stack_columns(columns: list, nodes, kind: str = "leaf") -> np.ndarray:
         except (TypeError, ValueError) as exc:
             raise FeedError(f"cannot feed {c!r} to {describe_node(nodes[i])}: {exc}") from None
     if not np.isfinite(out).all():
-        i = int(np.flatnonzero(~np.isfinite(out.reshape(len(columns), -1)).any(axis=1))[0])
-        raise FeedError(f"{describe_node(nodes[i])}: fed a value that is not finite")
+        rows = out.reshape(len(columns), -1)
+        i = int(np.flatnonzero(~np.isfinite(rows).any(axis=1))[0])
+        raise FeedError(f"{describe_node(nodes[i])}: fed {rows[i][~np.isfinite(rows[i])][0]}; "
+                        "values must be finite")
     return out
 
 

@@ -74,7 +74,10 @@ OPERATORS: tuple[Op, ...] = (
     Op("relu", 1, lambda a, b=None: np.maximum(a, 0.0), lambda a, b, y: ((a > 0) * 1.0,),
        "max(a, 0)", ("1 if a > 0 else 0",)),
     Op("abs", 1, np.abs, lambda a, b, y: (np.sign(a),), "|a|", ("sign(a)",)),
-    Op("tanh", 1, np.tanh, lambda a, b, y: (1.0 - y * y,), "tanh(a)", ("1 - tanh²(a)",)),
+    # 1 / cosh² a rather than 1 - tanh² a: the same number, without losing every digit in the
+    # tails where tanh a rounds to ±1.
+    Op("tanh", 1, np.tanh, lambda a, b, y: (1.0 / np.cosh(a) ** 2,), "tanh(a)",
+       ("1 - tanh²(a)",)),
     Op("sigmoid", 1, lambda a, b=None: _sigmoid(a),
        lambda a, b, y: (y * _sigmoid(-a),), "σ(a)", ("σ(a) · σ(-a)",)),
 )

@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     from engine import train_cli
+    from engine.formats import cli as formats_cli
+    run = commands.add_parser("run", help="load a graph file, run forward and back-prop")
+    formats_cli.add_arguments(run)
+    run.set_defaults(handler=formats_cli.main)
+
     train = commands.add_parser("train", help="train a built-in model on the bundled digits")
     train_cli.add_arguments(train)
     train.set_defaults(handler=train_cli.main)
