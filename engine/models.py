@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import EngineError
 from .graph import graph
 from .nn import nn
 
@@ -24,8 +25,9 @@ class Model:
     padding: list  # the Conv layers' shared zero node (empty for an MLP)
     logits: list
     loss: object
-    # For each layer with weights: (kind, fan_in, activation after it, weight slice, bias slice)
+    # For each layer with weights: (fan_in, fan_out, before a ReLU, weight positions)
     init_plan: list = field(default_factory=list)
+    initial: np.ndarray | None = None  # given starting parameters (a network spec's own)
 
     @property
     def params(self) -> list:
@@ -42,7 +44,12 @@ class Model:
                 for layer in self.net.layers if layer.weights}
 
     def initial_params(self, rng: np.random.Generator) -> np.ndarray:
-        """He initialisation before a ReLU, Xavier (Glorot) before the softmax; zero biases."""
+        """He initialisation before a ReLU, Xavier (Glorot) before the softmax; zero biases.
+
+        A model from a network spec starts from the spec's own weights instead.
+        """
+        if self.initial is not None:
+            return self.initial.copy()
         params = np.zeros(self.n_params)
         for fan_in, fan_out, before_relu, weights in self.init_plan:
             std = np.sqrt(2.0 / fan_in) if before_relu else np.sqrt(2.0 / (fan_in + fan_out))
@@ -104,3 +111,44 @@ def mlp(size: int = 16, classes: int = 10, width: int = 32) -> Model:
 
 
 MODELS = {"resnet": resnet, "mlp": mlp}
+
+
+class NetworkSpecError(EngineError, ValueError):
+    """A network spec that cannot be trained on the digits; the message says why."""
+
+
+def from_network(source, limits=None) -> Model:
+    """A trainable model from a network spec (docs/formats.md): it must read one square image
+    whose side is a multiple of 8 (the digits are upscaled to it), one 10-class label, and end
+    in a cross-entropy loss on a softmax. Training starts from the spec's own weights."""
+    from .formats import load, read_json
+    from .formats.limits import DEFAULT_LIMITS
+
+    loaded = load(source, "network", limits=limits)
+    layers = read_json(source if isinstance(source, str) else source.decode("utf-8"),
+                       limits or DEFAULT_LIMITS)["layers"]
+    images = [layer for layer in layers if layer["type"] == "image"]
+    labels = [layer for layer in layers if layer["type"] == "label"]
+    losses = [layer for layer in loaded.layers if layer.kind == "cross_entropy"]
+    if len(images) != 1 or images[0]["size"][0] != images[0]["size"][1] \
+            or images[0]["size"][0] % 8:
+        raise NetworkSpecError("to train on the digits, a network needs exactly one image "
+                               "layer of n×n pixels with n a multiple of 8 (8, 16, 24, ...)")
+    if len(labels) != 1 or labels[0]["classes"] != 10:
+        raise NetworkSpecError("to train on the digits, a network needs exactly one label "
+                               "layer with 10 classes")
+    if len(losses) != 1 or losses[0].parts["softmax"] is None \
+            or list(loaded.outputs.values()) != losses[0].outputs:
+        raise NetworkSpecError("to train, a network must end in one cross_entropy layer "
+                               "applied to a softmax, and output only that loss")
+    by_group: dict = {}
+    for n in loaded.consts:
+        by_group.setdefault(n.group, []).append(n)
+    image, label = by_group[images[0]["name"]], by_group[labels[0]["name"]]
+    padding = [n for n in loaded.consts if n.name == "zero"]
+    loss = losses[0].outputs[0]
+    weights = loaded.graph.input_nodes
+    model = Model("network", loaded.network, graph(weights, image + label + padding, [loss]),
+                  image, label, padding, losses[0].parts["softmax"].inputs[0], loss)
+    model.initial = np.array([w.forward for w in weights], np.float64)
+    return model

@@ -18,7 +18,7 @@ import numpy as np
 from .datasets import load_digits
 from .errors import EngineError
 from .fused import FusedProgram
-from .models import MODELS, Model
+from .models import MODELS, Model, from_network
 from .optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam
 
 
@@ -39,13 +39,17 @@ class TrainConfig:
     # digits); 128 reaches 97-98% in 20 epochs (docs/training.md has the measurements).
     width: int = 128
     shift: int = 0  # augmentation: each training image moves by up to this many pixels
+    network: str | None = None  # model "network": the network spec's text (docs/formats.md)
 
     def checked(self) -> TrainConfig:
         """Self, after checking every option; the error names the option and its range."""
         def need(ok, message):
             if not ok:
                 raise TrainingError(message)
-        need(self.model in MODELS, f"model must be one of {sorted(MODELS)}, not {self.model!r}")
+        need(self.model in MODELS or self.model == "network",
+             f"model must be one of {sorted(MODELS) + ['network']}, not {self.model!r}")
+        need((self.model == "network") == isinstance(self.network, str),
+             "model 'network' takes the spec's text in network (and only it does)")
         need(self.optimizer in OPTIMIZERS,
              f"optimizer must be one of {sorted(OPTIMIZERS)}, not {self.optimizer!r}")
         need(_int(self.epochs) and 1 <= self.epochs <= 1000, "epochs must be 1..1000")
@@ -119,7 +123,7 @@ class TrainResult:
             "seconds": self.seconds,
             "samples_per_second": self.samples_per_second,
             "stopped": self.stopped,
-            "config": asdict(self.config),
+            "config": {k: v for k, v in asdict(self.config).items() if k != "network"},
         }
 
 
@@ -188,7 +192,8 @@ def shifted(images: np.ndarray, size: int, most: int, rng: np.random.Generator) 
 
 def build(config: TrainConfig) -> Trainer:
     config.checked()
-    model = MODELS[config.model](width=config.width)
+    model = (from_network(config.network) if config.model == "network"
+             else MODELS[config.model](width=config.width))
     if config.optimizer == "sgd":
         optimizer = SGD(lr=config.learning_rate, momentum=config.momentum)
     else:
@@ -201,7 +206,8 @@ def train(config: TrainConfig, on_step=None, on_epoch=None, should_stop=None,
           data=None) -> TrainResult:
     """Train ``config.model`` on the digits (or ``data``, a datasets.Digits) and report."""
     trainer = build(config)
-    data = data or load_digits(size=16)
+    side = int(round(len(trainer.model.image) ** 0.5))
+    data = data or load_digits(size=side)
     mean, std = data.train_images.mean(), data.train_images.std()
     test_x = (data.test_images - mean) / std
     train_y, test_y = data.train_labels, data.test_labels

@@ -129,6 +129,26 @@ class Catalog:
                 return files[name + suffix]
         raise NotFoundError(f"no example {name!r}; built in: {', '.join(sorted(files))}")
 
+    def source(self, ref: str, workspace: str) -> tuple[str, str, str]:
+        """(name, format, text) of a graph definition the workspace may see (not models)."""
+        if not isinstance(ref, str) or ref.startswith("model:"):
+            raise NotFoundError("give a graph definition (an upload, an example or a link)")
+        if ref.startswith("example:"):
+            path = self._example_path(ref.split(":", 1)[1])
+            text = path.read_text(encoding="utf-8")
+            return path.name.split(".")[0], load(text, filename=path.name,
+                                                 limits=self.limits).format, text
+        if ref.startswith("shared:"):
+            found = self.store.shared(ref.split(":", 1)[1])
+            if found is None or found[0] != "graph":
+                raise NotFoundError("no graph is shared under that link")
+            row = found[1]
+        else:
+            row = self.store.graph(ref, workspace)
+            if row is None:
+                raise NotFoundError(f"no graph {ref!r} in this workspace")
+        return row["name"], row["format"], row["source"]
+
     def check_upload(self, source, fmt: str | None, filename: str | None) -> Loaded:
         """Parse an upload; FormatError lists what is wrong."""
         return load(source, fmt, limits=self.limits, filename=filename)

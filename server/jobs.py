@@ -82,7 +82,10 @@ class Jobs:
         return self._cpu_call(fn, *args)
 
     # -- training ------------------------------------------------------------------------------
-    def start_training(self, workspace: str, name: str, config: dict) -> str:
+    def start_training(self, workspace: str, name: str, config: dict,
+                       worker_config: dict | None = None) -> str:
+        """Store the run (with ``config``) and start its worker (with ``worker_config``, which
+        may carry more, e.g. a network spec's text)."""
         with self.lock:
             self._admit("training", workspace)
             run_id = self.store.add_run(workspace, name, config)
@@ -91,7 +94,7 @@ class Jobs:
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
             job = TrainingJob(run_id, workspace, process)
             self.training[run_id] = job
-        process.stdin.write(json.dumps(config) + "\n")
+        process.stdin.write(json.dumps(worker_config or config) + "\n")
         process.stdin.flush()
         self.start_task(self._pump, job)
         return run_id

@@ -19,6 +19,7 @@ from flask_socketio import join_room, leave_room
 
 from engine import DomainError, EngineError
 from engine.formats import FormatError
+from engine.models import from_network
 from engine.trace import Trace
 from engine.training import TrainConfig, TrainingError
 
@@ -266,11 +267,20 @@ def register(socketio) -> None:
     @guarded
     def train(data):
         fields = {k: data[k] for k in TRAIN_FIELDS if k in data}
-        config = TrainConfig(**fields).checked()
-        name = str(data.get("name") or f"{config.model} · {config.optimizer} · "
+        stored, network, title = {}, None, None
+        if data.get("graph") is not None:  # an uploaded (or example) network spec
+            title, fmt, network = services().catalog.source(data["graph"], workspace())
+            if fmt != "network":
+                raise ValueError(f"only a network spec can be trained, not a {fmt} graph")
+            fields["model"] = "network"
+            stored = {"graph": data["graph"], "network_name": title}
+            services().jobs.call_cpu(from_network, network)  # refuse it here, not in a worker
+        config = TrainConfig(**fields, network=network).checked()
+        name = str(data.get("name") or f"{title or config.model} · {config.optimizer} · "
                    f"lr {config.learning_rate:g} · seed {config.seed}")[:200]
-        run_id = services().jobs.start_training(workspace(), name, {
-            k: getattr(config, k) for k in TRAIN_FIELDS})
+        options = {k: getattr(config, k) for k in TRAIN_FIELDS}
+        run_id = services().jobs.start_training(workspace(), name, {**options, **stored},
+                                                {**options, "network": network})
         return {"ok": True, "run_id": run_id, "name": name}
 
     @socketio.on("stop_run")

@@ -169,3 +169,41 @@ def test_cli_rejects_bad_options_with_status_2(tmp_path):
         capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 2
     assert "epochs" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_network_spec_trains_from_its_own_weights(digits):
+    from pathlib import Path
+
+    from engine.models import NetworkSpecError, from_network
+
+    source = (Path(__file__).resolve().parent.parent / "examples" / "mlp.network.json").read_text()
+    model = from_network(source)
+    params = model.initial_params(np.random.default_rng(0))
+    np.testing.assert_array_equal(params, [w.forward for w in model.params])  # the spec's own
+    small = load_digits(size=8)
+    consts = model.consts(small.train_images[:4], small.train_labels[:4])
+    g = model.graph
+    g.feed(params, consts.T)
+    g.compute_forward()
+    g.back_prop()
+    fused = FusedProgram(g, model.net)
+    assert relative_error(fused.run(params, consts, consts_by_sample=True)[:, 0],
+                          model.loss.forward) <= 1e-9
+    assert relative_error(fused.backward(), [w.backward for w in model.params]) <= 1e-9
+
+    result = train(TrainConfig(model="network", network=source, epochs=2, batch_size=64))
+    assert result.epochs[-1].test_loss < result.epochs[0].test_loss * 1.5
+    assert result.epochs[-1].test_accuracy > 0.5
+    assert "network" not in result.summary()["config"]
+
+    not_square = json.dumps({"format": "backprop-live/network", "version": 1, "layers": [
+        {"name": "image", "type": "image", "size": [8, 16]},
+        {"name": "label", "type": "label", "classes": 10},
+        {"name": "fc", "type": "fc", "input": "image", "size": 10},
+        {"name": "p", "type": "softmax", "input": "fc"},
+        {"name": "loss", "type": "cross_entropy", "inputs": ["p", "label"]}]})
+    from_network(not_square.replace("[8, 16]", "[8, 8]"))  # the same, square: fine
+    with pytest.raises(NetworkSpecError, match="n×n"):
+        from_network(not_square)
+    with pytest.raises(TrainingError, match="network"):
+        TrainConfig(model="network").checked()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import pytest
 
@@ -274,3 +275,30 @@ def test_cancelled_before_computing_sends_no_frames(app, sock, monkeypatch):
     ack = call(sock, "run_graph", {"graph": REF})
     assert ack["ok"] is False and ack["error"]["message"] == "cancelled"
     assert received(sock, "trace") == []
+
+
+def test_train_an_uploaded_network_spec(app, client, sock):
+    mlp = (Path(__file__).resolve().parents[2] / "examples" / "mlp.network.json").read_text()
+    graph_id = client.post("/api/graphs", json={"source": mlp, "format": "network"}
+                           ).get_json()["id"]
+    ack = call(sock, "train", {"graph": graph_id, "epochs": 1, "batch_size": 128})
+    assert ack["ok"], ack
+    run = wait_for_status(app, ack["run_id"])
+    assert run["status"] == "completed", run
+    assert run["config"]["graph"] == graph_id and run["config"]["model"] == "network"
+    # the spec's hidden layer is "hidden": its gradient norms were recorded by that name
+    steps = [r for r in app.extensions["backprop_live"].store.metrics(ack["run_id"])
+             if r["type"] == "step"]
+    assert set(steps[0]["grad_norms"]) == {"hidden", "logits"}
+    assert len(steps) == -(-1437 // 128)
+
+
+def test_training_refuses_graphs_that_are_not_trainable_networks(client, sock):
+    expr = call(sock, "train", {"graph": "example:reference.expr"})
+    assert expr["ok"] is False and "network spec" in expr["error"]["message"]
+    no_label = ('{"format": "backprop-live/network", "version": 1, "layers": ['
+                '{"name": "image", "type": "image", "size": [8, 8]},'
+                '{"name": "fc", "type": "fc", "input": "image", "size": 3}]}')
+    graph_id = client.post("/api/graphs", json={"source": no_label}).get_json()["id"]
+    ack = call(sock, "train", {"graph": graph_id})
+    assert ack["ok"] is False and "label" in ack["error"]["message"]
