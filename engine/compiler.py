@@ -33,8 +33,9 @@ class Segment:
     edge_stop: int
 
 
-def collect(outputs) -> tuple[list, dict]:
-    """Every node the outputs depend on, children before parents, with each node's level.
+def collect(outputs, listed_leaves=()) -> tuple[list, dict]:
+    """Every node the outputs depend on, children before parents, with each node's level; then
+    the listed leaves and the nodes built on all these that reach no output.
 
     Iterative, so a chain of 100,000 nodes does not hit Python's recursion limit.
     """
@@ -52,6 +53,10 @@ def collect(outputs) -> tuple[list, dict]:
             continue
         stack.append((current, True))
         stack.extend((c, False) for c in reversed(children) if c not in level)
+    for leaf in listed_leaves:
+        if leaf not in level:
+            level[leaf] = 0
+            order.append(leaf)
     _add_dangling(order, level)
     return order, level
 
@@ -86,7 +91,7 @@ class Program:
             if n.operator not in LEAVES:
                 raise GraphError(f"{describe_node(n)} is listed as a graph input or const, "
                                  "but only 'input' and 'const' nodes can be fed")
-        closure, level = collect(outputs)
+        closure, level = collect(outputs, listed_leaves)
         listed = list(dict.fromkeys(listed_leaves))
         listed_set = set(listed)
         extra_leaves = [n for n in closure if n.operator in LEAVES and n not in listed_set]

@@ -13,6 +13,7 @@ layer as one array operation while the scalar nodes stay available for the page.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 from .errors import GraphError
@@ -203,9 +204,9 @@ class nn:
 
 
 def _count(n) -> int:
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
         raise GraphError(f"expected a count >= 0, got {n!r}")
-    return n
+    return int(n)
 
 
 def _item(prefix, i):
