@@ -221,6 +221,7 @@ class FusedProgram:
     def backward(self) -> np.ndarray:
         """Gradient of the sum of outputs (over outputs and samples) for each param."""
         grads = {"param": np.zeros((1, self.n_params))}
+        self.output_grads: dict = {}  # layer index -> gradient at its output, (B, width)
         for plan in self.outputs:
             _scatter(plan, np.ones((self.batch, 1)), grads, self.sources)
         d_params = np.zeros(self.n_params)
@@ -229,6 +230,7 @@ class FusedProgram:
             dy = grads.pop(index, None)
             if dy is None:
                 continue  # nothing downstream depends on this layer
+            self.output_grads[index] = dy
             d_ops, dw, db = KERNELS[layer.kind][1](layer, cache, dy)
             for plan, d in zip(operands, d_ops, strict=True):
                 _scatter(plan, d, grads, self.sources)
@@ -241,6 +243,11 @@ class FusedProgram:
 
     def layer_values(self, index: int) -> np.ndarray:
         return self.sources[index]
+
+    def operand_values(self, position: int) -> list[np.ndarray]:
+        """The values the ``position``-th layer (in ``self.layers``) read in the last run."""
+        operands = self.plans[position][0]
+        return [_gather(plan, self.sources) for plan in operands]
 
 
 def _operands(layer) -> list:

@@ -68,6 +68,14 @@ class TrainConfig:
         return float(self.lr) if self.lr is not None else DEFAULT_LR[self.optimizer]
 
 
+def _source_group(nodes) -> str:
+    """The group (layer) a list of nodes comes from, or its name's stem for leaves."""
+    first = nodes[0]
+    if first.group:
+        return first.group
+    return (first.name or first.operator).split("[")[0]
+
+
 def _int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -80,6 +88,9 @@ class StepMetrics:
     accuracy: float  # share of the batch classified right
     grad_norms: dict[str, float]  # L2 norm of each layer's parameter gradient
     seconds: float  # since training started
+    # Each residual sum ("Add2"): its operands' groups, the RMS of each operand's values (the
+    # skip path against the residual branch) and the RMS of the gradient at the sum.
+    branches: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass
@@ -163,6 +174,21 @@ class Trainer:
         accuracy = float(np.mean(logits.argmax(axis=1) == np.asarray(labels)))
         return float(losses.mean()), accuracy, norms
 
+    def branches(self) -> dict[str, dict]:
+        """Skip path against residual branch at each add layer, for the last step."""
+        out = {}
+        for position, (index, layer) in enumerate(self.program.layers):
+            if layer.kind != "add":
+                continue
+            operands = self.program.operand_values(position)
+            grad = self.program.output_grads.get(index)
+            out[layer.name] = {
+                "operands": [_source_group(nodes) for nodes in layer.inputs],
+                "value_rms": [float(np.sqrt(np.mean(v * v))) for v in operands],
+                "grad_rms": float(np.sqrt(np.mean(grad * grad))) if grad is not None else 0.0,
+            }
+        return out
+
     def evaluate(self, images, labels) -> tuple[float, float, np.ndarray]:
         """(mean loss, accuracy, confusion matrix) without changing anything."""
         losses, logits = self.forward(images, labels)
@@ -229,7 +255,8 @@ def train(config: TrainConfig, on_step=None, on_epoch=None, should_stop=None,
             result.samples += len(batch)
             losses.append(loss)
             correct += accuracy * len(batch)
-            metrics = StepMetrics(step, epoch, loss, accuracy, norms, time.perf_counter() - start)
+            metrics = StepMetrics(step, epoch, loss, accuracy, norms,
+                                  time.perf_counter() - start, trainer.branches())
             result.steps.append(metrics)
             if on_step is not None:
                 on_step(metrics)

@@ -207,3 +207,23 @@ def test_a_network_spec_trains_from_its_own_weights(digits):
         from_network(not_square)
     with pytest.raises(TrainingError, match="network"):
         TrainConfig(model="network").checked()
+
+
+def test_branch_metrics_match_the_scalar_graph(digits):
+    """The skip-against-residual figures the page shows, recomputed from scalar nodes."""
+    model = resnet(width=8)
+    params = model.initial_params(np.random.default_rng(4))
+    trainer = Trainer(model, SGD(lr=0.0), params.copy())
+    images, labels = digits.train_images[:6], digits.train_labels[:6]
+    trainer.step(images, labels)
+    (name, branch), = trainer.branches().items()
+    add = next(layer for layer in model.net.layers if layer.kind == "add")
+    assert name == add.name and branch["operands"] == ["image", "Conv2"]
+    g = model.graph
+    g.feed(params, model.consts(images, labels).T)
+    g.back_prop()
+    for nodes, rms in zip(add.inputs, branch["value_rms"], strict=True):
+        values = np.array([n.forward for n in nodes])
+        assert rms == pytest.approx(np.sqrt(np.mean(values ** 2)), rel=1e-12)
+    grads = np.array([n.backward for n in add.outputs])
+    assert branch["grad_rms"] == pytest.approx(np.sqrt(np.mean(grads ** 2)), rel=1e-9)
