@@ -73,7 +73,10 @@ class Streams:
 
     def close(self, sid: str, token: str) -> None:
         with self.lock:
-            self.by_sid.get(sid, set()).discard(token)
+            tokens = self.by_sid.get(sid, set())
+            tokens.discard(token)
+            if not tokens:
+                self.by_sid.pop(sid, None)  # nothing kept for a connection with no runs
             self.cancelled.discard(token)
 
     def cancel(self, sid: str, token: str | None = None) -> None:
