@@ -9,6 +9,7 @@ python3 -c "import venv, ensurepip" 2>/dev/null || need_apt+=(python3-venv pytho
 if [[ "${1:-}" == "--test" ]] && ! command -v chromium >/dev/null; then
   need_apt+=(chromium)
 fi
+command -v node >/dev/null && command -v npm >/dev/null || need_apt+=(nodejs npm)
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]} with apt-get"
   apt-get update -qq
@@ -20,3 +21,14 @@ extras=""
 [[ "${1:-}" == "--test" ]] && extras="[test]"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}" 2>&1 \
   | grep -v "is ignored: it is neither a file nor a directory" || true
+
+# The page: d3, socket.io-client and dagre from npm (package-lock.json), bundled by esbuild into
+# static/dist/ — nothing from a CDN at run time. `npm ci` only when node_modules is missing or
+# older than the lock file; the bundle only when a source is newer than it.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi
+if [[ ! -f static/dist/main.js ]] || [[ -n "$(find static/js scripts/build-page.mjs package-lock.json \
+    -newer static/dist/main.js -print -quit)" ]]; then
+  npm run --silent build
+fi

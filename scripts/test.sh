@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 .venv/bin/ruff check .
+npm run --silent test:js   # the page's pure modules, with node's own test runner
 exec .venv/bin/python -m pytest "$@"

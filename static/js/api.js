@@ -1,0 +1,55 @@
+// The server's HTTP side: uploading a graph definition (expression text or a file) gives a graph
+// id that load_graph and run_graph accept; examples and sharing.
+import { ServerError } from './socket.js';
+
+async function json(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok || (body && body.ok === false)) {
+    throw new ServerError((body && body.error) || { message: `${response.status} ${response.statusText}` });
+  }
+  return body;
+}
+
+/** Upload a definition; resolves with {id, …}; rejects with ServerError carrying problems. */
+export async function uploadGraph(text, { name = null, format = null } = {}) {
+  const response = await fetch('/api/graphs', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ source: text, format, name }),
+  });
+  return json(response);
+}
+
+/** Upload a file as it is (multipart), so the server picks its format from its name. */
+export async function uploadFile(file) {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  return json(await fetch('/api/graphs', { method: 'POST', body: form }));
+}
+
+/** Built-in examples and models: {examples: [{ref, name, format, file}], models: [{ref, name, title}]}. */
+export async function listExamples() {
+  return json(await fetch('/api/examples'));
+}
+
+/** A read-only share link for an uploaded graph: {token, ref: "shared:…", url}. */
+export async function shareGraph(graphId) {
+  return json(await fetch(`/api/graphs/${encodeURIComponent(graphId)}/share`, { method: 'POST' }));
+}
+
+/** An uploaded graph (its source text and name), or null. */
+export async function getGraph(graphId) {
+  const response = await fetch(`/api/graphs/${encodeURIComponent(graphId)}`);
+  return response.ok ? response.json() : null;
+}
+
+/** A shared graph (source text, name, ref), or null. */
+export async function getShared(token) {
+  const response = await fetch(`/api/shared/${encodeURIComponent(token)}`);
+  return response.ok ? response.json() : null;
+}

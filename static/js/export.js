@@ -1,0 +1,98 @@
+// Export the current view as SVG or PNG (a download), with the page's styles inlined so the
+// file looks like the screen.
+
+export function exportSvg(view, filename = 'backprop-live.svg') {
+  download(new Blob([svgString(view)], { type: 'image/svg+xml' }), filename);
+}
+
+export async function exportPng(view, filename = 'backprop-live.png') {
+  let canvas;
+  if (view.kind === 'canvas') {
+    canvas = document.createElement('canvas');
+    canvas.width = view.top.width;
+    canvas.height = view.top.height;
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(view.base, 0, 0);
+    ctx.drawImage(view.nodes, 0, 0);
+    ctx.drawImage(view.top, 0, 0);
+  } else {
+    canvas = await rasterise(svgString(view), view.element);
+  }
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+  download(blob, filename);
+}
+
+/** The view as a standalone SVG document. */
+export function svgString(view) {
+  if (view.kind === 'canvas') return view.toSVG();
+  const source = view.element;
+  const clone = source.cloneNode(true);
+  const layer = source.querySelector('g');
+  const box = layer.getBBox();
+  const pad = 20;
+  clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+  clone.setAttribute('viewBox', `${box.x - pad} ${box.y - pad} ${box.width + 2 * pad} ${box.height + 2 * pad}`);
+  clone.setAttribute('width', String(Math.ceil(box.width + 2 * pad)));
+  clone.setAttribute('height', String(Math.ceil(box.height + 2 * pad)));
+  clone.querySelector('g').removeAttribute('transform');
+  const style = document.createElementNS('http://www.w3.org/2000/svg', 'style');
+  style.textContent = cssText();
+  clone.insertBefore(style, clone.firstChild);
+  const background = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+  background.setAttribute('x', String(box.x - pad));
+  background.setAttribute('y', String(box.y - pad));
+  background.setAttribute('width', '100%');
+  background.setAttribute('height', '100%');
+  background.setAttribute('fill', '#fff');
+  clone.insertBefore(background, style.nextSibling);
+  return new XMLSerializer().serializeToString(clone);
+}
+
+function cssText() {
+  const rules = [];
+  for (const sheet of document.styleSheets) {
+    try {
+      for (const rule of sheet.cssRules) {
+        if (/\.(node|edge|term|pulse|block|link|arrowhead|graph-svg)/.test(rule.cssText)) rules.push(rule.cssText);
+      }
+    } catch {
+      // a sheet we may not read: skip
+    }
+  }
+  return rules.join('\n');
+}
+
+function rasterise(svg, element) {
+  return new Promise((resolve, reject) => {
+    const image = new Image();
+    const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+    image.onload = () => {
+      const scale = Math.min(2, 8000 / Math.max(image.width, image.height));
+      const canvas = document.createElement('canvas');
+      canvas.width = Math.max(1, Math.round(image.width * scale));
+      canvas.height = Math.max(1, Math.round(image.height * scale));
+      const ctx = canvas.getContext('2d');
+      ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
+      URL.revokeObjectURL(url);
+      resolve(canvas);
+    };
+    image.onerror = () => {
+      URL.revokeObjectURL(url);
+      reject(new Error('could not draw the SVG'));
+    };
+    image.src = url;
+    void element;
+  });
+}
+
+function download(blob, filename) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}

@@ -1,0 +1,100 @@
+// The graph as the page holds it: the server's description (docs/protocol.md, "Loading a
+// graph") turned into flat arrays, so that 36,000 nodes cost a few typed arrays, not objects.
+//
+// Wire ids are 0 … N-1 in the engine's order. Edge e goes from a parent (the node computed) to
+// one of its children (an operand); a parent's edges are numbered childStart[p] + slot, slot 0
+// being the left operand, which is the order back-prop frames list them in.
+
+export function buildGraph(description, ref = '') {
+  const described = description.nodes;
+  const n = described.length;
+  const op = new Array(n);
+  const name = new Array(n);
+  const group = new Array(n);
+  const depth = new Int32Array(n);
+  const output = new Uint8Array(n);
+  const childStart = new Int32Array(n + 1);
+  for (const d of described) childStart[d.id + 1] = d.children.length;
+  for (let i = 0; i < n; i++) childStart[i + 1] += childStart[i];
+  const nEdges = childStart[n];
+  const edgeChild = new Int32Array(nEdges);
+  const edgeParent = new Int32Array(nEdges);
+  let maxDepth = 0;
+  for (const d of described) {
+    const i = d.id;
+    op[i] = d.op;
+    name[i] = d.name ?? null;
+    group[i] = d.group ?? null;
+    depth[i] = d.depth;
+    if (d.depth > maxDepth) maxDepth = d.depth;
+    const start = childStart[i];
+    for (let s = 0; s < d.children.length; s++) {
+      edgeChild[start + s] = d.children[s];
+      edgeParent[start + s] = i;
+    }
+  }
+  for (const id of description.outputs) output[id] = 1;
+  for (const d of described) if (d.output) output[d.id] = 1;
+
+  // Reverse edges: for each child, the edges that feed its gradient (its parents).
+  const parentStart = new Int32Array(n + 1);
+  for (let e = 0; e < nEdges; e++) parentStart[edgeChild[e] + 1]++;
+  for (let i = 0; i < n; i++) parentStart[i + 1] += parentStart[i];
+  const parentEdges = new Int32Array(nEdges);
+  const fill = parentStart.slice(0, n);
+  for (let e = 0; e < nEdges; e++) parentEdges[fill[edgeChild[e]]++] = e;
+
+  const byName = new Map();
+  for (let i = 0; i < n; i++) if (name[i] !== null && !byName.has(name[i])) byName.set(name[i], i);
+
+  return {
+    ref, n, nEdges, op, name, group, depth, output, maxDepth,
+    childStart, edgeChild, edgeParent, parentStart, parentEdges, byName,
+    inputs: description.inputs.slice(),
+    consts: (description.consts || []).slice(),
+    outputs: description.outputs.slice(),
+    groups: description.groups || [],
+    operators: description.operators || {},
+  };
+}
+
+/** The edge ids of node p's operands, left first. */
+export function childEdges(graph, p) {
+  const out = [];
+  for (let e = graph.childStart[p]; e < graph.childStart[p + 1]; e++) out.push(e);
+  return out;
+}
+
+/** The edge ids through which node c receives gradient (one per parent operand slot). */
+export function parentEdgesOf(graph, c) {
+  return Array.from(graph.parentEdges.subarray(graph.parentStart[c], graph.parentStart[c + 1]));
+}
+
+/** Operators as the page writes them. */
+export const SYMBOLS = { '*': '×', '-': '−', '/': '÷', '+': '+', neg: '−x', inv: '1/x', pow: 'xʸ' };
+
+/** What a node is called on the page: its name, else its operator and id. */
+export function label(graph, i) {
+  return graph.name[i] ?? `${SYMBOLS[graph.op[i]] ?? graph.op[i]} #${i}`;
+}
+
+/**
+ * Nodes a given node depends on (itself, its operands, theirs …), at most `cap` of them,
+ * nearest first: the receptive field of one output.
+ */
+export function receptiveField(graph, root, cap = 2000) {
+  const seen = new Set([root]);
+  const queue = [root];
+  for (let q = 0; q < queue.length && seen.size < cap; q++) {
+    const p = queue[q];
+    for (let e = graph.childStart[p]; e < graph.childStart[p + 1]; e++) {
+      const c = graph.edgeChild[e];
+      if (!seen.has(c)) {
+        seen.add(c);
+        queue.push(c);
+        if (seen.size >= cap) break;
+      }
+    }
+  }
+  return queue;
+}

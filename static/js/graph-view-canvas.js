@@ -1,0 +1,283 @@
+// Canvas view of many scalar nodes (an expanded ResNet block: thousands to tens of thousands),
+// where SVG would choke. Three stacked canvases:
+//   base     edges, drawn again only when the view moves;
+//   nodes    one square per node, coloured from a small palette; a full repaint when the view
+//            moves, else only the nodes that changed since the last frame are painted over;
+//   overlay  the edges back-prop just crossed and the selection, cleared every frame.
+// So a frame costs what changed in it, not the size of the graph.
+import * as d3 from 'd3';
+import { EDGE } from './timeline.js';
+import { GRAD_FINAL } from './trace-state.js';
+import { UNREACHED, VALUE_ONLY, FLAGGED } from './colors.js';
+
+const STEPS = 32; // palette steps across the diverging scale
+const B_UNREACHED = STEPS + 1;
+const B_VALUE = STEPS + 2;
+const B_FLAGGED = STEPS + 3;
+const NODE_SPACING = 16; // layout units between neighbours (views.js lays out with this)
+
+export class CanvasGraphView {
+  constructor(container, { onSelect = () => {} } = {}) {
+    this.kind = 'canvas';
+    this.onSelect = onSelect;
+    this.root = d3.select(container).append('div').attr('class', 'graph-canvas')
+      .attr('role', 'img').attr('aria-label', 'Graph (canvas)');
+    this.base = this.root.append('canvas').attr('class', 'base').node();
+    this.nodes = this.root.append('canvas').attr('class', 'nodes').node();
+    this.top = this.root.append('canvas').attr('class', 'top').node();
+    this.transform = d3.zoomIdentity;
+    this.zoom = d3.zoom().scaleExtent([0.002, 20]).on('zoom', (event) => {
+      this.transform = event.transform;
+      this._drawBase();
+      this._drawNodes(null);
+      this._drawOverlay();
+    });
+    d3.select(this.top).call(this.zoom).on('dblclick.zoom', null)
+      .on('click', (event) => this._click(event));
+    this.lastState = null;
+    this.recent = [];
+    this._resizeObserver = new ResizeObserver(() => this._resize());
+    this._resizeObserver.observe(this.root.node());
+  }
+
+  get element() {
+    return this.top;
+  }
+
+  setGraph(graph, layout) {
+    this.graph = graph;
+    this.layout = layout;
+    const m = layout.ids.length;
+    this.bucket = new Uint8Array(m).fill(B_UNREACHED);
+    const inView = layout.index;
+    const edges = [];
+    for (const p of layout.ids) {
+      for (let e = graph.childStart[p]; e < graph.childStart[p + 1]; e++) {
+        if (inView.has(graph.edgeChild[e])) edges.push(e);
+      }
+    }
+    this.edges = Int32Array.from(edges);
+    this.quadtree = d3.quadtree().x((k) => layout.x[k]).y((k) => layout.y[k]).addAll(d3.range(m));
+    this._resize();
+    this.fit();
+  }
+
+  setLayout(layout) {
+    this.setGraph(this.graph, layout);
+  }
+
+  _resize() {
+    const el = this.root.node();
+    const ratio = window.devicePixelRatio || 1;
+    this.width = el.clientWidth || 800;
+    this.height = el.clientHeight || 600;
+    for (const canvas of [this.base, this.nodes, this.top]) {
+      canvas.width = Math.round(this.width * ratio);
+      canvas.height = Math.round(this.height * ratio);
+      canvas.style.width = `${this.width}px`;
+      canvas.style.height = `${this.height}px`;
+      canvas.getContext('2d').setTransform(ratio, 0, 0, ratio, 0, 0);
+    }
+    this._drawBase();
+    this._drawNodes(null);
+    this._drawOverlay();
+  }
+
+  fit() {
+    const l = this.layout;
+    if (!l) return;
+    const pad = 30;
+    const k = Math.min(4, (this.width - 2 * pad) / Math.max(1, l.width),
+      (this.height - 2 * pad) / Math.max(1, l.height));
+    const transform = d3.zoomIdentity.translate(this.width / 2, this.height / 2).scale(k)
+      .translate(-l.width / 2, -l.height / 2);
+    d3.select(this.top).call(this.zoom.transform, transform);
+  }
+
+  // Node squares never overlap (so one can be painted over alone): at most 80% of the spacing.
+  _size() {
+    return Math.max(1, Math.min(14, NODE_SPACING * this.transform.k * 0.8));
+  }
+
+  _drawBase() {
+    const ctx = this.base.getContext('2d');
+    ctx.clearRect(0, 0, this.width, this.height);
+    if (!this.layout) return;
+    const { x, y, index } = this.layout;
+    const g = this.graph;
+    const t = this.transform;
+    ctx.save();
+    ctx.translate(t.x, t.y);
+    ctx.scale(t.k, t.k);
+    ctx.lineWidth = 0.8 / t.k;
+    // Many edges: faint; a few (or zoomed in): clearer.
+    const alpha = Math.min(0.5, Math.max(0.05, (300 / Math.max(1, this.edges.length)) * Math.max(1, t.k * 4)));
+    ctx.strokeStyle = `rgba(110,120,135,${alpha.toFixed(3)})`;
+    ctx.beginPath();
+    for (const e of this.edges) {
+      const c = index.get(g.edgeChild[e]);
+      const p = index.get(g.edgeParent[e]);
+      ctx.moveTo(x[c], y[c]);
+      ctx.lineTo(x[p], y[p]);
+    }
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  update(state, ctx) {
+    this.ctx = ctx;
+    let full = state !== this.lastState;
+    this.lastState = state;
+    const scale = ctx.gradScale;
+    if (scale !== this.scale) {
+      this.scale = scale;
+      const interpolator = scale.interpolator();
+      this.palette = d3.range(STEPS + 1).map((b) => interpolator(b / STEPS));
+      this.palette[B_UNREACHED] = UNREACHED;
+      this.palette[B_VALUE] = VALUE_ONLY;
+      this.palette[B_FLAGGED] = FLAGGED;
+      this.normalise = scale.copy().interpolator((u) => u);
+      full = true;
+    }
+    if (!state) {
+      this.bucket.fill(B_UNREACHED);
+      this.recent = [];
+      this._drawNodes(null);
+      this._drawOverlay();
+      return;
+    }
+    const key = [state.version, ctx.selected];
+    const same = !full && this.lastKey && key.every((v, k) => v === this.lastKey[k]);
+    this.lastKey = key;
+    if (same) return;
+    const dirty = state.takeDirty();
+    const { index, ids } = this.layout;
+    let changed = [];
+    if (dirty === null || full) {
+      for (let k = 0; k < ids.length; k++) this.bucket[k] = this._bucketOf(state, ids[k]);
+      changed = null;
+    } else {
+      for (const id of dirty) {
+        const k = index.get(id);
+        if (k === undefined) continue;
+        const b = this._bucketOf(state, id);
+        if (b !== this.bucket[k]) {
+          this.bucket[k] = b;
+          changed.push(k);
+        }
+      }
+    }
+    this._drawNodes(changed);
+    // Edges crossed in the last few events glow.
+    const t = state.timeline;
+    const recent = [];
+    for (let i = Math.max(t.forwardCount, state.pos - 64); i < state.pos; i++) {
+      if (t.kind[i] === EDGE) recent.push(t.edge[i]);
+    }
+    this.recent = recent;
+    this._drawOverlay();
+  }
+
+  _bucketOf(state, id) {
+    const gs = state.gradState[id];
+    if (gs !== 0) {
+      const g = gs === GRAD_FINAL ? state.gradFinal[id] : state.gradSum[id];
+      if (!Number.isFinite(g)) return B_FLAGGED;
+      return Math.round(this.normalise(g) * STEPS);
+    }
+    if (state.valueReached[id]) return Number.isFinite(state.value[id]) ? B_VALUE : B_FLAGGED;
+    return B_UNREACHED;
+  }
+
+  /** Paint nodes: all of them (`changed` null), else only those listed, colour by colour. */
+  _drawNodes(changed) {
+    const ctx = this.nodes.getContext('2d');
+    if (!this.layout || !this.palette) {
+      ctx.clearRect(0, 0, this.width, this.height);
+      return;
+    }
+    const { x, y } = this.layout;
+    const t = this.transform;
+    const size = this._size();
+    const half = size / 2;
+    const list = changed === null ? null : changed;
+    if (list === null) ctx.clearRect(0, 0, this.width, this.height);
+    const m = list === null ? this.bucket.length : list.length;
+    // Counting sort by colour: one fillStyle per colour present.
+    const counts = new Int32Array(this.palette.length + 1);
+    for (let j = 0; j < m; j++) counts[this.bucket[list === null ? j : list[j]] + 1]++;
+    for (let b = 1; b < counts.length; b++) counts[b] += counts[b - 1];
+    const order = new Int32Array(m);
+    const next = counts.slice();
+    for (let j = 0; j < m; j++) {
+      const k = list === null ? j : list[j];
+      order[next[this.bucket[k]]++] = k;
+    }
+    for (let b = 0; b < this.palette.length; b++) {
+      if (counts[b] === counts[b + 1]) continue;
+      ctx.fillStyle = this.palette[b];
+      for (let j = counts[b]; j < counts[b + 1]; j++) {
+        const k = order[j];
+        const sx = t.x + t.k * x[k];
+        const sy = t.y + t.k * y[k];
+        if (sx < -size || sx > this.width + size || sy < -size || sy > this.height + size) continue;
+        ctx.fillRect(sx - half, sy - half, size, size);
+      }
+    }
+  }
+
+  _drawOverlay() {
+    const ctx = this.top.getContext('2d');
+    ctx.clearRect(0, 0, this.width, this.height);
+    if (!this.layout) return;
+    const { x, y, index } = this.layout;
+    const t = this.transform;
+    const g = this.graph;
+    if (this.recent.length) {
+      ctx.strokeStyle = '#f28e2b';
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      for (const e of this.recent) {
+        const c = index.get(g.edgeChild[e]);
+        const p = index.get(g.edgeParent[e]);
+        if (c === undefined || p === undefined) continue;
+        ctx.moveTo(t.x + t.k * x[c], t.y + t.k * y[c]);
+        ctx.lineTo(t.x + t.k * x[p], t.y + t.k * y[p]);
+      }
+      ctx.stroke();
+    }
+    const selected = this.ctx && this.ctx.selected;
+    const ks = selected != null ? index.get(selected) : undefined;
+    if (ks !== undefined) {
+      const size = this._size();
+      ctx.strokeStyle = '#111';
+      ctx.lineWidth = 2;
+      ctx.strokeRect(t.x + t.k * x[ks] - size / 2 - 3, t.y + t.k * y[ks] - size / 2 - 3, size + 6, size + 6);
+    }
+  }
+
+  _click(event) {
+    if (!this.quadtree) return;
+    const [mx, my] = d3.pointer(event, this.top);
+    const [lx, ly] = this.transform.invert([mx, my]);
+    const k = this.quadtree.find(lx, ly, Math.max(6, 10 / this.transform.k));
+    if (k !== undefined) this.onSelect(this.layout.ids[k]);
+  }
+
+  /** An SVG rendering of what the canvas shows (for export). */
+  toSVG() {
+    const { x, y, ids, width, height } = this.layout;
+    const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="-10 -10 ${width + 20} ${height + 20}">`,
+      '<rect x="-10" y="-10" width="100%" height="100%" fill="#fff"/>'];
+    for (let k = 0; k < ids.length; k++) {
+      parts.push(`<rect x="${x[k] - 6}" y="${y[k] - 6}" width="12" height="12" fill="${this.palette[this.bucket[k]]}" data-node-id="${ids[k]}"/>`);
+    }
+    parts.push('</svg>');
+    return parts.join('');
+  }
+
+  destroy() {
+    this._resizeObserver.disconnect();
+    this.root.remove();
+  }
+}

@@ -1,0 +1,299 @@
+// SVG view of scalar nodes (up to a few thousand): nodes, edges, and the chain-rule term on the
+// edge back-prop is crossing. Joins once per layout (selection.join); per frame only the nodes
+// that changed are touched. Test hooks on each node: data-node-id, data-node-name,
+// data-value and data-grad (String(number), once reached).
+import * as d3 from 'd3';
+import { FORWARD, EDGE } from './timeline.js';
+import { GRAD_FINAL, GRAD_PARTIAL } from './trace-state.js';
+import { fillOf, gradText, isFlagged, isLeaf, symbol, valueText } from './node-style.js';
+import { full, short } from './wire.js';
+
+const R = 17; // operator circle radius
+const LEAF_W = 46;
+const LEAF_H = 26;
+
+export class SvgGraphView {
+  constructor(container, { onSelect = () => {} } = {}) {
+    this.kind = 'svg';
+    this.onSelect = onSelect;
+    this.svg = d3.select(container).append('svg')
+      .attr('class', 'graph-svg').attr('role', 'group').attr('aria-label', 'Graph');
+    this.svg.append('defs').html(
+      '<marker id="arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="8" markerHeight="8" ' +
+      'markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L8,4 L0,8 z" class="arrowhead"/></marker>');
+    this.zoomLayer = this.svg.append('g').attr('class', 'zoom-layer');
+    this.edgeLayer = this.zoomLayer.append('g').attr('class', 'edges');
+    this.nodeLayer = this.zoomLayer.append('g').attr('class', 'nodes');
+    this.termLayer = this.zoomLayer.append('g').attr('class', 'terms');
+    this.zoom = d3.zoom().scaleExtent([0.05, 8])
+      .on('zoom', (event) => this.zoomLayer.attr('transform', event.transform));
+    this.svg.call(this.zoom).on('dblclick.zoom', null);
+    this.lastCurrent = -1;
+    this.shownVersion = -1;
+  }
+
+  get element() {
+    return this.svg.node();
+  }
+
+  /** Nodes `ids` of `graph` at `layout` positions (graph-layout.js). */
+  setGraph(graph, layout) {
+    this.lastKey = null;
+    this.graph = graph;
+    this.layout = layout;
+    const ids = layout.ids;
+    const inView = layout.index;
+    const edges = [];
+    for (const p of ids) {
+      for (let e = graph.childStart[p]; e < graph.childStart[p + 1]; e++) {
+        if (inView.has(graph.edgeChild[e])) edges.push(e);
+      }
+    }
+    this.edges = edges;
+    this.showEdgeValues = ids.length <= 60;
+    this.edgeSel = this.edgeLayer.selectAll('g.edge').data(edges, (e) => e)
+      .join((enter) => {
+        const g = enter.append('g').attr('class', 'edge');
+        g.append('path').attr('marker-end', 'url(#arrow)');
+        g.append('text').attr('class', 'edge-value');
+        return g;
+      })
+      .attr('data-edge', (e) => e)
+      .attr('data-parent', (e) => graph.edgeParent[e])
+      .attr('data-child', (e) => graph.edgeChild[e]);
+
+    this.nodeSel = this.nodeLayer.selectAll('g.node').data(ids, (id) => id)
+      .join((enter) => {
+        const g = enter.append('g');
+        g.each(function (id) {
+          const node = d3.select(this);
+          if (isLeaf(graph.op[id])) {
+            node.append('rect').attr('class', 'shape').attr('x', -LEAF_W / 2).attr('y', -LEAF_H / 2)
+              .attr('width', LEAF_W).attr('height', LEAF_H).attr('rx', 6);
+          } else {
+            node.append('circle').attr('class', 'shape').attr('r', R);
+          }
+        });
+        g.append('text').attr('class', 'op').attr('dy', '0.35em');
+        g.append('text').attr('class', 'name').attr('y', -R - 6);
+        g.append('text').attr('class', 'value').attr('y', R + 14);
+        g.append('text').attr('class', 'grad').attr('y', R + 27);
+        g.append('text').attr('class', 'check').attr('x', LEAF_W / 2 + 4).attr('y', -LEAF_H / 2 + 2);
+        return g;
+      })
+      .attr('class', (id) => `node ${isLeaf(graph.op[id]) ? graph.op[id] : 'op'}${graph.output[id] ? ' output' : ''}`)
+      .attr('data-node-id', (id) => id)
+      .attr('data-node-name', (id) => graph.name[id] ?? null)
+      .attr('tabindex', 0)
+      .attr('role', 'button')
+      .attr('aria-label', (id) => `${graph.name[id] ?? ''} ${graph.op[id]} node ${id}`.trim())
+      .on('click', (event, id) => this.onSelect(id))
+      .on('keydown', (event, id) => {
+        if (event.key === 'Enter') this.onSelect(id);
+      });
+    this.nodeSel.select('text.op').text((id) => (isLeaf(graph.op[id]) ? (graph.name[id] ?? graph.op[id]) : symbol(graph.op[id])));
+    this.nodeSel.select('text.name').text((id) => (isLeaf(graph.op[id]) ? '' : graph.name[id] ?? ''));
+    this.nodeById = new Map();
+    this.nodeSel.each((id, k, nodes) => this.nodeById.set(id, nodes[k]));
+    this.edgeById = new Map();
+    this.edgeSel.each((e, k, nodes) => this.edgeById.set(e, nodes[k]));
+    this._place(false);
+    this.fit();
+    this.shownVersion = -1;
+  }
+
+  /** New positions for the same nodes (e.g. dagre finished after the fallback): animate. */
+  setLayout(layout) {
+    this.layout = layout;
+    this._place(true);
+    this.fit(true);
+  }
+
+  _pos(id) {
+    const k = this.layout.index.get(id);
+    return [this.layout.x[k], this.layout.y[k]];
+  }
+
+  _edgePath(e) {
+    const g = this.graph;
+    const [xc, yc] = this._pos(g.edgeChild[e]);
+    const [xp, yp] = this._pos(g.edgeParent[e]);
+    const slot = e - g.childStart[g.edgeParent[e]];
+    const nSlots = g.childStart[g.edgeParent[e] + 1] - g.childStart[g.edgeParent[e]];
+    const offset = nSlots > 1 ? (slot - (nSlots - 1) / 2) * 10 : 0;
+    const x0 = xc + (isLeaf(g.op[g.edgeChild[e]]) ? LEAF_W / 2 : R);
+    const x1 = xp - R - 3;
+    const mx = (x0 + x1) / 2;
+    return `M${x0},${yc}C${mx},${yc} ${mx},${yp + offset} ${x1},${yp + offset}`;
+  }
+
+  _place(animate) {
+    const t = animate ? this.svg.transition().duration(600) : null;
+    const nodes = animate ? this.nodeSel.transition(t) : this.nodeSel;
+    nodes.attr('transform', (id) => `translate(${this._pos(id)})`);
+    const paths = animate ? this.edgeSel.select('path').transition(t) : this.edgeSel.select('path');
+    paths.attr('d', (e) => this._edgePath(e));
+    this.edgeSel.select('text.edge-value').attr('transform', (e) => {
+      const [xc, yc] = this._pos(this.graph.edgeChild[e]);
+      const [xp, yp] = this._pos(this.graph.edgeParent[e]);
+      return `translate(${(xc + xp) / 2},${(yc + yp) / 2 - 4})`;
+    });
+  }
+
+  fit(animate = false) {
+    const el = this.svg.node();
+    const width = el.clientWidth || 800;
+    const height = el.clientHeight || 600;
+    const l = this.layout;
+    const pad = 60;
+    const k = Math.min(1.6, (width - pad * 2) / Math.max(1, l.width + 80),
+      (height - pad * 2) / Math.max(1, l.height + 80));
+    const xs = Array.from(l.x);
+    const ys = Array.from(l.y);
+    const cx = (d3.min(xs) + d3.max(xs)) / 2;
+    const cy = (d3.min(ys) + d3.max(ys)) / 2;
+    const transform = d3.zoomIdentity.translate(width / 2, height / 2).scale(k).translate(-cx, -cy);
+    (animate ? this.svg.transition().duration(600) : this.svg).call(this.zoom.transform, transform);
+  }
+
+  /**
+   * Draw `state` (trace-state.js). `ctx`: {gradScale, selected, checks: Map id → bool,
+   * flagged: Set, animateMs}.
+   */
+  update(state, ctx) {
+    if (!state) {
+      this._clear();
+      return;
+    }
+    const g = this.graph;
+    // Nothing moved since the last frame: touch nothing (a DOM write costs a repaint).
+    const key = [state, state.version, state.pos, ctx.selected, ctx.checks, ctx.flagged, ctx.gradScale];
+    if (this.lastKey && key.every((v, k) => v === this.lastKey[k])) return;
+    this.lastKey = key;
+    const dirty = state.takeDirty();
+    const ids = dirty === null ? this.layout.ids : dirty;
+    const small = ids.length < 40 && ctx.animateMs > 30;
+    for (const id of ids) {
+      const el = this.nodeById.get(id);
+      if (!el) continue;
+      const node = d3.select(el);
+      node.classed('reached', state.valueReached[id] === 1)
+        .classed('grad-partial', state.gradState[id] === GRAD_PARTIAL)
+        .classed('grad-final', state.gradState[id] === GRAD_FINAL)
+        .classed('flagged', isFlagged(state, id) || ctx.flagged.has(id));
+      setData(el, 'value', state.valueReached[id] ? full(state.value[id]) : null);
+      setData(el, 'grad', state.gradState[id] === GRAD_FINAL ? full(state.gradFinal[id]) : null);
+      setData(el, 'gradPartial', state.gradState[id] === GRAD_PARTIAL ? full(state.gradSum[id]) : null);
+      const shape = node.select('.shape');
+      const fill = fillOf(state, id, ctx.gradScale);
+      node.classed('dark', isDark(fill));
+      (small ? shape.transition().duration(Math.min(300, ctx.animateMs)) : shape.interrupt())
+        .style('fill', fill);
+      setText(el.querySelector('text.value'), valueText(state, id));
+      setText(el.querySelector('text.grad'), gradText(state, id, g));
+    }
+    // Edges: which carried their contribution; the one just crossed shows the chain rule.
+    const t = state.timeline;
+    const current = state.current;
+    const currentEdge = current >= 0 && t.kind[current] === EDGE ? t.edge[current] : -1;
+    this.edgeSel
+      .classed('reached', (e) => state.edgeReached[e] === 1)
+      .classed('active', (e) => e === currentEdge)
+      .classed('forward-active', (e) => current >= 0 && t.kind[current] === FORWARD
+        && g.edgeParent[e] === t.node[current]);
+    this.edgeSel.select('path').style('stroke', (e) => (state.edgeReached[e]
+      ? ctx.gradScale(state.edgeContribution[e]) : null));
+    if (this.showEdgeValues) {
+      this.edgeSel.select('text.edge-value').each(function (e) {
+        setText(this, state.edgeReached[e] && e !== currentEdge ? short(state.edgeContribution[e]) : '');
+      });
+    }
+    this.nodeSel.classed('current', (id) => current >= 0 && t.node[current] === id
+      && t.kind[current] !== EDGE)
+      .classed('receiving', (id) => currentEdge >= 0 && g.edgeChild[currentEdge] === id)
+      .classed('selected', (id) => id === ctx.selected)
+      .attr('data-check', (id) => (ctx.checks.has(id) ? (ctx.checks.get(id) ? 'agree' : 'disagree') : null));
+    this.nodeSel.select('text.check').each(function (id) {
+      setText(this, ctx.checks.has(id) ? (ctx.checks.get(id) ? '✓' : '✗') : '');
+    });
+    if (current !== this.lastCurrent) {
+      this.lastCurrent = current;
+      this._showTerm(state, current, ctx);
+    }
+  }
+
+  // The chain-rule term of the event at the playhead, on its edge: upstream × local = contribution.
+  _showTerm(state, i, ctx) {
+    const t = state.timeline;
+    const g = this.graph;
+    const data = [];
+    if (i >= 0 && t.kind[i] === EDGE && this.edgeById.has(t.edge[i])) {
+      const e = t.edge[i];
+      const [xc, yc] = this._pos(g.edgeChild[e]);
+      const [xp, yp] = this._pos(g.edgeParent[e]);
+      data.push({ key: i, e, x: (xc + xp) / 2, y: (yc + yp) / 2,
+        text: `${short(state.gradFinal[g.edgeParent[e]])} × ${short(t.local[i])} = ${short(t.value[i])}` });
+    }
+    const terms = this.termLayer.selectAll('g.term').data(data, (d) => d.key)
+      .join((enter) => {
+        const gEl = enter.append('g').attr('class', 'term');
+        gEl.append('rect').attr('rx', 4);
+        gEl.append('text').attr('dy', '0.35em');
+        return gEl;
+      })
+      .attr('transform', (d) => `translate(${d.x},${d.y - 16})`)
+      .attr('data-edge', (d) => d.e);
+    terms.select('text').text((d) => d.text);
+    terms.each(function () {
+      const box = this.querySelector('text').getBBox();
+      d3.select(this).select('rect').attr('x', box.x - 5).attr('y', box.y - 2)
+        .attr('width', box.width + 10).attr('height', box.height + 4);
+    });
+    // A pulse travelling back along the edge, from the parent to the child.
+    if (data.length && ctx.animateMs > 40) {
+      const path = this.edgeById.get(data[0].e).querySelector('path');
+      const length = path.getTotalLength();
+      this.termLayer.append('circle').attr('class', 'pulse').attr('r', 5)
+        .transition().duration(Math.min(700, ctx.animateMs)).ease(d3.easeCubicInOut)
+        .attrTween('transform', () => (u) => {
+          const point = path.getPointAtLength(length * (1 - u));
+          return `translate(${point.x},${point.y})`;
+        })
+        .remove();
+    }
+  }
+
+  _clear() {
+    this.lastKey = null;
+    this.nodeSel.classed('reached grad-partial grad-final flagged current receiving', false)
+      .attr('data-value', null).attr('data-grad', null).attr('data-grad-partial', null);
+    this.nodeSel.select('.shape').style('fill', null);
+    this.nodeSel.selectAll('text.value, text.grad').text('');
+    this.edgeSel.classed('reached active', false);
+    this.termLayer.selectAll('*').remove();
+  }
+
+  destroy() {
+    this.svg.remove();
+  }
+}
+
+const darkness = new Map();
+function isDark(fill) {
+  let dark = darkness.get(fill);
+  if (dark === undefined) {
+    dark = d3.hsl(fill).l < 0.45;
+    darkness.set(fill, dark);
+  }
+  return dark;
+}
+
+function setText(el, text) {
+  if (el && el.textContent !== text) el.textContent = text;
+}
+
+function setData(el, key, value) {
+  if (value === null) delete el.dataset[key];
+  else if (el.dataset[key] !== value) el.dataset[key] = value;
+}
+

@@ -1,0 +1,267 @@
+// Wiring: builds each part of the page and connects them. Each part lives in its own module;
+// this file only says who tells whom. (The training panel of part 2 mounts beside #graph-panel.)
+import { connect } from './socket.js';
+import { GraphSession } from './session.js';
+import { GraphController } from './controller.js';
+import { ViewManager } from './views.js';
+import { Playback } from './playback.js';
+import { Inspector } from './inspector.js';
+import { ExpressionEditor } from './editor.js';
+import { GradientCheck, WhatIf } from './whatif.js';
+import { drawLegend } from './legend.js';
+import { describeEvent } from './caption.js';
+import { exportPng, exportSvg } from './export.js';
+import { getGraph, getShared, listExamples, shareGraph, uploadFile, uploadGraph } from './api.js';
+import { invalidate, onFrame } from './frame-loop.js';
+import { EDGE, GRADIENT } from './timeline.js';
+import { thousands } from './wire.js';
+
+const $ = (selector) => document.querySelector(selector);
+
+const connectionBadge = $('#connection');
+const connection = connect({
+  onStatus: (status) => {
+    connectionBadge.dataset.state = status;
+    connectionBadge.textContent = status;
+  },
+});
+const session = new GraphSession(connection);
+
+let selected = null; // node id shown in the inspector
+let follow = true; // the inspector follows the event at the playhead
+
+const message = $('#message');
+// In an expanded block: jump to where back-prop reaches it.
+const jumpButton = $('#jump-block');
+jumpButton.addEventListener('click', () => {
+  const state = controller.state;
+  const entry = views.entry;
+  if (!state || !entry.ids) return;
+  const t = state.timeline;
+  const i = t.firstEvent(GRADIENT, new Set(entry.ids), t.forwardCount);
+  if (i < 0) return;
+  if (playback.mode === 'forward') playback.setMode('both');
+  playback.seek(i);
+});
+function notify(error, { context = '' } = {}) {
+  if (!error) {
+    message.hidden = true;
+    message.textContent = '';
+    return;
+  }
+  const problems = (error.problems || []).map((p) => (p.location ? `${p.location}: ${p.message}` : p.message));
+  message.textContent = [`${context === 'run' ? 'Could not run' : 'Could not load'}: ${error.message}`, ...problems].join('\n');
+  message.hidden = false;
+}
+
+const views = new ViewManager($('#view'), $('#breadcrumb'), {
+  onSelect: (id) => select(id, { pin: true }),
+  onChange: (entry) => {
+    if (controller.state) controller.state.markAllDirty();
+    lastLegend = null;
+    jumpButton.hidden = entry.kind !== 'block';
+    invalidate();
+  },
+});
+const playback = new Playback({
+  play: $('#play'), stepForward: $('#step-forward'), stepBack: $('#step-back'),
+  restart: $('#restart'), speed: $('#speed'), speedReadout: $('#speed-readout'),
+  scrubber: $('#scrubber'), position: $('#position'),
+  modes: Array.from(document.querySelectorAll('input[name=mode]')),
+}, {
+  onMove: () => invalidate(),
+  onModeChange: (mode) => controller.modeChanged(mode),
+});
+const inspector = new Inspector($('#inspector'), {
+  onFollow: (on) => { follow = on; invalidate(); },
+  onEditInput: (id, value) => whatIf.set(id, value),
+  onReceptiveField: (id) => views.receptiveField(id),
+  onSelect: (id) => select(id, { pin: true }),
+});
+const whatIf = new WhatIf($('#whatif'), { onChange: () => controller.run({ at: 'end' }) });
+const gradCheck = new GradientCheck($('#gradcheck'), {
+  onToggle: (on) => (on ? controller.check() : (gradCheck.clear(), invalidate())),
+});
+const editor = new ExpressionEditor($('#editor'), { onLoad: (text) => loadExpression(text) });
+
+const controller = new GraphController({
+  onDomainError: (id) => select(id, { pin: true }),
+  session, connection, views, playback, whatIf, gradCheck, notify,
+  onGraph: (graph, meta) => {
+    selected = graph.outputs[0] ?? null;
+    $('#graph-title').textContent = `${meta.name || ''} · ${thousands(graph.n)} nodes`;
+    document.body.dataset.graph = meta.ref;
+    document.body.dataset.nodes = String(graph.n);
+    const url = new URL(window.location.href);
+    url.search = meta.ref.startsWith('shared:') ? `?shared=${meta.ref.slice(7)}` : `?graph=${encodeURIComponent(meta.ref)}`;
+    window.history.replaceState(null, '', url);
+    const option = Array.from($('#graph-select').options).find((o) => o.value === meta.ref);
+    $('#graph-select').value = option ? meta.ref : '';
+  },
+});
+
+function select(id, { pin = false } = {}) {
+  selected = id;
+  if (pin && follow) {
+    follow = false;
+    inspector.setFollow(false);
+  }
+  invalidate();
+}
+
+// -- loading -------------------------------------------------------------------------------------
+async function loadExpression(text) {
+  editor.setBusy(true);
+  try {
+    const uploaded = await uploadGraph(text, { format: 'expr', name: 'expression' });
+    editor.showProblems([]);
+    await controller.load(uploaded.ref);
+  } catch (error) {
+    editor.showProblems(error.problems || [], { message: error.message });
+  } finally {
+    editor.setBusy(false);
+  }
+}
+
+async function loadFile(file) {
+  try {
+    const uploaded = await uploadFile(file);
+    editor.showProblems([]);
+    if (/\.expr$|\.txt$/i.test(file.name)) editor.text = await file.text();
+    await controller.load(uploaded.ref);
+  } catch (error) {
+    editor.showProblems(error.problems || [], { message: `${file.name}: ${error.message}` });
+  }
+}
+
+$('#graph-select').addEventListener('change', (event) => {
+  if (event.target.value) controller.load(event.target.value).catch(() => {});
+});
+$('#graph-file').addEventListener('change', (event) => {
+  const file = event.target.files[0];
+  if (file) loadFile(file);
+  event.target.value = '';
+});
+const stage = $('#graph-panel');
+stage.addEventListener('dragover', (event) => {
+  event.preventDefault();
+  stage.classList.add('dropping');
+});
+stage.addEventListener('dragleave', () => stage.classList.remove('dropping'));
+stage.addEventListener('drop', (event) => {
+  event.preventDefault();
+  stage.classList.remove('dropping');
+  const file = event.dataTransfer.files[0];
+  if (file) loadFile(file);
+});
+
+$('#export-svg').addEventListener('click', () => views.view && exportSvg(views.view));
+$('#export-png').addEventListener('click', () => views.view && exportPng(views.view));
+$('#share').addEventListener('click', async () => {
+  const ref = session.ref || '';
+  let link;
+  try {
+    if (ref.startsWith('example:') || ref.startsWith('model:')) link = `${location.origin}/?graph=${encodeURIComponent(ref)}`;
+    else if (ref.startsWith('shared:')) link = `${location.origin}/?shared=${ref.slice(7)}`;
+    else link = new URL((await shareGraph(ref)).url, location.origin).href;
+  } catch (error) {
+    notify(error);
+    return;
+  }
+  const field = $('#share-link');
+  field.value = link;
+  field.hidden = false;
+  field.focus();
+  field.select();
+});
+
+// -- drawing, once per frame ---------------------------------------------------------------------
+let lastLegend = null;
+let lastPanels = 0;
+onFrame((now) => {
+  const state = controller.state;
+  if (state && follow && state.current >= 0) {
+    const t = state.timeline;
+    const i = state.current;
+    selected = t.kind[i] === EDGE ? t.childOf(i) : t.node[i];
+  }
+  const ctx = {
+    gradScale: controller.gradScale,
+    selected,
+    checks: gradCheck.checks,
+    flagged: controller.flagged,
+    animateMs: 1000 / playback.eventsPerSecond,
+  };
+  views.render(state && state.graph === controller.graph ? state : null, ctx);
+  // Text panels change faster than anyone reads while playing fast: ten times a second is plenty.
+  const fast = playback.playing && playback.eventsPerSecond > 20;
+  if (fast && now - lastPanels < 100) {
+    invalidate();
+    return;
+  }
+  lastPanels = now;
+  const check = gradCheck.checks.has(selected)
+    ? (gradCheck.lastInputs || []).find((r) => r.id === selected) : null;
+  inspector.show(controller.graph, state, selected, { check });
+  whatIf.showValues(state);
+  const caption = describeEvent(state);
+  const captionEl = $('#caption');
+  if (captionEl.textContent !== caption.text) captionEl.textContent = caption.text;
+  captionEl.dataset.kind = caption.kind;
+  captionEl.dataset.index = state ? String(state.current) : '';
+  const grouped = views.view && views.view.kind === 'grouped';
+  const legendKey = grouped ? views.view.magnitudeScale : controller.gradScale;
+  if (legendKey !== lastLegend) {
+    lastLegend = legendKey;
+    drawLegend($('#legend'), grouped
+      ? { scale: legendKey, title: 'block mean |gradient|', kind: 'sequential' }
+      : { scale: legendKey, title: 'gradient ∂out/∂node', kind: 'diverging' });
+  }
+});
+window.addEventListener('resize', () => views.fit());
+
+// -- start ---------------------------------------------------------------------------------------
+async function fillExamples() {
+  const select = $('#graph-select');
+  const option = (value, text) => Object.assign(document.createElement('option'), { value, textContent: text });
+  select.replaceChildren(option('', '— choose —'));
+  try {
+    const { examples, models } = await listExamples();
+    const ex = document.createElement('optgroup');
+    ex.label = 'Examples';
+    ex.append(...examples.map((e) => option(e.ref, `${e.name} (${e.file})`)));
+    const mo = document.createElement('optgroup');
+    mo.label = 'Models';
+    mo.append(...models.map((m) => option(m.ref, m.title || m.name)));
+    select.append(ex, mo);
+  } catch (error) {
+    notify(error);
+  }
+}
+
+async function start() {
+  const examples = fillExamples();
+  const params = new URLSearchParams(window.location.search);
+  const shared = params.get('shared');
+  let ref = params.get('graph') || 'example:reference.expr';
+  if (shared) {
+    ref = `shared:${shared}`;
+    const row = await getShared(shared);
+    if (row && row.format === 'expr' && row.source) editor.text = row.source;
+    editor.setReadOnly(true);
+    document.body.classList.add('read-only');
+  } else if (!ref.includes(':')) {
+    const row = await getGraph(ref);
+    if (row && row.format === 'expr' && row.source) editor.text = row.source;
+  }
+  try {
+    await controller.load(ref);
+  } catch {
+    // notify() has said why; the page stays usable
+  }
+  await examples;
+  const option = Array.from($('#graph-select').options).find((o) => o.value === session.ref);
+  $('#graph-select').value = option ? session.ref : '';
+  document.body.dataset.ready = 'true';
+}
+start();

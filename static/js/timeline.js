@@ -1,0 +1,141 @@
+// A run's trace frames (docs/protocol.md, "Running a graph") unrolled into the engine's event
+// order, one event per step of the animation:
+//
+//   FORWARD   node gets its value              (one per node, leaves first, level by level)
+//   SEED      an output's gradient starts at 1 (one per output)
+//   GRADIENT  node's gradient is final         (top level first)
+//   EDGE      parent → child: upstream × local = contribution, added to the child's gradient
+//
+// Events live in typed arrays (a ResNet run is ~130,000 of them); frames are appended as they
+// arrive, so playback can start before the last frame is in.
+
+import { f64, i32, nums } from './wire.js';
+
+export const FORWARD = 0;
+export const SEED = 1;
+export const GRADIENT = 2;
+export const EDGE = 3;
+export const KIND_NAMES = ['forward', 'seed', 'gradient', 'edge'];
+
+export class Timeline {
+  /** `graph` from graph-model.js; `run` the run id this timeline belongs to. */
+  constructor(graph, run = null) {
+    this.graph = graph;
+    this.run = run;
+    this.length = 0;
+    this.forwardCount = 0; // forward events (they all come first)
+    this.done = false;
+    this.flagged = [];
+    this.finalValue = new Float64Array(graph.n).fill(NaN); // each node's value in this run
+    this._grow(graph.n * 2 + graph.nEdges + graph.outputs.length);
+  }
+
+  _grow(capacity) {
+    const old = this;
+    const make = (Type, prev) => {
+      const a = new Type(capacity);
+      if (prev) a.set(prev.subarray(0, old.length));
+      return a;
+    };
+    this.kind = make(Uint8Array, this.kind);
+    this.node = make(Int32Array, this.node);
+    this.edge = make(Int32Array, this.edge); // EDGE only: graph edge id (-1 otherwise)
+    this.value = make(Float64Array, this.value); // value, seed, final gradient, contribution
+    this.local = make(Float64Array, this.local); // EDGE only
+    this.capacity = capacity;
+  }
+
+  _push(kind, node, edge, value, local) {
+    if (this.length === this.capacity) this._grow(Math.max(16, this.capacity * 2));
+    const i = this.length++;
+    this.kind[i] = kind;
+    this.node[i] = node;
+    this.edge[i] = edge;
+    this.value[i] = value;
+    this.local[i] = local;
+  }
+
+  /** Append one `trace` frame. */
+  addFrame(frame) {
+    const ids = frameIds(frame);
+    if (frame.phase === 'forward') {
+      const values = f64(frame.values);
+      for (let k = 0; k < ids.length; k++) {
+        this._push(FORWARD, ids[k], -1, values[k], NaN);
+        this.finalValue[ids[k]] = values[k];
+      }
+      this.forwardCount += ids.length;
+    } else if (frame.phase === 'seed') {
+      const values = frame.values ? nums(frame.values) : null;
+      for (let k = 0; k < ids.length; k++) this._push(SEED, ids[k], -1, values ? values[k] : 1, NaN);
+    } else if (frame.phase === 'backward') {
+      this._addBackward(frame, ids);
+    }
+  }
+
+  _addBackward(frame, ids) {
+    const grads = f64(frame.grads);
+    const edges = frame.edges || {};
+    const parent = i32(edges.parent);
+    const child = i32(edges.child);
+    const local = f64(edges.local);
+    const contribution = f64(edges.contribution);
+    let e = 0;
+    const nE = parent.length;
+    for (let k = 0; k < ids.length; k++) {
+      const p = ids[k];
+      this._push(GRADIENT, p, -1, grads[k], NaN);
+      const used = [];
+      while (e < nE && parent[e] === p) {
+        const edgeId = this._edgeId(p, child[e], used);
+        this._push(EDGE, p, edgeId, contribution[e], local[e]);
+        e++;
+      }
+    }
+    if (e !== nE) throw new Error(`backward frame: ${nE - e} edges not ordered by parent`);
+  }
+
+  // The graph edge for (parent, child): the next unused operand slot holding that child.
+  _edgeId(p, child, used) {
+    const g = this.graph;
+    for (let s = g.childStart[p]; s < g.childStart[p + 1]; s++) {
+      if (g.edgeChild[s] === child && !used.includes(s)) {
+        used.push(s);
+        return s;
+      }
+    }
+    throw new Error(`backward frame: node ${p} has no operand ${child}`);
+  }
+
+  finish(doneMessage) {
+    this.done = true;
+    this.flagged = (doneMessage && doneMessage.flagged) || [];
+  }
+
+  /** Index of the first back-prop event (seed), or length when there is none yet. */
+  get backwardStart() {
+    return this.forwardCount;
+  }
+
+  /** Index of the first event of `kind` whose node is in `nodes` (a Set), or -1. */
+  firstEvent(kind, nodes, from = 0) {
+    for (let i = from; i < this.length; i++) {
+      if (this.kind[i] === kind && nodes.has(this.node[i])) return i;
+    }
+    return -1;
+  }
+
+  /** The child that an EDGE event feeds. */
+  childOf(i) {
+    return this.graph.edgeChild[this.edge[i]];
+  }
+}
+
+/** A frame's node ids: consecutive from `start` (binary frames), or listed in `ids`. */
+function frameIds(frame) {
+  if (frame.ids) return frame.ids;
+  const ids = new Int32Array(frame.count);
+  for (let k = 0; k < frame.count; k++) ids[k] = frame.start + k;
+  return ids;
+}
+

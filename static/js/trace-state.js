@@ -1,0 +1,245 @@
+// What the graph looks like after the first `pos` events of a timeline: each node's value, its
+// gradient so far (the running sum of the contributions it has received — the fan-out `+=`),
+// whether that gradient is final, and which edges have carried their contribution.
+// Moving the playhead applies or undoes events one at a time, so stepping back is exact.
+
+import { FORWARD, SEED, GRADIENT, EDGE } from './timeline.js';
+
+export const GRAD_NONE = 0;
+export const GRAD_PARTIAL = 1;
+export const GRAD_FINAL = 2;
+
+export class TraceState {
+  constructor(graph, timeline) {
+    this.graph = graph;
+    this.timeline = timeline;
+    const n = graph.n;
+    this.value = new Float64Array(n).fill(NaN);
+    this.valueReached = new Uint8Array(n);
+    this.gradSum = new Float64Array(n); // running sum of seed + contributions received
+    this.gradFinal = new Float64Array(n).fill(NaN); // the engine's final gradient
+    this.gradState = new Uint8Array(n);
+    this.received = new Uint32Array(n); // contributions received so far
+    this.edgeReached = new Uint8Array(graph.nEdges);
+    this.edgeLocal = new Float64Array(graph.nEdges).fill(NaN); // valid where edgeReached
+    this.edgeContribution = new Float64Array(graph.nEdges).fill(NaN);
+    this.pos = 0;
+    // Per event, what it overwrote, for undo.
+    this._undoSum = new Float64Array(timeline.capacity);
+    this._undoState = new Uint8Array(timeline.capacity);
+    // Per group (block), for the grouped view: sum of |final gradient| and how many are final.
+    this.groupIndex = groupIndex(graph);
+    this.groupAbsGrad = new Float64Array(this.groupIndex.names.length);
+    this.groupFinal = new Uint32Array(this.groupIndex.names.length);
+    this.groupValues = new Uint32Array(this.groupIndex.names.length);
+    this.version = 0; // bumps on every change: views redraw when it moved
+    // Nodes changed since a view last asked (takeDirty), so views touch only those.
+    this._dirtyMark = new Uint8Array(n);
+    this._dirty = [];
+    this._allDirty = true;
+  }
+
+  _touch(v) {
+    if (!this._dirtyMark[v]) {
+      this._dirtyMark[v] = 1;
+      this._dirty.push(v);
+    }
+  }
+
+  /** The nodes changed since the last call, or null when everything may have changed. */
+  takeDirty() {
+    const all = this._allDirty;
+    const list = this._dirty;
+    for (const v of list) this._dirtyMark[v] = 0;
+    this._dirty = [];
+    this._allDirty = false;
+    return all ? null : list;
+  }
+
+  markAllDirty() {
+    this._allDirty = true;
+  }
+
+  _ensureUndo() {
+    const cap = this.timeline.capacity;
+    if (this._undoSum.length < cap) {
+      const s = new Float64Array(cap);
+      s.set(this._undoSum);
+      this._undoSum = s;
+      const t = new Uint8Array(cap);
+      t.set(this._undoState);
+      this._undoState = t;
+    }
+  }
+
+  /** Grad shown for a node: final when final, else the running sum, else NaN. */
+  grad(i) {
+    const s = this.gradState[i];
+    return s === GRAD_FINAL ? this.gradFinal[i] : s === GRAD_PARTIAL ? this.gradSum[i] : NaN;
+  }
+
+  apply(i) {
+    const t = this.timeline;
+    const v = t.node[i];
+    this._touch(v);
+    switch (t.kind[i]) {
+      case FORWARD:
+        this.value[v] = t.value[i];
+        this.valueReached[v] = 1;
+        this.groupValues[this.groupIndex.of[v]]++;
+        break;
+      case SEED:
+        this._receive(i, v, t.value[i]);
+        break;
+      case GRADIENT:
+        this._undoState[i] = this.gradState[v];
+        this.gradFinal[v] = t.value[i];
+        this.gradState[v] = GRAD_FINAL;
+        this.groupAbsGrad[this.groupIndex.of[v]] += finiteAbs(t.value[i]);
+        this.groupFinal[this.groupIndex.of[v]]++;
+        break;
+      case EDGE:
+        this.edgeReached[t.edge[i]] = 1;
+        this.edgeLocal[t.edge[i]] = t.local[i];
+        this.edgeContribution[t.edge[i]] = t.value[i];
+        this._receive(i, t.childOf(i), t.value[i]);
+        break;
+    }
+  }
+
+  _receive(i, c, amount) {
+    this._touch(c);
+    this._undoSum[i] = this.gradSum[c];
+    this._undoState[i] = this.gradState[c];
+    this.gradSum[c] += amount;
+    this.received[c]++;
+    if (this.gradState[c] === GRAD_NONE) this.gradState[c] = GRAD_PARTIAL;
+  }
+
+  undo(i) {
+    const t = this.timeline;
+    const v = t.node[i];
+    this._touch(v);
+    switch (t.kind[i]) {
+      case FORWARD:
+        this.value[v] = NaN;
+        this.valueReached[v] = 0;
+        this.groupValues[this.groupIndex.of[v]]--;
+        break;
+      case SEED:
+        this._unreceive(i, v);
+        break;
+      case GRADIENT: {
+        const g = this.groupIndex.of[v];
+        this.groupAbsGrad[g] = Math.max(0, this.groupAbsGrad[g] - finiteAbs(t.value[i]));
+        this.groupFinal[g]--;
+        if (this.groupFinal[g] === 0) this.groupAbsGrad[g] = 0;
+        this.gradState[v] = this._undoState[i];
+        this.gradFinal[v] = NaN;
+        break;
+      }
+      case EDGE:
+        this.edgeReached[t.edge[i]] = 0;
+        this._unreceive(i, t.childOf(i));
+        break;
+    }
+  }
+
+  _unreceive(i, c) {
+    this._touch(c);
+    this.gradSum[c] = this._undoSum[i];
+    this.gradState[c] = this._undoState[i];
+    this.received[c]--;
+  }
+
+  /** Move the playhead so that exactly the first `target` events are applied. */
+  seek(target) {
+    const t = this.timeline;
+    this._ensureUndo();
+    target = Math.max(0, Math.min(target, t.length));
+    if (target === this.pos) return;
+    if (target < this.pos && target < this.pos - target) this.reset();
+    while (this.pos < target) this.apply(this.pos++);
+    while (this.pos > target) this.undo(--this.pos);
+    this.version++;
+  }
+
+  reset() {
+    this.value.fill(NaN);
+    this.valueReached.fill(0);
+    this.gradSum.fill(0);
+    this.gradFinal.fill(NaN);
+    this.gradState.fill(0);
+    this.received.fill(0);
+    this.edgeReached.fill(0);
+    this.groupAbsGrad.fill(0);
+    this.groupFinal.fill(0);
+    this.groupValues.fill(0);
+    this.pos = 0;
+    this.version++;
+    this._allDirty = true;
+  }
+
+  /** The last applied event's index, or -1. */
+  get current() {
+    return this.pos - 1;
+  }
+
+  /**
+   * The contributions node c has received so far, in the order they came:
+   * [{edge, parent, upstream, local, contribution}] (a seed has parent -1, local 1).
+   */
+  contributionsTo(c) {
+    const t = this.timeline;
+    const g = this.graph;
+    const out = [];
+    for (let i = t.forwardCount; i < this.pos; i++) {
+      const kind = t.kind[i];
+      if (kind === SEED && t.node[i] === c) {
+        out.push({ edge: -1, parent: -1, upstream: t.value[i], local: 1, contribution: t.value[i], event: i });
+      } else if (kind === EDGE && g.edgeChild[t.edge[i]] === c) {
+        const p = t.node[i];
+        out.push({ edge: t.edge[i], parent: p, upstream: this.gradFinal[p], local: t.local[i],
+          contribution: t.value[i], event: i });
+      }
+    }
+    return out;
+  }
+}
+
+function finiteAbs(x) {
+  return Number.isFinite(x) ? Math.abs(x) : 0;
+}
+
+/**
+ * Blocks for the grouped view: one per distinct node group, in the order the description's
+ * `groups` gives, leaf-only groups (and nodes with no group) first.
+ */
+export function groupIndex(graph) {
+  const names = [];
+  const index = new Map();
+  const add = (name) => {
+    if (!index.has(name)) {
+      index.set(name, names.length);
+      names.push(name);
+    }
+  };
+  const declared = new Set(graph.groups.map((g) => g.name));
+  const blockOf = (i) => blockName(graph, i);
+  for (let i = 0; i < graph.n; i++) {
+    const name = blockOf(i);
+    if (!declared.has(name)) add(name);
+  }
+  for (const g of graph.groups) add(g.name);
+  const of = new Uint32Array(graph.n);
+  for (let i = 0; i < graph.n; i++) of[i] = index.get(blockOf(i));
+  return { names, index, of };
+}
+
+/** A node's block: its group, else (a leaf) its name without the index ("image[3]" → "image"). */
+export function blockName(graph, i) {
+  if (graph.group[i] !== null) return graph.group[i];
+  const name = graph.name[i];
+  if (name !== null) return name.replace(/\[[^\]]*\]$/, '');
+  return graph.op[i];
+}

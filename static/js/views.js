@@ -1,0 +1,163 @@
+// Which view the graph area shows, and the way back: the whole graph (SVG, or canvas when big),
+// a network's blocks, one block expanded to its scalar nodes, or one node's receptive field.
+// Each entry keeps its layout, so positions stay put when coming back or when values change.
+import * as d3 from 'd3';
+import { SvgGraphView } from './graph-view-svg.js';
+import { CanvasGraphView } from './graph-view-canvas.js';
+import { GroupedView, blockLayout } from './grouped-view.js';
+import { layeredLayout, layoutNodes } from './graph-layout.js';
+import { groupIndex } from './trace-state.js';
+import { label, receptiveField } from './graph-model.js';
+
+export const SVG_CAP = 600; // scalar nodes drawn as SVG; above this, canvas
+const FIELD_CAP = 300;
+
+export class ViewManager {
+  constructor(container, breadcrumb, { onSelect = () => {}, onChange = () => {} } = {}) {
+    this.container = container;
+    this.breadcrumb = breadcrumb;
+    this.onSelect = onSelect;
+    this.onChange = onChange;
+    this.stack = [];
+    this.view = null;
+    this.token = 0;
+  }
+
+  setGraph(graph) {
+    this.graph = graph;
+    this.groups = groupIndex(graph);
+    const grouped = graph.groups.length > 0 && graph.n > SVG_CAP;
+    this.stack = [grouped ? { kind: 'blocks', title: 'Blocks' } : { kind: 'all', title: 'Graph' }];
+    return this._show();
+  }
+
+  expandBlock(name) {
+    const b = this.groups.index.get(name);
+    const ids = [];
+    for (let i = 0; i < this.graph.n; i++) if (this.groups.of[i] === b) ids.push(i);
+    this.stack = this.stack.slice(0, 1);
+    this.stack.push({ kind: 'block', title: name || 'leaves', ids });
+    return this._show();
+  }
+
+  receptiveField(root) {
+    const ids = receptiveField(this.graph, root, FIELD_CAP).sort((a, b) => a - b);
+    const top = this.stack[this.stack.length - 1];
+    if (top.kind === 'field') this.stack.pop();
+    this.stack.push({ kind: 'field', title: `Receptive field of ${label(this.graph, root)}`, ids, root });
+    return this._show();
+  }
+
+  back(level) {
+    this.stack = this.stack.slice(0, level + 1);
+    return this._show();
+  }
+
+  get entry() {
+    return this.stack[this.stack.length - 1];
+  }
+
+  async _show() {
+    const token = ++this.token;
+    const entry = this.entry;
+    const graph = this.graph;
+    this._renderBreadcrumb();
+    if (this.view) this.view.destroy();
+    this.view = null;
+    let view;
+    if (entry.kind === 'blocks') {
+      entry.layout = entry.layout || blockLayout(graph, this.groups);
+      view = new GroupedView(this.container, {
+        onExpand: (name) => this.expandBlock(name),
+        onSelectBlock: () => {},
+      });
+    } else {
+      const ids = entry.ids || d3.range(graph.n);
+      const big = ids.length > SVG_CAP;
+      if (!entry.layout) {
+        // Blocks and receptive fields have the network's regular structure: layered by depth,
+        // wide ranks wrapped into columns to fill the view. A whole small graph: dagre.
+        const spacing = big ? { rankSep: 60, nodeSep: 16, subColumnSep: 16 }
+          : { rankSep: 130, nodeSep: 78, subColumnSep: 96 };
+        entry.layout = big || entry.kind !== 'all'
+          ? layeredLayout(graph, ids, { ...spacing, sweeps: big ? 2 : 4,
+            maxRows: rowsForAspect(graph, ids, this.container, spacing) })
+          : await layoutNodes(graph, ids, {
+            onImproved: (layout) => {
+              entry.layout = layout;
+              if (this.entry === entry) this.container.dataset.layout = layout.method;
+              if (this.entry === entry && this.view && this.view.setLayout) this.view.setLayout(layout);
+            },
+            layered: { rankSep: 130, nodeSep: 78 },
+            dagre: { nodeWidth: 70, nodeHeight: 66, rankSep: 60, nodeSep: 16 },
+          });
+        if (token !== this.token) return;
+      }
+      view = big ? new CanvasGraphView(this.container, { onSelect: this.onSelect })
+        : new SvgGraphView(this.container, { onSelect: this.onSelect });
+    }
+    this.view = view;
+    view.setGraph(graph, entry.layout);
+    this.container.dataset.view = entry.kind;
+    this.container.dataset.renderer = view.kind;
+    this.container.dataset.layout = entry.layout.method || 'blocks';
+    this.onChange(entry);
+    // For the bench and tests: when this view has been painted once.
+    requestAnimationFrame(() => {
+      if (token !== this.token) return;
+      performance.mark(`view-painted:${entry.kind}`);
+      this.container.dataset.painted = String(token);
+    });
+  }
+
+  _renderBreadcrumb() {
+    const items = this.stack.map((entry, level) => {
+      const last = level === this.stack.length - 1;
+      const node = document.createElement(last ? 'span' : 'button');
+      node.textContent = entry.title;
+      if (!last) {
+        node.type = 'button';
+        node.addEventListener('click', () => this.back(level));
+      } else node.setAttribute('aria-current', 'page');
+      return node;
+    });
+    this.breadcrumb.replaceChildren(...items.flatMap((n, k) => (k ? [sep(), n] : [n])));
+  }
+
+  render(state, ctx) {
+    if (this.view) this.view.update(state, ctx);
+  }
+
+  fit() {
+    if (this.view) this.view.fit();
+  }
+}
+
+/** Rows per column so that a big layered layout is about as wide as the view is (ranks wrap). */
+function rowsForAspect(graph, ids, container, { rankSep, nodeSep, subColumnSep }) {
+  const aspect = (container.clientWidth || 800) / (container.clientHeight || 600);
+  const sizes = new Map();
+  for (const id of ids) sizes.set(graph.depth[id], (sizes.get(graph.depth[id]) || 0) + 1);
+  const ranks = Array.from(sizes.values());
+  const ratio = (rows) => {
+    const columns = ranks.reduce((sum, size) => sum + Math.ceil(size / rows), 0);
+    const width = (columns - ranks.length) * subColumnSep + ranks.length * rankSep;
+    return width / (Math.min(rows, Math.max(...ranks)) * nodeSep);
+  };
+  let lo = 1;
+  let hi = Math.max(...ranks);
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (ratio(mid) > aspect) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function sep() {
+  const s = document.createElement('span');
+  s.className = 'sep';
+  s.textContent = '›';
+  s.setAttribute('aria-hidden', 'true');
+  return s;
+}

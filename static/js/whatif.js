@@ -1,0 +1,167 @@
+// What-if: each input's value as a field you can type in or drag (drag the name left/right);
+// any change re-runs the graph on the server and the page shows the new values and gradients
+// at once. Values are sent by name when the name is unique, else by id.
+import { label } from './graph-model.js';
+import { short, thousands } from './wire.js';
+
+const MAX_FIELDS = 24;
+
+export class WhatIf {
+  constructor(root, { onChange = () => {} } = {}) {
+    this.root = root;
+    this.list = root.querySelector('.inputs');
+    this.onChange = onChange;
+    this.values = new Map(); // id → value the user set
+    this.committed = new Map(); // the values of the last run that succeeded
+    this.graph = null;
+  }
+
+  /** The last run with these values succeeded: they are the graph's values now. */
+  commit() {
+    this.committed = new Map(this.values);
+  }
+
+  /** The last run failed (e.g. log of a negative number): back to the values that worked. */
+  revert() {
+    this.values = new Map(this.committed);
+  }
+
+  setGraph(graph) {
+    this.graph = graph;
+    this.values = new Map();
+    this.committed = new Map();
+    this.fields = new Map();
+    const inputs = graph.inputs;
+    this.list.replaceChildren();
+    if (inputs.length > MAX_FIELDS) {
+      const p = document.createElement('p');
+      p.className = 'hint';
+      p.textContent = `${thousands(inputs.length)} inputs: select one in the view to change it in the Inspector.`;
+      this.list.append(p);
+      return;
+    }
+    for (const id of inputs) {
+      const row = document.createElement('div');
+      row.className = 'input-row';
+      const name = document.createElement('span');
+      name.className = 'drag';
+      name.textContent = label(graph, id);
+      name.title = 'Drag left or right to change';
+      const field = document.createElement('input');
+      field.type = 'number';
+      field.step = 'any';
+      field.setAttribute('aria-label', label(graph, id));
+      field.dataset.nodeId = String(id);
+      field.addEventListener('change', () => {
+        const v = Number(field.value);
+        if (field.value !== '' && Number.isFinite(v)) this.set(id, v);
+      });
+      this._drag(name, field, id);
+      row.append(name, field);
+      this.list.append(row);
+      this.fields.set(id, field);
+    }
+  }
+
+  _drag(handle, field, id) {
+    let start = null;
+    handle.addEventListener('pointerdown', (event) => {
+      handle.setPointerCapture(event.pointerId);
+      start = { x: event.clientX, value: Number(field.value) || 0 };
+    });
+    handle.addEventListener('pointermove', (event) => {
+      if (!start) return;
+      const step = Math.max(0.01, Math.abs(start.value) / 100);
+      const v = Number((start.value + (event.clientX - start.x) * step).toPrecision(6));
+      field.value = String(v);
+      this.set(id, v);
+    });
+    const end = () => { start = null; };
+    handle.addEventListener('pointerup', end);
+    handle.addEventListener('pointercancel', end);
+  }
+
+  /** Show the current values (from the trace) in the fields the user is not editing. */
+  showValues(state) {
+    if (!state || !this.fields) return;
+    for (const [id, field] of this.fields) {
+      if (document.activeElement === field) continue;
+      const v = this.values.has(id) ? this.values.get(id) : state.timeline.finalValue[id];
+      if (!Number.isNaN(v) && field.value !== String(v)) field.value = String(v);
+    }
+  }
+
+  /** The user set input `id` to `value`: re-run. */
+  set(id, value) {
+    this.values.set(id, value);
+    this.onChange(this.wireValues());
+  }
+
+  /** {name or id: value} for run_graph. */
+  wireValues() {
+    const g = this.graph;
+    const out = {};
+    for (const [id, v] of this.values) {
+      const n = g.name[id];
+      const unique = n != null && g.byName.get(n) === id && !isIdLike(n, g);
+      out[unique ? n : String(id)] = v;
+    }
+    return out;
+  }
+
+  get modified() {
+    return this.values.size > 0;
+  }
+}
+
+function isIdLike(name, graph) {
+  return /^\d+$/.test(name) && Number(name) < graph.n;
+}
+
+/** Gradient check: a toggle; when on, each run is followed by gradient_check on the server. */
+export class GradientCheck {
+  constructor(root, { onToggle = () => {} } = {}) {
+    this.root = root;
+    this.toggle = root.querySelector('input[type=checkbox]');
+    this.result = root.querySelector('.gradcheck-result');
+    this.toggle.addEventListener('change', () => onToggle(this.toggle.checked));
+    this.checks = new Map(); // id → agree
+    this.lastInputs = [];
+  }
+
+  get on() {
+    return this.toggle.checked;
+  }
+
+  clear(message = '') {
+    this.checks = new Map();
+    this.lastInputs = [];
+    this.result.replaceChildren();
+    if (message) this.result.textContent = message;
+  }
+
+  show(graph, inputs) {
+    this.lastInputs = inputs;
+    this.checks = new Map(inputs.map((r) => [r.id, r.agree]));
+    const table = document.createElement('table');
+    table.innerHTML = '<thead><tr><th>input</th><th>analytic</th><th>numeric</th><th></th></tr></thead>';
+    const body = document.createElement('tbody');
+    for (const r of inputs.slice(0, 50)) {
+      const tr = document.createElement('tr');
+      tr.dataset.nodeId = String(r.id);
+      tr.dataset.agree = String(r.agree);
+      for (const text of [r.name ?? label(graph, r.id), short(r.analytic), short(r.numeric), r.agree ? '✓' : '✗']) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.append(td);
+      }
+      tr.className = r.agree ? 'agree' : 'disagree';
+      body.append(tr);
+    }
+    table.append(body);
+    const agree = inputs.filter((r) => r.agree).length;
+    const summary = document.createElement('p');
+    summary.textContent = `${agree} of ${inputs.length} inputs agree with central differences.`;
+    this.result.replaceChildren(summary, table);
+  }
+}

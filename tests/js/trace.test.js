@@ -1,0 +1,107 @@
+// node --test tests/js/ — the page's pure modules: frames → timeline → state, step and undo.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { buildGraph } from '../../static/js/graph-model.js';
+import { Timeline, FORWARD, SEED, GRADIENT, EDGE } from '../../static/js/timeline.js';
+import { TraceState, GRAD_FINAL } from '../../static/js/trace-state.js';
+import { f64, num } from '../../static/js/wire.js';
+
+// y = x*x + sin(x): x fans out three times (twice into *, once into sin).
+// Wire ids: 0 x; 1 x*x; 2 sin(x); 3 y = (x*x) + sin(x).
+const X = 0.7;
+const description = {
+  nodes: [
+    { id: 0, op: 'input', name: 'x', group: null, children: [], depth: 0 },
+    { id: 1, op: '*', name: null, group: null, children: [0, 0], depth: 1 },
+    { id: 2, op: 'sin', name: null, group: null, children: [0], depth: 1 },
+    { id: 3, op: '+', name: 'y', group: null, children: [1, 2], depth: 2, output: true },
+  ],
+  inputs: [0], consts: [], outputs: [3], groups: [], operators: {},
+};
+const bytes = (Type, values) => new Type(values).buffer;
+
+function frames() {
+  const values = [X, X * X, Math.sin(X), X * X + Math.sin(X)];
+  return [
+    { run: 'r', phase: 'forward', level: 0, start: 0, count: 1, values: bytes(Float64Array, [values[0]]) },
+    { run: 'r', phase: 'forward', level: 1, start: 1, count: 2, values: bytes(Float64Array, values.slice(1, 3)) },
+    { run: 'r', phase: 'forward', level: 2, start: 3, count: 1, values: bytes(Float64Array, [values[3]]) },
+    { run: 'r', phase: 'seed', ids: [3], values: [1] },
+    { run: 'r', phase: 'backward', level: 2, start: 3, count: 1, grads: bytes(Float64Array, [1]),
+      edges: { count: 2, parent: bytes(Int32Array, [3, 3]), child: bytes(Int32Array, [1, 2]),
+        local: bytes(Float64Array, [1, 1]), contribution: bytes(Float64Array, [1, 1]) } },
+    { run: 'r', phase: 'backward', level: 1, start: 1, count: 2, grads: bytes(Float64Array, [1, 1]),
+      edges: { count: 3, parent: bytes(Int32Array, [1, 1, 2]), child: bytes(Int32Array, [0, 0, 0]),
+        local: bytes(Float64Array, [X, X, Math.cos(X)]),
+        contribution: bytes(Float64Array, [X, X, Math.cos(X)]) } },
+    { run: 'r', phase: 'backward', level: 0, start: 0, count: 1,
+      grads: bytes(Float64Array, [X + X + Math.cos(X)]),
+      edges: { count: 0, parent: new ArrayBuffer(0), child: new ArrayBuffer(0),
+        local: new ArrayBuffer(0), contribution: new ArrayBuffer(0) } },
+  ];
+}
+
+function timeline() {
+  const graph = buildGraph(description, 'test');
+  const t = new Timeline(graph, 'r');
+  for (const frame of frames()) t.addFrame(frame);
+  t.finish({ run: 'r', flagged: [] });
+  return { graph, t };
+}
+
+test('frames unroll into the engine order: values, seed, then each gradient and its edges', () => {
+  const { t } = timeline();
+  const kinds = Array.from(t.kind.subarray(0, t.length));
+  assert.deepEqual(kinds, [FORWARD, FORWARD, FORWARD, FORWARD, SEED,
+    GRADIENT, EDGE, EDGE, GRADIENT, EDGE, EDGE, GRADIENT, EDGE, GRADIENT]);
+  assert.equal(t.forwardCount, 4);
+  // x*x has two edges to x: the first goes to operand slot 0, the second to slot 1.
+  assert.deepEqual([t.edge[9], t.edge[10]], [0, 1]);
+});
+
+test('playing to the end gives every value and the final gradients, the fan-out summed', () => {
+  const { t } = timeline();
+  const s = new TraceState(t.graph, t);
+  s.seek(t.length);
+  assert.equal(s.value[3], X * X + Math.sin(X));
+  assert.equal(s.gradState[0], GRAD_FINAL);
+  assert.equal(s.gradFinal[0], X + X + Math.cos(X));
+  assert.equal(s.received[0], 3);
+  assert.equal(s.gradSum[0], X + X + Math.cos(X));
+});
+
+test('stepping back undoes exactly; a long jump equals stepping', () => {
+  const { t } = timeline();
+  const snapshot = (s) => JSON.stringify([Array.from(s.value), Array.from(s.gradSum),
+    Array.from(s.gradState), Array.from(s.received), Array.from(s.edgeReached)]);
+  const stepping = new TraceState(t.graph, t);
+  const seen = [snapshot(stepping)];
+  for (let i = 1; i <= t.length; i++) {
+    stepping.seek(i);
+    seen.push(snapshot(stepping));
+  }
+  for (let i = t.length - 1; i >= 0; i--) {
+    stepping.seek(i);
+    assert.equal(snapshot(stepping), seen[i], `after stepping back to ${i}`);
+  }
+  for (const i of [13, 2, 9, 0, 14, 5]) {
+    stepping.seek(i);
+    assert.equal(snapshot(stepping), seen[i], `after jumping to ${i}`);
+  }
+});
+
+test('contributionsTo lists what a node received, in order', () => {
+  const { t } = timeline();
+  const s = new TraceState(t.graph, t);
+  s.seek(11); // after x*x's two edges
+  const got = s.contributionsTo(0).map((c) => [c.parent, c.contribution]);
+  assert.deepEqual(got, [[1, X], [1, X]]);
+});
+
+test('wire numbers: strings for non-finite, binary arrays read as float64', () => {
+  assert.ok(Number.isNaN(num('NaN')));
+  assert.equal(num('-Infinity'), -Infinity);
+  assert.deepEqual(Array.from(f64(new Float64Array([1.5, NaN]).buffer)).map(String), ['1.5', 'NaN']);
+  assert.deepEqual(Array.from(f64([1, 'Infinity'])), [1, Infinity]);
+});
