@@ -36,6 +36,7 @@ class Entry:
     name: str
     format: str
     lock: object = field(default_factory=threading.Lock)
+    description: dict | None = None  # wire.describe, made once: the definition does not change
 
 
 class Catalog:
@@ -60,7 +61,9 @@ class Catalog:
                 kind = ("network" if path.name.endswith(".network.json") else
                         "graph" if path.name.endswith(".json") else "expr")
                 items.append({"ref": f"example:{path.name}", "name": stem, "format": kind,
-                              "file": path.name})
+                              "file": path.name,
+                              "source": path.read_text(encoding="utf-8") if kind == "expr"
+                              else None})
         return items
 
     def models(self) -> list[dict]:

@@ -115,7 +115,9 @@ def _apply_values(entry, values: dict) -> dict:
 def _describe(catalog, ref, workspace) -> tuple:
     entry = catalog.entry(ref, workspace)
     with entry.lock:
-        return entry, wire.describe(entry.loaded.graph.program(), entry.loaded.layers)
+        if entry.description is None:
+            entry.description = wire.describe(entry.loaded.graph.program(), entry.loaded.layers)
+        return entry, entry.description
 
 
 def _run(catalog, ref, workspace, mode: str, values: dict, cancelled):
@@ -135,7 +137,10 @@ def _run(catalog, ref, workspace, mode: str, values: dict, cancelled):
                 g.back_prop()
             return Trace(g.program()), g.program()
         except DomainError as exc:
+            # The page numbers nodes by wire id, not by the engine's internal id.
             exc.position = g.program().position.get(exc.node)
+            if exc.node is not None and exc.position is not None:
+                exc.args = (str(exc).replace(f"#{exc.node.id}", f"#{exc.position}", 1),)
             raise
         finally:
             for n, value in previous.items():

@@ -6,35 +6,29 @@
 // being the left operand, which is the order back-prop frames list them in.
 
 export function buildGraph(description, ref = '') {
-  const described = description.nodes;
-  const n = described.length;
-  const op = new Array(n);
-  const name = new Array(n);
-  const group = new Array(n);
-  const depth = new Int32Array(n);
-  const output = new Uint8Array(n);
-  const childStart = new Int32Array(n + 1);
-  for (const d of described) childStart[d.id + 1] = d.children.length;
-  for (let i = 0; i < n; i++) childStart[i + 1] += childStart[i];
+  const n = description.count;
+  // Binary fields arrive as ArrayBuffers (little-endian, as the protocol says).
+  const opCodes = new Uint8Array(description.op);
+  const depth = new Int32Array(description.depth);
+  const childStart = new Int32Array(description.child_start);
+  const edgeChild = new Int32Array(description.children);
+  const groupIndex = new Int32Array(description.group);
   const nEdges = childStart[n];
-  const edgeChild = new Int32Array(nEdges);
+  const op = new Array(n);
+  const name = new Array(n).fill(null);
+  const group = new Array(n);
+  const output = new Uint8Array(n);
   const edgeParent = new Int32Array(nEdges);
   let maxDepth = 0;
-  for (const d of described) {
-    const i = d.id;
-    op[i] = d.op;
-    name[i] = d.name ?? null;
-    group[i] = d.group ?? null;
-    depth[i] = d.depth;
-    if (d.depth > maxDepth) maxDepth = d.depth;
-    const start = childStart[i];
-    for (let s = 0; s < d.children.length; s++) {
-      edgeChild[start + s] = d.children[s];
-      edgeParent[start + s] = i;
-    }
+  for (let i = 0; i < n; i++) {
+    op[i] = description.ops[opCodes[i]];
+    group[i] = groupIndex[i] >= 0 ? description.group_names[groupIndex[i]] : null;
+    if (depth[i] > maxDepth) maxDepth = depth[i];
+    edgeParent.fill(i, childStart[i], childStart[i + 1]);
   }
+  const named = new Int32Array(description.named);
+  named.forEach((id, k) => { name[id] = description.names[k]; });
   for (const id of description.outputs) output[id] = 1;
-  for (const d of described) if (d.output) output[d.id] = 1;
 
   // Reverse edges: for each child, the edges that feed its gradient (its parents).
   const parentStart = new Int32Array(n + 1);
@@ -50,7 +44,7 @@ export function buildGraph(description, ref = '') {
   return {
     ref, n, nEdges, op, name, group, depth, output, maxDepth,
     childStart, edgeChild, edgeParent, parentStart, parentEdges, byName,
-    inputs: description.inputs.slice(),
+    inputs: Array.from(new Int32Array(description.inputs)),
     consts: (description.consts || []).slice(),
     outputs: description.outputs.slice(),
     groups: description.groups || [],

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { buildGraph } from '../../static/js/graph-model.js';
+import { columnar } from './columnar.js';
 import { layeredLayout } from '../../static/js/graph-layout.js';
 import { parseLocation } from '../../static/js/editor.js';
 
@@ -23,7 +24,7 @@ function chainOfSums(n) {
     if (level.length % 2) next.push(level[level.length - 1]);
     level = next;
   }
-  return buildGraph({ nodes, inputs: [], consts: [], outputs: [level[0]], groups: [] });
+  return buildGraph(columnar({ nodes, inputs: [], consts: [], outputs: [level[0]], groups: [] }));
 }
 
 test('layered layout: ranks by depth, left to right, no two nodes in one place', () => {

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { buildGraph } from '../../static/js/graph-model.js';
+import { columnar } from './columnar.js';
 import { Timeline, FORWARD, SEED, GRADIENT, EDGE } from '../../static/js/timeline.js';
 import { TraceState, GRAD_FINAL } from '../../static/js/trace-state.js';
 import { f64, num } from '../../static/js/wire.js';
@@ -10,7 +11,7 @@ import { f64, num } from '../../static/js/wire.js';
 // y = x*x + sin(x): x fans out three times (twice into *, once into sin).
 // Wire ids: 0 x; 1 x*x; 2 sin(x); 3 y = (x*x) + sin(x).
 const X = 0.7;
-const description = {
+const description = columnar({
   nodes: [
     { id: 0, op: 'input', name: 'x', group: null, children: [], depth: 0 },
     { id: 1, op: '*', name: null, group: null, children: [0, 0], depth: 1 },
@@ -18,7 +19,7 @@ const description = {
     { id: 3, op: '+', name: 'y', group: null, children: [1, 2], depth: 2, output: true },
   ],
   inputs: [0], consts: [], outputs: [3], groups: [], operators: {},
-};
+});
 const bytes = (Type, values) => new Type(values).buffer;
 
 function frames() {

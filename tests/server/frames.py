@@ -23,3 +23,21 @@ def decode(frame: dict) -> dict:
         }
         assert all(len(v) == edges["count"] for v in out["edges"].values())
     return out
+
+
+def nodes_of(description: dict) -> list[dict]:
+    """The columnar graph description as one dict per node, the way the page reads it."""
+    count = description["count"]
+    op = np.frombuffer(description["op"], "<u1")
+    depth = np.frombuffer(description["depth"], "<i4")
+    start = np.frombuffer(description["child_start"], "<i4")
+    children = np.frombuffer(description["children"], "<i4")
+    group = np.frombuffer(description["group"], "<i4")
+    names = dict(zip(np.frombuffer(description["named"], "<i4").tolist(), description["names"],
+                     strict=True))
+    outputs = set(description["outputs"])
+    assert len(op) == len(depth) == len(group) == count and len(start) == count + 1
+    return [{"id": i, "op": description["ops"][op[i]], "name": names.get(i),
+             "group": description["group_names"][group[i]] if group[i] >= 0 else None,
+             "children": children[start[i]:start[i + 1]].tolist(), "depth": int(depth[i]),
+             "output": i in outputs} for i in range(count)]

@@ -24,6 +24,8 @@ def test_examples_and_models_are_listed(client):
     files = {e["file"] for e in body["examples"]}
     assert files == {p.name for p in EXAMPLES.iterdir() if p.suffix in (".expr", ".json")}
     assert {m["ref"] for m in body["models"]} == {"model:resnet", "model:mlp"}
+    reference = next(e for e in body["examples"] if e["file"] == "reference.expr")
+    assert reference["source"] == (EXAMPLES / "reference.expr").read_text()
 
 
 def test_upload_text_then_list_get_export_delete(client):

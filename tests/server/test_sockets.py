@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.frames import decode
+from tests.server.frames import decode, nodes_of
 
 REF = "example:reference.expr"
 
@@ -46,7 +46,7 @@ def test_load_graph_describes_every_node(sock):
     ack = call(sock, "load_graph", {"graph": REF})
     assert ack["ok"]
     description = ack["graph"]["description"]
-    nodes = description["nodes"]
+    nodes = nodes_of(description)
     assert [n["id"] for n in nodes] == list(range(len(nodes)))
     names = {n["name"]: n for n in nodes if n["name"]}
     assert {"x1", "x2", "x3", "y"} <= set(names)
@@ -63,9 +63,9 @@ def test_resnet_groups_show_layers_and_the_skip_connection(sock):
     assert list(groups)[:3] == ["Conv1", "ReLU1", "Conv2"]
     assert set(groups["Add2"]["inputs"]) == {"image", "Conv2"}  # the skip connection
     assert groups["FC3"]["params"] == 16 * 16 * 32 + 32
+    nodes = nodes_of(ack["graph"]["description"])
     assert sum(g["size"] for g in groups.values()) + sum(
-        1 for n in ack["graph"]["description"]["nodes"] if not n["children"]) == len(
-        ack["graph"]["description"]["nodes"])
+        1 for n in nodes if not n["children"]) == len(nodes)
 
 
 def test_run_graph_streams_the_whole_trace_in_engine_order(sock):
@@ -90,7 +90,7 @@ def test_run_graph_streams_the_whole_trace_in_engine_order(sock):
     assert sorted(values) == list(range(ack["nodes"]))
 
     description = call(sock, "load_graph", {"graph": REF})["graph"]["description"]
-    by_name = {n["name"]: n["id"] for n in description["nodes"] if n["name"]}
+    by_name = {n["name"]: n["id"] for n in nodes_of(description) if n["name"]}
     y, grads = reference()
     assert values[by_name["y"]] == pytest.approx(y, rel=1e-13)
 
@@ -120,7 +120,7 @@ def test_run_graph_streams_the_whole_trace_in_engine_order(sock):
 def test_values_override_recomputes_and_leaves_the_example_unchanged(sock):
     ack, events = run_trace(sock, {"graph": REF, "mode": "forward", "values": {"x1": 1.0}})
     description = call(sock, "load_graph", {"graph": REF})["graph"]["description"]
-    y_id = next(n["id"] for n in description["nodes"] if n["name"] == "y")
+    y_id = next(n["id"] for n in nodes_of(description) if n["name"] == "y")
     values = {i: v for name, f in events if name == "trace"
               for i, v in zip(f["ids"], f["values"], strict=True)}
     assert values[y_id] == pytest.approx(reference(x1=1.0)[0], rel=1e-13)
@@ -137,7 +137,8 @@ def test_domain_error_names_the_node_and_keeps_the_server_usable(sock):
     assert not ack["ok"]
     assert "log" in ack["error"]["message"] and "-1.0" in ack["error"]["message"]
     description = call(sock, "load_graph", {"graph": REF})["graph"]["description"]
-    assert description["nodes"][ack["error"]["node"]]["op"] == "log"
+    assert nodes_of(description)[ack["error"]["node"]]["op"] == "log"
+    assert f"#{ack['error']['node']} " in ack["error"]["message"]  # the page's numbering
     assert call(sock, "run_graph", {"graph": REF})["ok"]
 
 
