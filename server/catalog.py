@@ -58,8 +58,7 @@ class Catalog:
         for path in sorted(self.examples_dir.glob("*")):
             if path.suffix in (".expr", ".json"):
                 stem = path.name.split(".")[0]
-                kind = ("network" if path.name.endswith(".network.json") else
-                        "graph" if path.name.endswith(".json") else "expr")
+                kind = _format_of(path.name)
                 items.append({"ref": f"example:{path.name}", "name": stem, "format": kind,
                               "file": path.name,
                               "source": path.read_text(encoding="utf-8") if kind == "expr"
@@ -98,27 +97,14 @@ class Catalog:
         return f"upload:{workspace}:{ref}"
 
     def _load(self, ref: str, workspace: str) -> Entry:
-        if ref.startswith("example:"):
-            name = ref.split(":", 1)[1]
-            path = self._example_path(name)
-            loaded = load(path.read_bytes(), filename=path.name, limits=self.limits)
-            return Entry(loaded, path.name.split(".")[0], loaded.format, self.lock_factory())
         if ref.startswith("model:"):
             name = ref.split(":", 1)[1]
             if name not in MODELS:
                 raise NotFoundError(f"no model {name!r}; built in: {', '.join(MODELS)}")
             return Entry(model_view(name), name, "network", self.lock_factory())
-        if ref.startswith("shared:"):
-            found = self.store.shared(ref.split(":", 1)[1])
-            if found is None or found[0] != "graph":
-                raise NotFoundError("no graph is shared under that link")
-            row = found[1]
-        else:
-            row = self.store.graph(ref, workspace)
-            if row is None:
-                raise NotFoundError(f"no graph {ref!r} in this workspace")
-        loaded = load(row["source"], row["format"], limits=self.limits)
-        return Entry(loaded, row["name"], row["format"], self.lock_factory())
+        name, fmt, text = self.source(ref, workspace)
+        loaded = load(text, fmt, limits=self.limits)
+        return Entry(loaded, name, loaded.format, self.lock_factory())
 
     def _example_path(self, name: str) -> Path:
         """An example by file name, or by stem (``reference`` → reference.expr first)."""
@@ -138,9 +124,7 @@ class Catalog:
             raise NotFoundError("give a graph definition (an upload, an example or a link)")
         if ref.startswith("example:"):
             path = self._example_path(ref.split(":", 1)[1])
-            text = path.read_text(encoding="utf-8")
-            return path.name.split(".")[0], load(text, filename=path.name,
-                                                 limits=self.limits).format, text
+            return path.name.split(".")[0], _format_of(path.name), path.read_text("utf-8")
         if ref.startswith("shared:"):
             found = self.store.shared(ref.split(":", 1)[1])
             if found is None or found[0] != "graph":
@@ -155,6 +139,12 @@ class Catalog:
     def check_upload(self, source, fmt: str | None, filename: str | None) -> Loaded:
         """Parse an upload; FormatError lists what is wrong."""
         return load(source, fmt, limits=self.limits, filename=filename)
+
+
+def _format_of(file_name: str) -> str:
+    """An example's format, from its name (examples are named .expr, .graph.json, .network.json)."""
+    return ("network" if file_name.endswith(".network.json") else
+            "graph" if file_name.endswith(".json") else "expr")
 
 
 def model_view(name: str) -> Loaded:
