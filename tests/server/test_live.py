@@ -181,3 +181,21 @@ def _group_gone(group: int) -> bool:
     except ProcessLookupError:
         return True
     return False
+
+
+def test_training_outlives_its_page_and_can_be_watched_again(server):
+    page = Page(server.url).connect()
+    ack = page.call("train", {"model": "resnet", "epochs": 1, "batch_size": 16, "width": 32})
+    page.close()  # the tab closes right after pressing Train
+    again = Page(server.url, http=page.http).connect()  # same browser, later
+    try:
+        watched = again.call("watch_run", {"run_id": ack["run_id"], "after": 0})
+        if watched["status"] == "running":  # else it already finished: the history is all
+            wait_until(lambda: any(n == "run_status" for n, _ in again.events), timeout=120)
+        records = again.records()
+    finally:
+        again.close()
+    status = [d for n, d in again.events if n == "run_status"]
+    history = [d for n, d in again.events if n == "run_history"]
+    assert (status[0]["status"] if status else history[0]["status"]) == "completed"
+    assert [r["seq"] for r in records] == list(range(1, -(-1437 // 16) + 2))
