@@ -183,11 +183,17 @@ def _column(values, count: int, kind: str, nodes) -> np.ndarray:
         raise FeedError(f"graph.feed: {kind} values have shape {array.shape}; expected "
                         f"({count},) or ({count}, B)")
     if not np.isfinite(array).all():
-        i = int(np.flatnonzero(~np.isfinite(array.reshape(count, -1)).any(axis=1))[0])
-        bad = array.reshape(count, -1)[i][~np.isfinite(array.reshape(count, -1)[i])][0]
+        i, bad = _first_non_finite(array)
         raise FeedError(f"graph.feed: {kind} value {i} for {describe_node(nodes[i])} is {bad}; "
                         "values must be finite")
     return array
+
+
+def _first_non_finite(array: np.ndarray) -> tuple[int, float]:
+    """The first row holding a NaN or infinity, and that value."""
+    rows = array.reshape(len(array), -1)
+    i = int(np.flatnonzero(~np.isfinite(rows).any(axis=1))[0])
+    return i, float(rows[i][~np.isfinite(rows[i])][0])
 
 
 def _stack_columns(columns: list, nodes, kind: str = "leaf") -> np.ndarray:
@@ -204,10 +210,8 @@ def _stack_columns(columns: list, nodes, kind: str = "leaf") -> np.ndarray:
         except (TypeError, ValueError) as exc:
             raise FeedError(f"cannot feed {c!r} to {describe_node(nodes[i])}: {exc}") from None
     if not np.isfinite(out).all():
-        rows = out.reshape(len(columns), -1)
-        i = int(np.flatnonzero(~np.isfinite(rows).any(axis=1))[0])
-        raise FeedError(f"{describe_node(nodes[i])}: fed {rows[i][~np.isfinite(rows[i])][0]}; "
-                        "values must be finite")
+        i, bad = _first_non_finite(out)
+        raise FeedError(f"{describe_node(nodes[i])}: fed {bad}; values must be finite")
     return out
 
 
