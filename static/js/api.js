@@ -53,3 +53,27 @@ export async function getShared(token) {
   const response = await fetch(`/api/shared/${encodeURIComponent(token)}`);
   return response.ok ? response.json() : null;
 }
+
+// -- training runs (docs/api.md, "runs") -----------------------------------------------------------
+/** This workspace's runs: [{id, name, config, status, created, finished, summary, steps}]. */
+export async function listRuns() {
+  return (await json(await fetch('/api/runs'))).runs;
+}
+
+/** Rename a run; resolves with the run. */
+export async function renameRun(runId, name) {
+  return json(await fetch(`/api/runs/${encodeURIComponent(runId)}`, {
+    method: 'PATCH',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name }),
+  }));
+}
+
+/** Stop (if running) and delete a run with its metrics. */
+export async function deleteRun(runId) {
+  const response = await fetch(`/api/runs/${encodeURIComponent(runId)}`, { method: 'DELETE' });
+  if (!response.ok) await json(response);
+}
+
+/** Where a run's metrics download as CSV (every record). */
+export const runCsvUrl = (runId) => `/api/runs/${encodeURIComponent(runId)}/metrics.csv`;

@@ -1,5 +1,5 @@
-// Export the current view as SVG or PNG (a download), with the page's styles inlined so the
-// file looks like the screen.
+// Export the current view (or the training chart) as SVG or PNG (a download), with the page's
+// styles inlined so the file looks like the screen.
 
 export function exportSvg(view, filename = 'backprop-live.svg') {
   download(new Blob([svgString(view)], { type: 'image/svg+xml' }), filename);
@@ -55,7 +55,7 @@ function cssText() {
   for (const sheet of document.styleSheets) {
     try {
       for (const rule of sheet.cssRules) {
-        if (/\.(node|edge|term|pulse|block|link|arrowhead|graph-svg)/.test(rule.cssText)) rules.push(rule.cssText);
+        if (/\.(node|edge|term|pulse|block|link|arrowhead|graph-svg|chart)/.test(rule.cssText)) rules.push(rule.cssText);
       }
     } catch {
       // a sheet we may not read: skip

@@ -179,7 +179,17 @@ export class GroupedView {
     this.svg.call(this.zoom.transform, transform);
   }
 
-  update(state) {
+  update(state, ctx = {}) {
+    if (ctx.blockOverlay) {
+      this.paintOverlay(ctx.blockOverlay);
+      return;
+    }
+    if (this.overlaid) {
+      // Back to the trace: forget the overlay's marks, and repaint from the state.
+      this.overlaid = null;
+      this.lastKey = null;
+      this.blockSel.attr('data-health', null).attr('data-grad-norm', null);
+    }
     const blocks = this.layout.blocks;
     if (!state) {
       this.lastKey = null;
@@ -210,6 +220,27 @@ export class GroupedView {
       const done = state.groupFinal[b.index] || state.groupValues[b.index];
       return ((b.w - 16) * done) / Math.max(1, b.count);
     }).classed('backward', (b) => state.groupFinal[b.index] > 0);
+  }
+
+  /**
+   * Blocks coloured from outside instead of by the trace — training's gradient health
+   * (gradient-health.js): `overlay.blocks` maps a block's name to {fill, text, flag, value};
+   * blocks it does not name are left plain. Painted again only when the overlay object changes.
+   */
+  paintOverlay(overlay) {
+    if (this.overlaid === overlay) return;
+    this.overlaid = overlay;
+    this.lastKey = null;
+    const info = (b) => overlay.blocks.get(b.name);
+    this.blockSel
+      .attr('data-grad-norm', (b) => (info(b) && info(b).value != null ? String(info(b).value) : null))
+      .attr('data-health', (b) => (info(b) && info(b).flag) || null)
+      .attr('data-mean-abs-grad', null)
+      .classed('reached', false)
+      .classed('dark', (b) => !!(info(b) && info(b).fill) && d3.hsl(info(b).fill).l < 0.5);
+    this.blockSel.select('rect.shape').style('fill', (b) => (info(b) && info(b).fill) || null);
+    this.blockSel.select('text.mean').text((b) => (info(b) ? info(b).text : ''));
+    this.blockSel.select('rect.progress').attr('width', 0);
   }
 
   /** The block colour scale, for the legend. */

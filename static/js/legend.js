@@ -1,11 +1,18 @@
 // The colour legend, one line: the gradient's diverging scale (or, for blocks, mean |gradient|)
-// with a few ticks, then what the node states look like (not reached, value only, NaN/∞).
+// with a few ticks, then what the other looks mean (for a trace: not reached, value only, NaN/∞).
 import * as d3 from 'd3';
 import { UNREACHED, VALUE_ONLY, FLAGGED } from './colors.js';
 
 const RAMP = 140;
 
-export function drawLegend(svgElement, { scale, title, kind = 'diverging' }) {
+const TRACE_SWATCHES = [
+  { label: 'not reached', fill: UNREACHED, stroke: '#9aa3ad' },
+  { label: 'value only', fill: VALUE_ONLY, stroke: '#9aa3ad' },
+  { label: 'NaN / ∞', fill: '#fff', stroke: FLAGGED, dash: '3,2' },
+];
+
+/** `swatches`: what the other looks mean ([{label, fill, stroke, dash?}]); the trace's by default. */
+export function drawLegend(svgElement, { scale, title, kind = 'diverging', swatches = TRACE_SWATCHES }) {
   const svg = d3.select(svgElement).attr('width', 640).attr('height', 36)
     .attr('role', 'img').attr('aria-label', `Legend: ${title}`);
   svg.selectAll('*').remove();
@@ -29,16 +36,11 @@ export function drawLegend(svgElement, { scale, title, kind = 'diverging' }) {
     .call(d3.axisBottom(axisScale).tickValues(ticks)
       .tickFormat(d3.format(kind === 'diverging' ? '.2~g' : '.1~e')).tickSize(3))
     .call((axis) => axis.select('.domain').remove());
-  const swatches = [
-    { label: 'not reached', fill: UNREACHED, stroke: '#9aa3ad' },
-    { label: 'value only', fill: VALUE_ONLY, stroke: '#9aa3ad' },
-    { label: 'NaN / ∞', fill: '#fff', stroke: FLAGGED, dash: '3,2' },
-  ];
   const sw = svg.append('g').attr('transform', `translate(${x0 + RAMP + 24},6)`).selectAll('g')
     .data(swatches).join('g').attr('transform', (d, i) => `translate(${i * 84},0)`);
   sw.append('rect').attr('width', 12).attr('height', 12).attr('rx', 3)
     .attr('fill', (d) => d.fill).attr('stroke', (d) => d.stroke)
     .attr('stroke-dasharray', (d) => d.dash || null).attr('stroke-width', 1.5);
   sw.append('text').attr('x', 16).attr('y', 10).text((d) => d.label);
-  svg.attr('width', x0 + RAMP + 24 + 3 * 84);
+  svg.attr('width', x0 + RAMP + 24 + swatches.length * 84);
 }

@@ -1,5 +1,6 @@
 // Wiring: builds each part of the page and connects them. Each part lives in its own module;
-// this file only says who tells whom. (The training panel of part 2 mounts beside #graph-panel.)
+// this file only says who tells whom. Training mode (part 2) is wired in training-page.js; its
+// panels sit beside #graph-panel, whose grouped view then shows the run's gradient health.
 import { connect } from './socket.js';
 import { GraphSession } from './session.js';
 import { GraphController } from './controller.js';
@@ -15,6 +16,7 @@ import { getGraph, getShared, listExamples, shareGraph, uploadFile, uploadGraph 
 import { invalidate, onFrame } from './frame-loop.js';
 import { EDGE, GRADIENT } from './timeline.js';
 import { thousands } from './wire.js';
+import { createTraining } from './training-page.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -97,8 +99,11 @@ const controller = new GraphController({
     window.history.replaceState(null, '', url);
     const option = Array.from($('#graph-select').options).find((o) => o.value === meta.ref);
     $('#graph-select').value = option ? meta.ref : '';
+    training.graphLoaded(meta);
   },
 });
+// Before the drawing below registers, so that each frame shows the training state of that frame.
+const training = createTraining({ connection, controller, session });
 
 function select(id, { pin = false } = {}) {
   selected = id;
@@ -191,8 +196,19 @@ onFrame((now) => {
     checks: gradCheck.checks,
     flagged: controller.flagged,
     animateMs: 1000 / playback.eventsPerSecond,
+    blockOverlay: training.overlay(),
   };
   views.render(state && state.graph === controller.graph ? state : null, ctx);
+  const grouped = views.view && views.view.kind === 'grouped';
+  const health = grouped && ctx.blockOverlay ? training.legend() : null;
+  const legendKey = health ? health.scale : grouped ? views.view.magnitudeScale : controller.gradScale;
+  if (legendKey !== lastLegend) {
+    lastLegend = legendKey;
+    drawLegend($('#legend'), health || (grouped
+      ? { scale: legendKey, title: 'block mean |gradient|', kind: 'sequential' }
+      : { scale: legendKey, title: 'gradient ∂out/∂node', kind: 'diverging' }));
+  }
+  if (training.active) return; // the inspector, what-if and caption are hidden while training
   // Text panels change faster than anyone reads while playing fast: ten times a second is plenty.
   const fast = playback.playing && playback.eventsPerSecond > 20;
   if (fast && now - lastPanels < 100) {
@@ -209,14 +225,6 @@ onFrame((now) => {
   if (captionEl.textContent !== caption.text) captionEl.textContent = caption.text;
   captionEl.dataset.kind = caption.kind;
   captionEl.dataset.index = state ? String(state.current) : '';
-  const grouped = views.view && views.view.kind === 'grouped';
-  const legendKey = grouped ? views.view.magnitudeScale : controller.gradScale;
-  if (legendKey !== lastLegend) {
-    lastLegend = legendKey;
-    drawLegend($('#legend'), grouped
-      ? { scale: legendKey, title: 'block mean |gradient|', kind: 'sequential' }
-      : { scale: legendKey, title: 'gradient ∂out/∂node', kind: 'diverging' });
-  }
 });
 window.addEventListener('resize', () => views.fit());
 
@@ -263,5 +271,6 @@ async function start() {
   const option = Array.from($('#graph-select').options).find((o) => o.value === session.ref);
   $('#graph-select').value = option ? session.ref : '';
   document.body.dataset.ready = 'true';
+  await training.start();
 }
 start();

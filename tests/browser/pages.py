@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 
 def open_page(page, query: str = "?graph=example:reference.expr"):
@@ -63,3 +64,65 @@ def reference_oracle(x1=0.3, x2=0.7, x3=1.4):
     dx2 = -2 * math.sin(2 * x2) * t + math.cos(x2 + 1) * e
     dx3 = (s1 + c2) * (1 + t * t) / x3 + (s2 + c1) * e * math.cos(x3)
     return y, {"x1": dx1, "x2": dx2, "x3": dx3}
+
+
+# -- training mode (issue 7) -----------------------------------------------------------------------
+def open_training(page, query: str = ""):
+    page.goto(page.base_url + "/" + query + "#training")
+    page.wait_for_selector("body[data-training-ready=true]")
+
+
+def start_run(page, **options) -> str:
+    """Fill the training form (field label → value) and press Train; returns the new run's id."""
+    labels = {"model": "Model", "epochs": "Epochs", "batch_size": "Batch size",
+              "optimizer": "Optimiser", "lr": "Learning rate", "seed": "Seed", "width": "Width",
+              "name": "Run name"}
+    for key, value in options.items():
+        field = page.get_by_label(labels[key], exact=True)
+        if key in ("model", "optimizer"):
+            field.select_option(str(value))
+        else:
+            field.fill(str(value))
+    before = focused_run(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_function(
+        "b => { const r = document.querySelector('.run-row[aria-current]');"
+        " return r && r.dataset.run !== b; }", arg=before or "")
+    return focused_run(page)
+
+
+def focused_run(page) -> str | None:
+    row = page.locator(".run-row[aria-current]")
+    return row.get_attribute("data-run") if row.count() else None
+
+
+def run_row(page, run_id: str):
+    return page.locator(f'.run-row[data-run="{run_id}"]')
+
+
+def wait_run_status(page, run_id: str, status: str, timeout: float = 60_000):
+    page.wait_for_selector(f'.run-row[data-run="{run_id}"][data-status="{status}"]',
+                           timeout=timeout)
+
+
+def curve_points(page) -> int:
+    return int(page.locator("svg.chart").get_attribute("data-points"))
+
+
+def drawn_steps(page, run_id: str) -> list[int]:
+    """The step of every point of a run's raw loss line, read back from its paths' `d` in order
+    (each point is written "x,y"; a chunk's join to the one before is "x y", not a point)."""
+    d = "".join(page.locator(f'svg.chart .panel.loss .run[data-run="{run_id}"] path.raw')
+                .evaluate_all("ps => ps.map(p => p.getAttribute('d') || '')"))
+    return [int(float(x)) for x in re.findall(r"[ML](-?[\d.e+-]+),", d)]
+
+
+def server_run(page, run_id: str) -> dict:
+    """The server's own record of the run, with every metric (GET /api/runs/<id>)."""
+    response = page.request.get(f"{page.base_url}/api/runs/{run_id}")
+    assert response.ok, response.status
+    return response.json()
+
+
+def server_steps(run: dict) -> list[dict]:
+    return [r for r in run["metrics"] if r["type"] == "step"]

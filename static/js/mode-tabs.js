@@ -1,0 +1,45 @@
+// The page's two modes: "Graph" (define, run and animate a graph) and "Training" (train a
+// network and watch it learn, beside the same graph view). The mode shows as body.training and
+// is kept in the URL's hash (#training), so a reload comes back to it.
+
+export class ModeTabs {
+  constructor(tabs, { onChange = () => {} } = {}) {
+    this.tabs = tabs; // [role=tab] elements with data-mode
+    this.onChange = onChange;
+    this.mode = window.location.hash === '#training' ? 'training' : 'graph';
+    for (const tab of tabs) {
+      tab.addEventListener('click', () => this.set(tab.dataset.mode));
+      tab.addEventListener('keydown', (event) => {
+        if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+        const next = tabs[(tabs.indexOf(tab) + 1) % tabs.length];
+        next.focus();
+        this.set(next.dataset.mode);
+      });
+    }
+    this._show();
+  }
+
+  get training() {
+    return this.mode === 'training';
+  }
+
+  set(mode) {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    const url = new URL(window.location.href);
+    url.hash = mode === 'training' ? 'training' : '';
+    window.history.replaceState(null, '', url);
+    this._show();
+    this.onChange(mode);
+  }
+
+  _show() {
+    document.body.classList.toggle('training', this.training);
+    document.body.dataset.mode = this.mode;
+    for (const tab of this.tabs) {
+      const on = tab.dataset.mode === this.mode;
+      tab.setAttribute('aria-selected', String(on));
+      tab.tabIndex = on ? 0 : -1;
+    }
+  }
+}
