@@ -17,7 +17,9 @@ progress and confusion matrix all live — and prints:
   1. socket arrival → on screen (exact, one clock): from the page receiving a step's message
      (performance.now() in the Socket.IO handler) to the start of the frame after the one that
      drew it — by then the drawing frame has been rendered and handed to the compositor;
-  2. server step end → on screen (estimated): a step ends at T0 + `seconds` on the worker's
+  2. server step end → on screen, exact: each stored record carries `time`, the server's wall
+     clock when the step ended; the browser shares this machine's wall clock. Also, as before
+     `time` existed, estimated: a step ends at T0 + `seconds` on the worker's
      clock, and the browser and server share this machine's wall clock
      (performance.timeOrigin + now ≈ time.time()). T0, when the worker's training loop began,
      is not published; it is estimated as min over steps of (arrival wall time − seconds), i.e.
@@ -115,8 +117,12 @@ def one_run(page, url, epochs) -> dict:
                            timeout=600_000)
     page.wait_for_timeout(300)
     result = page.evaluate(COLLECT, run_id)
-    result["server_steps"] = page.evaluate(
-        "async id => (await (await fetch(`/api/runs/${id}`)).json()).steps", run_id)
+    stored = page.evaluate(
+        "async id => { const r = await (await fetch(`/api/runs/${id}`)).json();"
+        " return {steps: r.steps, ends: r.metrics.filter(m => m.type === 'step')"
+        ".map(m => [m.step, m.time])}; }", run_id)
+    result["server_steps"] = stored["steps"]
+    result["step_end"] = dict(stored["ends"])  # step -> server wall clock at its end, s
     result["rebuild_ms"] = page.evaluate(REBUILD)
     return result
 
@@ -170,6 +176,14 @@ def report(r) -> None:
     print(describe("server step end → on screen (T0 estimated, see the docstring)", since_end))
     print(f"    (the run's created stamp is {start - 1000 * r['created']:.0f} ms before the "
           f"estimated T0: the worker's start-up)")
+    # Exact, one clock: each record carries the server's wall-clock time at the step's end.
+    ends = r.get("step_end") or {}
+    exact = [r["timeOrigin"] + s - 1000 * ends[step]
+             for s, step in zip(on_screen, r["steps"], strict=True)
+             if not math.isnan(s) and ends.get(step) is not None]
+    if exact:
+        print(describe("server step end → on screen (exact: the record's wall-clock time)",
+                       exact))
     w = r["work"]
     if w["frames"]:
         names = ("playback", "training", "graph view and panels")

@@ -19,6 +19,8 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
+from .wire import jsonable
+
 
 class BusyError(RuntimeError):
     """Too many jobs: the message names the limit and its value."""
@@ -117,11 +119,12 @@ class Jobs:
                     continue
                 kind = record.get("type")
                 if kind in ("step", "epoch"):
+                    record = jsonable(record)
                     with self.lock:
                         record["seq"] = self.store.add_metric(job.run_id, record)
                         self.on_record(job.run_id, record)
                 elif kind == "done":
-                    summary = record.get("summary")
+                    summary = jsonable(record.get("summary"))
                 elif kind == "error":
                     error = record.get("message")
         finally:

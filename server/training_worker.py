@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import threading
+import time
 from dataclasses import asdict
 
 
@@ -28,6 +29,7 @@ def main() -> int:
     out = sys.stdout
 
     def emit(record: dict) -> None:
+        record["time"] = time.time()  # wall clock at the step's end, for latency measurements
         out.write(json.dumps(record) + "\n")
         out.flush()
 

@@ -6,6 +6,7 @@ same definition always gives the same numbering, so a re-run keeps every id.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -31,6 +32,18 @@ def numbers(array) -> list:
 
 def number(value) -> float | str:
     return numbers([value])[0]
+
+
+def jsonable(value):
+    """``value`` with every non-finite float replaced by its string form, recursively: JSON has
+    no NaN, and a diverging training run must not send invalid JSON to the page."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else number(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    return value
 
 
 OPERATOR_TABLE = {op.name: {"formula": op.formula, "derivatives": list(op.derivatives),

@@ -303,3 +303,23 @@ def test_training_refuses_graphs_that_are_not_trainable_networks(client, sock):
     graph_id = client.post("/api/graphs", json={"source": no_label}).get_json()["id"]
     ack = call(sock, "train", {"graph": graph_id})
     assert ack["ok"] is False and "label" in ack["error"]["message"]
+
+
+def test_a_diverging_run_sends_valid_json(app, sock):
+    """Records with NaN or inf (a run that blew up) reach pages as strings, never bare NaN."""
+    import json
+
+    from server.wire import jsonable
+
+    record = {"type": "step", "loss": float("nan"), "grad_norms": {"FC1": float("inf")},
+              "branches": {"Add2": {"value_rms": [1.0, float("-inf")]}}}
+    safe = jsonable(record)
+    assert json.loads(json.dumps(safe, allow_nan=False)) == {
+        "type": "step", "loss": "NaN", "grad_norms": {"FC1": "Infinity"},
+        "branches": {"Add2": {"value_rms": [1.0, "-Infinity"]}}}
+    ack = call(sock, "train", {"model": "mlp", "epochs": 1, "batch_size": 512, "width": 4,
+                               "optimizer": "sgd", "lr": 10.0})
+    wait_for_status(app, ack["run_id"])
+    for record in app.extensions["backprop_live"].store.metrics(ack["run_id"]):
+        json.dumps(record, allow_nan=False)  # raises on a bare NaN or inf
+        assert record["time"] > 1.7e9  # wall clock of the step's end
