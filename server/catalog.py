@@ -23,6 +23,7 @@ MODEL_TITLES = {"resnet": "The reference ResNet (16×16 digit, FC 32)",
                 "mlp": "A two-layer MLP (16×16 digit, FC 32)"}
 
 
+MAX_MODEL_WIDTH = 256  # a drawn model at 256 is ~150,000 nodes
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 
@@ -98,10 +99,14 @@ class Catalog:
 
     def _load(self, ref: str, workspace: str) -> Entry:
         if ref.startswith("model:"):
-            name = ref.split(":", 1)[1]
+            # model:<name>, or model:<name>:<width> to draw the width a run trained
+            name, _, width = ref[len("model:"):].partition(":")
             if name not in MODELS:
                 raise NotFoundError(f"no model {name!r}; built in: {', '.join(MODELS)}")
-            return Entry(model_view(name), name, "network", self.lock_factory())
+            if width and not (width.isdigit() and 1 <= int(width) <= MAX_MODEL_WIDTH):
+                raise NotFoundError(f"a model's width is 1..{MAX_MODEL_WIDTH}, not {width!r}")
+            return Entry(model_view(name, int(width or 32)), name, "network",
+                         self.lock_factory())
         name, fmt, text = self.source(ref, workspace)
         loaded = load(text, fmt, limits=self.limits)
         return Entry(loaded, name, loaded.format, self.lock_factory())
@@ -147,9 +152,9 @@ def _format_of(file_name: str) -> str:
             "graph" if file_name.endswith(".json") else "expr")
 
 
-def model_view(name: str) -> Loaded:
-    """A built-in network at its reference size, showing one real test digit."""
-    model = MODELS[name](width=32)
+def model_view(name: str, width: int = 32) -> Loaded:
+    """A built-in network (at the reference width 32 unless asked), showing a real test digit."""
+    model = MODELS[name](width=width)
     digits = load_digits()
     mean, std = digits.train_images.mean(), digits.train_images.std()
     params = model.initial_params(np.random.default_rng(0))

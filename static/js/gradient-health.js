@@ -139,10 +139,6 @@ export class GradientHealth {
       ? flagged.map(([layer, h]) => `${layer} ${h.flag}`).join(', ') : 'no layer flagged';
     title.append(verdict);
     const parts = [title];
-    const cfg = data.config;
-    if (cfg.model !== 'network' && cfg.width && cfg.width !== 32) {
-      parts.push(line('note', `The blocks are drawn at the reference width 32; this run’s hidden layer is ${cfg.width} wide (the same layers).`));
-    }
     for (const b of branchesAt(data, i)) parts.push(branchBar(b));
     parts.push(line('rule', RULE));
     el.replaceChildren(...parts);

@@ -210,7 +210,9 @@ export function createTraining({ connection, controller, session }) {
     const entry = focusId && runs.get(focusId);
     const cfg = entry ? entry.meta.config || {} : panel.values();
     if (cfg.model === 'network' || cfg.graph) return cfg.graph || null;
-    return MODEL_REFS[cfg.model] || null;
+    const ref = MODEL_REFS[cfg.model];
+    // Draw the width the run trains (model:resnet:128), so the blocks' sizes are its own.
+    return ref && cfg.width && +cfg.width !== 32 ? `${ref}:${cfg.width}` : ref || null;
   }
 
   function syncStage() {

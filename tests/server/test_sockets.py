@@ -323,3 +323,11 @@ def test_a_diverging_run_sends_valid_json(app, sock):
     for record in app.extensions["backprop_live"].store.metrics(ack["run_id"]):
         json.dumps(record, allow_nan=False)  # raises on a bare NaN or inf
         assert record["time"] > 1.7e9  # wall clock of the step's end
+
+
+def test_a_model_can_be_drawn_at_the_width_a_run_trains(sock):
+    wide = nodes_of(call(sock, "load_graph", {"graph": "model:mlp:64"})["graph"]["description"])
+    fc1 = sum(1 for n in wide if n["group"] == "FC1" and n["op"] == "input")
+    assert fc1 == 16 * 16 * 64 + 64  # the weights and biases of a 64-wide hidden layer
+    for bad in ("model:mlp:0", "model:mlp:999", "model:mlp:x", "model:vgg:32"):
+        assert call(sock, "load_graph", {"graph": bad})["ok"] is False
