@@ -417,13 +417,7 @@ def test_softmax_cross_entropy_one_hot(logits, data):
     k = data.draw(st.integers(0, n - 1), label="label")
     labels = [0.0] * n
     labels[k] = 1.0
-    xs, ys, loss, g = softmax_loss_graph(n)
-    g.feed(logits, labels)
-    g.compute_forward()
-    g.back_prop()
-    exact_loss, exact_grad = mp_loss_and_gradient(logits, labels)
-    assert_loss_exact(loss.forward, exact_loss)
-    assert_gradient_exact([x.backward for x in xs], exact_grad)
+    check_softmax_loss(logits, labels)
 
 
 @settings(max_examples=100)
@@ -433,13 +427,7 @@ def test_softmax_cross_entropy_soft_labels_with_zero_weights(logits, data):
     n = len(logits)
     labels = data.draw(st.lists(st.sampled_from([0.0, 0.0, 0.25, 0.5, 1.0]), min_size=n,
                                 max_size=n), label="labels")
-    xs, ys, loss, g = softmax_loss_graph(n)
-    g.feed(logits, labels)
-    g.compute_forward()
-    g.back_prop()
-    exact_loss, exact_grad = mp_loss_and_gradient(logits, labels)
-    assert_loss_exact(loss.forward, exact_loss)
-    assert_gradient_exact([x.backward for x in xs], exact_grad)
+    check_softmax_loss(logits, labels)
 
 
 def test_softmax_cross_entropy_extremes():
@@ -452,13 +440,18 @@ def test_softmax_cross_entropy_extremes():
         ([700.0, 700.0 - 1e-9, -700.0], [1.0, 0.0, 0.0]),
     ]
     for logits, labels in cases:
-        xs, ys, loss, g = softmax_loss_graph(len(logits))
-        g.feed(logits, labels)
-        g.compute_forward()
-        g.back_prop()
-        exact_loss, exact_grad = mp_loss_and_gradient(logits, labels)
-        assert_loss_exact(loss.forward, exact_loss)
-        assert_gradient_exact([x.backward for x in xs], exact_grad)
+        check_softmax_loss(logits, labels)
+
+
+def check_softmax_loss(logits, labels):
+    """The engine's loss and logit gradients against mpmath's, for one example."""
+    xs, ys, loss, g = softmax_loss_graph(len(logits))
+    g.feed(logits, labels)
+    g.compute_forward()
+    g.back_prop()
+    exact_loss, exact_grad = mp_loss_and_gradient(logits, labels)
+    assert_loss_exact(loss.forward, exact_loss)
+    assert_gradient_exact([x.backward for x in xs], exact_grad)
 
 
 # -- 6. domain errors: strict raises, lenient flags ---------------------------------------------
