@@ -20,7 +20,9 @@ from .errors import GraphError, describe_node
 from .ops import LEAVES
 
 # -- layer kernels: forward(layer, operands, weights, bias, extra) -> (output, cache) ------------
-#                   backward(layer, cache, d_output) -> (d_operands, d_weights, d_bias)
+#                   backward(layer, cache, d_output, need) -> (d_operands, d_weights, d_bias)
+# ``need[i]`` says whether operand i's gradient is wanted (an image's usually is not); a kernel
+# may return None for an operand that is not needed.
 
 
 def _fc_forward(layer, ops, w, b, extra):
@@ -29,9 +31,9 @@ def _fc_forward(layer, ops, w, b, extra):
     return ops[0] @ weight.T + b, (ops[0], weight)
 
 
-def _fc_backward(layer, cache, dy):
+def _fc_backward(layer, cache, dy, need):
     x, weight = cache
-    return [dy @ weight], (dy.T @ x).ravel(), dy.sum(axis=0)
+    return [dy @ weight if need[0] else None], (dy.T @ x).ravel(), dy.sum(axis=0)
 
 
 def _matmul_forward(layer, ops, w, b, extra):
@@ -40,9 +42,9 @@ def _matmul_forward(layer, ops, w, b, extra):
     return ops[0] @ weight.T, (ops[0], weight)
 
 
-def _matmul_backward(layer, cache, dy):
+def _matmul_backward(layer, cache, dy, need):
     x, weight = cache
-    return [dy @ weight], (dy.T @ x).ravel(), None
+    return [dy @ weight if need[0] else None], (dy.T @ x).ravel(), None
 
 
 _TAPS = [(k // 3, k % 3) for k in range(9)]  # (row, column) offsets into the padded image
@@ -51,27 +53,34 @@ _TAPS = [(k // 3, k % 3) for k in range(9)]  # (row, column) offsets into the pa
 def _conv_forward(layer, ops, w, b, extra):
     m, n = layer.shape
     x = ops[0].reshape(-1, m, n)
-    padded = np.empty((x.shape[0], m + 2, n + 2))
+    batch = x.shape[0]
+    padded = np.empty((batch, m + 2, n + 2))
     padded[:] = extra[0].reshape(-1, 1, 1)  # the padding node's value (0 in a ResNet)
     padded[:, 1:-1, 1:-1] = x
-    y = np.full_like(x, b[0])
-    tap = np.empty_like(x)  # reused: one multiply-add per tap without temporaries
+    # im2col: one shifted copy of the images per tap, so that both the output and, in the
+    # backward pass, the kernel's gradient are a single matrix-vector product.
+    patches = np.empty((9, batch, m, n))
     for k, (r, c) in enumerate(_TAPS):
-        y += np.multiply(padded[:, r:r + m, c:c + n], w[k], out=tap)
-    return y.reshape(x.shape[0], m * n), (padded, w)
+        patches[k] = padded[:, r:r + m, c:c + n]
+    patches = patches.reshape(9, -1)
+    return (w @ patches + b[0]).reshape(batch, m * n), (patches, w)
 
 
-def _conv_backward(layer, cache, dy):
+def _conv_backward(layer, cache, dy, need):
     m, n = layer.shape
-    padded, w = cache
-    dy = dy.reshape(-1, m, n)
-    d_padded = np.zeros_like(padded)
-    tap = np.empty_like(dy)
-    dw = np.empty(9)
-    for k, (r, c) in enumerate(_TAPS):
-        dw[k] = np.einsum("bij,bij->", padded[:, r:r + m, c:c + n], dy)
-        d_padded[:, r:r + m, c:c + n] += np.multiply(dy, w[k], out=tap)
-    dx = d_padded[:, 1:-1, 1:-1].reshape(-1, m * n)
+    patches, w = cache
+    dw = patches @ dy.ravel()
+    dx = None
+    if need[0]:
+        # A cross-correlation's input gradient is dy correlated with the kernel turned 180°.
+        batch = dy.shape[0]
+        d_padded = np.zeros((batch, m + 2, n + 2))
+        d_padded[:, 1:-1, 1:-1] = dy.reshape(batch, m, n)
+        dx = np.zeros((batch, m, n))
+        tap = np.empty_like(dx)  # reused: one multiply-add per tap without temporaries
+        for k, (r, c) in enumerate(_TAPS):
+            dx += np.multiply(d_padded[:, 2 - r:2 - r + m, 2 - c:2 - c + n], w[k], out=tap)
+        dx = dx.reshape(batch, m * n)
     return [dx], dw, np.array([dy.sum()])
 
 
@@ -79,7 +88,7 @@ def _relu_forward(layer, ops, w, b, extra):
     return np.maximum(ops[0], 0.0), ops[0] > 0
 
 
-def _relu_backward(layer, cache, dy):
+def _relu_backward(layer, cache, dy, need):
     return [dy * cache], None, None
 
 
@@ -87,7 +96,7 @@ def _add_forward(layer, ops, w, b, extra):
     return ops[0] + ops[1], None
 
 
-def _add_backward(layer, cache, dy):
+def _add_backward(layer, cache, dy, need):
     return [dy, dy], None, None
 
 
@@ -95,7 +104,7 @@ def _sum_forward(layer, ops, w, b, extra):
     return ops[0].sum(axis=1, keepdims=True), ops[0].shape[1]
 
 
-def _sum_backward(layer, cache, dy):
+def _sum_backward(layer, cache, dy, need):
     return [np.repeat(dy, cache, axis=1)], None, None
 
 
@@ -106,7 +115,7 @@ def _softmax_forward(layer, ops, w, b, extra):
     return p, p
 
 
-def _softmax_backward(layer, cache, dp):
+def _softmax_backward(layer, cache, dp, need):
     p = cache
     return [p * (dp - (dp * p).sum(axis=1, keepdims=True))], None, None
 
@@ -123,7 +132,7 @@ def _cross_entropy_forward(layer, ops, w, b, extra):
     return -(labels * log_p).sum(axis=1, keepdims=True), (scores, labels, log_p)
 
 
-def _cross_entropy_backward(layer, cache, dloss):
+def _cross_entropy_backward(layer, cache, dloss, need):
     scores, labels, log_p = cache
     if layer.parts["softmax"] is not None:
         p = np.exp(log_p)
@@ -163,10 +172,11 @@ class FusedProgram:
     ``graph.input_nodes`` (shape (P,)) and ``consts`` for ``graph.const_nodes`` (shape (C, B), or
     already transposed as (B, C) with ``consts_by_sample=True``). ``backward()`` returns the
     gradient of the summed outputs for every param, summed over the batch, as the scalar graph
-    does.
+    does. With ``const_grads=False`` (training) gradients that reach only consts, such as the
+    image's, are not computed.
     """
 
-    def __init__(self, g, net):
+    def __init__(self, g, net, const_grads: bool = True):
         self.graph = g
         param_at = {n: i for i, n in enumerate(g.input_nodes)}
         const_at = {n: i for i, n in enumerate(g.const_nodes)}
@@ -193,7 +203,9 @@ class FusedProgram:
             weights = np.array([param_at[n] for n in layer.weights], np.int64)
             bias = np.array([param_at[n] for n in layer.bias], np.int64)
             extra = [_plan([locate(layer.parts["zero"])])] if layer.kind == "conv" else []
-            self.plans.append((operands, weights, bias, extra))
+            need = [const_grads or any(run.source != "const" for run in plan)
+                    for plan in operands]
+            self.plans.append((operands, weights, bias, extra, need))
         self.outputs = [_plan([locate(n)]) for n in g.output_nodes]
         self.n_params = len(g.input_nodes)
         self.activations: dict = {}
@@ -208,7 +220,8 @@ class FusedProgram:
         sources = {"param": params[None, :], "const": consts if consts_by_sample else consts.T}
         self.batch = sources["const"].shape[0]
         self.caches = []
-        for (index, layer), (operands, w, b, extra) in zip(self.layers, self.plans, strict=True):
+        for (index, layer), (operands, w, b, extra, _) in zip(self.layers, self.plans,
+                                                             strict=True):
             forward = KERNELS[layer.kind][0]
             ops = [_gather(plan, sources) for plan in operands]
             extras = [_gather(plan, sources) for plan in extra]
@@ -225,15 +238,16 @@ class FusedProgram:
         for plan in self.outputs:
             _scatter(plan, np.ones((self.batch, 1)), grads, self.sources)
         d_params = np.zeros(self.n_params)
-        for (index, layer), (operands, w, b, _), cache in zip(
+        for (index, layer), (operands, w, b, _, need), cache in zip(
                 reversed(self.layers), reversed(self.plans), reversed(self.caches), strict=True):
             dy = grads.pop(index, None)
             if dy is None:
                 continue  # nothing downstream depends on this layer
             self.output_grads[index] = dy
-            d_ops, dw, db = KERNELS[layer.kind][1](layer, cache, dy)
-            for plan, d in zip(operands, d_ops, strict=True):
-                _scatter(plan, d, grads, self.sources)
+            d_ops, dw, db = KERNELS[layer.kind][1](layer, cache, dy, need)
+            for plan, d, wanted in zip(operands, d_ops, need, strict=True):
+                if wanted and d is not None:
+                    _scatter(plan, d, grads, self.sources)
             if dw is not None:
                 np.add.at(d_params, w, dw)
             if db is not None:

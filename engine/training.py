@@ -143,7 +143,7 @@ class Trainer:
 
     def __init__(self, model: Model, optimizer, params: np.ndarray):
         self.model = model
-        self.program = FusedProgram(model.graph, model.net)
+        self.program = FusedProgram(model.graph, model.net, const_grads=False)
         self.optimizer = optimizer
         self.params = params
         self.groups = model.param_groups()
