@@ -1,9 +1,9 @@
 """Run a network that ``nn`` built as whole-layer array operations, for batched training.
 
 The scalar graph stays the truth (and what the page shows, one sample at a time); this runs the
-same layers on a batch as a few matrix operations each: FC as a matrix product, Conv as nine
-shifted multiply-adds, Softmax + cross-entropy as one log-sum-exp. Tests check that both give the
-same values and gradients.
+same layers on a batch as a few matrix operations each: FC as a matrix product, Conv as an
+im2col matrix-vector product, Softmax + cross-entropy as one log-sum-exp. Tests check that both
+give the same values and gradients.
 
 Arrays are laid out (batch, features). A layer's operand is a list of nodes; it is read from the
 arrays that hold those nodes (a layer's outputs, the graph's consts, or the parameter vector)
