@@ -72,7 +72,7 @@ def main() -> None:
             return "; ".join(f"{k}={v}" for k, v in session.cookies.items())
 
         trainer, _ = connect(server.url, cookie())
-        run = trainer.call("train", {"model": "resnet", "epochs": 20})
+        run = trainer.call("train", {"model": "resnet", "epochs": 500})  # outlasts the bench
         assert run["ok"], run
         warm, _ = connect(server.url, cookie())
         warm.call("load_graph", {"graph": "model:resnet"}, timeout=120)
