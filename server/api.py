@@ -138,8 +138,6 @@ def shared(token):
         row["normalized"] = json.loads(row["normalized"])
         row["ref"] = f"shared:{token}"
     else:
-        row["config"] = json.loads(row["config"])
-        row["summary"] = json.loads(row["summary"]) if row.get("summary") else None
         row["metrics"] = services().store.metrics(row["id"])
     return jsonify(kind=kind, **row)
 

@@ -138,10 +138,11 @@ class Store:
         return rows[0][0] if rows else None
 
     def shared(self, token) -> tuple[str, dict] | None:
+        """("graph", row) or ("run", run) for a share token; None if nothing is shared by it."""
         for table, kind in (("graphs", "graph"), ("runs", "run")):
             rows = self._read(f"SELECT * FROM {table} WHERE share_token = ?", (token,))
             if rows:
-                return kind, dict(rows[0])
+                return kind, (dict(rows[0]) if kind == "graph" else _run(rows[0]))
         return None
 
     # -- runs ----------------------------------------------------------------------------------
