@@ -33,9 +33,10 @@ class Segment:
     edge_stop: int
 
 
-def collect(outputs, listed_leaves=()) -> tuple[list, dict]:
+def collect(outputs, listed_leaves=()) -> tuple[list, dict, int]:
     """Every node the outputs depend on, children before parents, with each node's level; then
-    the listed leaves and the nodes built on all these that reach no output.
+    the listed leaves and the nodes built on all these that reach no output. The third value
+    counts the first part (what the outputs depend on).
 
     Iterative, so a chain of 100,000 nodes does not hit Python's recursion limit.
     """
@@ -53,12 +54,13 @@ def collect(outputs, listed_leaves=()) -> tuple[list, dict]:
             continue
         stack.append((current, True))
         stack.extend((c, False) for c in reversed(children) if c not in level)
+    n_needed = len(order)
     for leaf in listed_leaves:
         if leaf not in level:
             level[leaf] = 0
             order.append(leaf)
     _add_dangling(order, level)
-    return order, level
+    return order, level, n_needed
 
 
 def _add_dangling(order: list, level: dict) -> None:
@@ -91,7 +93,7 @@ class Program:
             if n.operator not in LEAVES:
                 raise GraphError(f"{describe_node(n)} is listed as a graph input or const, "
                                  "but only 'input' and 'const' nodes can be fed")
-        closure, level = collect(outputs, listed_leaves)
+        closure, level, n_needed = collect(outputs, listed_leaves)
         listed = list(dict.fromkeys(listed_leaves))
         listed_set = set(listed)
         extra_leaves = [n for n in closure if n.operator in LEAVES and n not in listed_set]
@@ -119,7 +121,11 @@ class Program:
             if n.right_child is not None:
                 self.right[p] = position[n.right_child]
 
-        seen_outputs = dict.fromkeys(list(outputs) + [n for n in closure if n.is_output])
+        # Nodes flagged is_output count as outputs where the listed outputs depend on them (the
+        # reference started back-prop from them); a flagged node merely built on this graph's
+        # nodes, say another graph's loss, does not.
+        flagged = [n for n in closure[:n_needed] if n.is_output]
+        seen_outputs = dict.fromkeys(list(outputs) + flagged)
         self.outputs = list(seen_outputs)
         self.output_positions = np.array([position[n] for n in self.outputs], np.int64)
 

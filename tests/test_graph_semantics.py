@@ -498,3 +498,17 @@ def test_domain_error_lenient_in_a_graph(v, c, w):
     g.back_prop()
     assert g.flagged() == []
     assert bad.forward == pytest.approx(math.log(v * (abs(c) + 0.5)), rel=1e-14, abs=1e-15)
+
+
+def test_another_graphs_flagged_output_built_on_this_one_is_not_an_output():
+    """A loss flagged is_output for another graph must not change this graph's gradients."""
+    x = node("input", None)
+    y = node("sin", x)
+    other_loss = node("*", y, y, is_output=True)  # built on y, for some other graph
+    g = graph([x], [], [y])
+    g.feed([0.4], [])
+    g.compute_forward()
+    g.back_prop()
+    assert x.backward == pytest.approx(math.cos(0.4), rel=1e-15)  # d sin(x)/dx only
+    assert other_loss.forward == pytest.approx(math.sin(0.4) ** 2, rel=1e-15)  # still computed
+    assert other_loss.backward == 0.0
