@@ -106,9 +106,9 @@ def get_graph(graph_id):
 
 @bp.delete("/graphs/<graph_id>")
 def delete_graph(graph_id):
-    if not services().store.delete_graph(graph_id, workspace()):
-        raise NotFoundError(graph_id)
-    services().catalog.forget(graph_id)
+    row = _own_graph(graph_id)
+    services().store.delete_graph(graph_id, workspace())
+    services().catalog.forget(graph_id, row["share_token"])
     return "", 204
 
 
@@ -176,7 +176,8 @@ def rename_run(run_id):
 @bp.delete("/runs/<run_id>")
 def delete_run(run_id):
     _own_run(run_id)
-    services().jobs.stop_training(run_id, workspace())
+    # A running run stops first, and is deleted only once its last record is stored.
+    services().jobs.stop_training(run_id, workspace(), wait=10)
     services().store.delete_run(run_id, workspace())
     return "", 204
 

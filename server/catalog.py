@@ -54,17 +54,15 @@ class Catalog:
         self._cache_lock = lock_factory()
 
     # -- listing -------------------------------------------------------------------------------
+    def _example_files(self) -> list[Path]:
+        return [p for p in sorted(self.examples_dir.glob("*")) if p.suffix in (".expr", ".json")]
+
     def examples(self) -> list[dict]:
-        items = []
-        for path in sorted(self.examples_dir.glob("*")):
-            if path.suffix in (".expr", ".json"):
-                stem = path.name.split(".")[0]
-                kind = _format_of(path.name)
-                items.append({"ref": f"example:{path.name}", "name": stem, "format": kind,
-                              "file": path.name,
-                              "source": path.read_text(encoding="utf-8") if kind == "expr"
-                              else None})
-        return items
+        """Built-in examples, with the text of expressions (for the page's editor)."""
+        return [{"ref": f"example:{path.name}", "name": path.name.split(".")[0],
+                 "format": _format_of(path.name), "file": path.name,
+                 "source": path.read_text("utf-8") if _format_of(path.name) == "expr" else None}
+                for path in self._example_files()]
 
     def models(self) -> list[dict]:
         return [{"ref": f"model:{name}", "name": name, "title": MODEL_TITLES.get(name, name)}
@@ -87,9 +85,11 @@ class Catalog:
                 self._cache.popitem(last=False)
         return entry
 
-    def forget(self, graph_id: str) -> None:
+    def forget(self, graph_id: str, share_token: str | None = None) -> None:
+        """Drop a deleted upload from the cache, under its id and its share link."""
         with self._cache_lock:
-            for key in [k for k in self._cache if k.endswith(f":{graph_id}")]:
+            for key in [k for k in self._cache if k.endswith(f":{graph_id}")
+                        or (share_token and k == f"shared:{share_token}")]:
                 del self._cache[key]
 
     def _cache_key(self, ref: str, workspace: str) -> str:
@@ -115,7 +115,7 @@ class Catalog:
         """An example by file name, or by stem (``reference`` → reference.expr first)."""
         if not _SAFE_NAME.fullmatch(name) or ".." in name:
             raise NotFoundError(f"no example {name!r}")
-        files = {e["file"]: self.examples_dir / e["file"] for e in self.examples()}
+        files = {path.name: path for path in self._example_files()}
         if name in files:
             return files[name]
         for suffix in (".expr", ".graph.json", ".network.json"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 
@@ -35,6 +36,7 @@ class TrainingJob:
     run_id: str
     workspace: str
     process: subprocess.Popen
+    errors: object  # the file the worker's stderr goes to
     stop_requested: bool = False
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -91,22 +93,28 @@ class Jobs:
         with self.lock:
             self._admit("training", workspace)
             run_id = self.store.add_run(workspace, name, config)
+            # stderr goes to a file: a pipe nobody reads while stdout streams could fill up
+            # and stall the worker.
+            errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the run ends (_pump)
             process = subprocess.Popen(
                 [sys.executable, "-m", "server.training_worker"], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
-            job = TrainingJob(run_id, workspace, process)
+                stdout=subprocess.PIPE, stderr=errors, text=True, bufsize=1)
+            job = TrainingJob(run_id, workspace, process, errors)
             self.training[run_id] = job
         process.stdin.write(json.dumps(worker_config or config) + "\n")
         process.stdin.flush()
         self.start_task(self._pump, job)
         return run_id
 
-    def stop_training(self, run_id: str, workspace: str) -> bool:
+    def stop_training(self, run_id: str, workspace: str, wait: float = 0) -> bool:
+        """Stop a run of this workspace; with ``wait``, until it is recorded as stopped."""
         job = self.training.get(run_id)
         if job is None or job.workspace != workspace:
             return False
         job.stop_requested = True
         job.process.terminate()
+        if wait:
+            job.done.wait(wait)
         return True
 
     def _pump(self, job: TrainingJob) -> None:
@@ -129,7 +137,9 @@ class Jobs:
                     error = record.get("message")
         finally:
             job.process.wait()
-            stderr = job.process.stderr.read() if job.process.stderr else ""
+            job.process.stdin.close()
+            job.process.stdout.close()
+            stderr = _read_and_close(job.errors)
             if summary is not None and not job.stop_requested:
                 status = "completed"
             elif job.stop_requested:
@@ -150,3 +160,10 @@ class Jobs:
             job.process.terminate()
         for job in jobs:
             job.done.wait(timeout)
+
+
+def _read_and_close(stream) -> str:
+    """What a finished worker wrote to its stderr file."""
+    with stream:
+        stream.seek(0)
+        return stream.read().decode("utf-8", "replace")

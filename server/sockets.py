@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 
 import numpy as np
 from flask import current_app, request, session
@@ -65,11 +66,13 @@ class Streams:
         self.cancelled: set[str] = set()
         self.lock = threading.Lock()
 
-    def open(self, sid: str) -> str:
-        token = "t_" + secrets.token_urlsafe(6)
+    @staticmethod
+    def new_token() -> str:
+        return "t_" + secrets.token_urlsafe(6)
+
+    def open(self, sid: str, token: str) -> None:
         with self.lock:
             self.by_sid.setdefault(sid, set()).add(token)
-        return token
 
     def close(self, sid: str, token: str) -> None:
         with self.lock:
@@ -91,10 +94,16 @@ def workspace() -> str:
     return session["workspace"]
 
 
-def _apply_values(entry, values: dict) -> dict:
-    """Feed overrides by name or wire id; returns the previous values to restore."""
+@contextmanager
+def _overridden(entry, values: dict):
+    """Feed overrides (by name or wire id) for one computation, then put every value back.
+
+    Every key and value is checked before anything is fed, so a bad request changes nothing;
+    the cached graph is shared by every workspace. Yields the {node: value to restore} dict,
+    to which callers add any node they change themselves.
+    """
     loaded, program = entry.loaded, entry.loaded.graph.program()
-    previous = {}
+    wanted = []
     for key, value in values.items():
         n = loaded.names.get(key)
         if n is None and (isinstance(key, int) or str(key).isdigit()):
@@ -107,9 +116,22 @@ def _apply_values(entry, values: dict) -> dict:
                              "consts take values")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"the value for {key!r} must be a number, not {value!r}")
-        previous[n] = n.forward
-        n.feed(value)
-    return previous
+        wanted.append((n, value))
+    restore = {}
+    try:
+        for n, value in wanted:
+            restore.setdefault(n, n.forward)
+            n.feed(value)
+        yield restore
+    except DomainError as exc:
+        # The page numbers nodes by wire id, not by the engine's internal id.
+        exc.position = program.position.get(exc.node)
+        if exc.node is not None and exc.position is not None:
+            exc.args = (str(exc).replace(f"#{exc.node.id}", f"#{exc.position}", 1),)
+        raise
+    finally:
+        for n, value in restore.items():
+            n.feed(value)
 
 
 def _describe(catalog, ref, workspace) -> tuple:
@@ -121,68 +143,52 @@ def _describe(catalog, ref, workspace) -> tuple:
 
 
 def _run(catalog, ref, workspace, mode: str, values: dict, cancelled):
-    """Load (cached) and compute under the graph's lock; the Trace keeps this run's arrays.
+    """Load (cached) and compute under the graph's lock: (Trace, program, flagged ids).
 
     Runs in a worker thread. Returns None if the run was cancelled while it waited.
     """
     entry = catalog.entry(ref, workspace)
     if cancelled():
         return None
-    with entry.lock:
-        previous = _apply_values(entry, values)
-        try:
-            g = entry.loaded.graph
-            g.compute_forward()
-            if mode != "forward":
-                g.back_prop()
-            return Trace(g.program()), g.program()
-        except DomainError as exc:
-            # The page numbers nodes by wire id, not by the engine's internal id.
-            exc.position = g.program().position.get(exc.node)
-            if exc.node is not None and exc.position is not None:
-                exc.args = (str(exc).replace(f"#{exc.node.id}", f"#{exc.position}", 1),)
-            raise
-        finally:
-            for n, value in previous.items():
-                n.feed(value)
+    with entry.lock, _overridden(entry, values):
+        g = entry.loaded.graph
+        g.compute_forward()
+        if mode != "forward":
+            g.back_prop()
+        program = g.program()
+        flagged = [int(p) for p in program.nonfinite_positions()]
+        return Trace(program), program, flagged
 
 
 def _gradient_check(catalog, ref, workspace, values: dict, max_inputs: int) -> list:
     """Central differences for (up to max_inputs of) the graph's inputs, against back-prop."""
     entry = catalog.entry(ref, workspace)
-    with entry.lock:
-        previous = _apply_values(entry, values)
-        try:
-            g, program = entry.loaded.graph, entry.loaded.graph.program()
-            g.compute_forward()
-            g.back_prop()
-            inputs = [p for p, n in enumerate(program.nodes) if n.operator == "input"]
-            if len(inputs) > max_inputs:
-                inputs = sorted(np.random.default_rng(0).choice(inputs, max_inputs, False))
-            analytic = {p: float(np.sum(program.grads[p])) for p in inputs}
+    with entry.lock, _overridden(entry, values) as restore:
+        g, program = entry.loaded.graph, entry.loaded.graph.program()
+        g.compute_forward()
+        g.back_prop()
+        inputs = [p for p, n in enumerate(program.nodes) if n.operator == "input"]
+        if len(inputs) > max_inputs:
+            inputs = sorted(np.random.default_rng(0).choice(inputs, max_inputs, False))
+        analytic = {p: float(np.sum(program.grads[p])) for p in inputs}
 
-            def total_output():
-                g.compute_forward()
-                return float(np.sum(program.values[program.output_positions]))
-            report = []
-            for p in inputs:
-                n = program.nodes[p]
-                x = float(np.asarray(n.forward).ravel()[0])
-                h = 1e-6 * max(1.0, abs(x))
-                n.feed(x + h)
-                up = total_output()
-                n.feed(x - h)
-                down = total_output()
-                n.feed(x)
-                numeric = (up - down) / (2 * h)
-                scale = max(1.0, abs(analytic[p]), abs(numeric))
-                report.append({"id": int(p), "name": n.name, "analytic": analytic[p],
-                               "numeric": numeric,
-                               "agree": abs(analytic[p] - numeric) <= 1e-6 * scale})
-            return report
-        finally:
-            for n, value in previous.items():
-                n.feed(value)
+        def total_output(n, value):
+            n.feed(value)
+            g.compute_forward()
+            return float(np.sum(program.values[program.output_positions]))
+        report = []
+        for p in inputs:
+            n = program.nodes[p]
+            x = float(np.asarray(n.forward).ravel()[0])
+            restore.setdefault(n, x)  # put back even if a nudge leaves the domain
+            h = 1e-6 * max(1.0, abs(x))
+            numeric = (total_output(n, x + h) - total_output(n, x - h)) / (2 * h)
+            n.feed(x)
+            scale = max(1.0, abs(analytic[p]), abs(numeric))
+            report.append({"id": int(p), "name": n.name, "analytic": analytic[p],
+                           "numeric": numeric,
+                           "agree": abs(analytic[p] - numeric) <= 1e-6 * scale})
+        return report
 
 
 def register(socketio) -> None:
@@ -220,8 +226,9 @@ def register(socketio) -> None:
             raise ValueError("values must be an object {name or id: number}")
         app_services = services()
         sid, ws = request.sid, workspace()
-        token = streams.open(sid)
-        app_services.jobs.begin_graph_run(token, ws)
+        token = streams.new_token()
+        app_services.jobs.begin_graph_run(token, ws)  # BusyError: nothing to clean up
+        streams.open(sid, token)
         try:
             try:
                 done = app_services.jobs.call_cpu(
@@ -231,7 +238,7 @@ def register(socketio) -> None:
                 return fail(str(exc), node=getattr(exc, "position", None))
             if done is None or token in streams.cancelled:
                 return fail("cancelled", run=token)
-            trace, program = done
+            trace, program, flagged = done
             frames = list(wire.forward_frames(trace, token))
             if mode != "forward":
                 frames.append(wire.seed_frame(trace, token))
@@ -245,7 +252,6 @@ def register(socketio) -> None:
                     return fail("cancelled", run=token)
                 emit("trace", frame, to=sid)
                 socketio.sleep(0)  # let pings and other clients through between frames
-            flagged = [int(p) for p in program.nonfinite_positions()]
             emit("trace_done", {"run": token, "flagged": flagged}, to=sid)
             return {"ok": True, "run": token, "nodes": len(program.nodes),
                     "edges": len(program.edge_child)}
@@ -308,14 +314,14 @@ def register(socketio) -> None:
         run_id, after = data.get("run_id"), data.get("after", 0)
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             raise ValueError("after must be the last seq the page has (an integer ≥ 0)")
-        run = app_services.store.run(run_id, workspace())
-        if run is None:
-            raise NotFoundError("no such run")
         # Holding the job runner's lock, no record can be stored and published between
         # reading the history and joining the room: the page gets each record exactly once.
         with app_services.jobs.lock:
+            run = app_services.store.run(run_id, workspace())
+            if run is None:
+                raise NotFoundError("no such run")
             records = app_services.store.metrics(run_id, after)
-            status = app_services.store.run(run_id)["status"]
+            status = run["status"]
             join_room(f"run:{run_id}")
             socketio.emit("run_history", {"run_id": run_id, "status": status,
                                           "records": records}, to=request.sid)

@@ -331,3 +331,46 @@ def test_a_model_can_be_drawn_at_the_width_a_run_trains(sock):
     assert fc1 == 16 * 16 * 64 + 64  # the weights and biases of a 64-wide hidden layer
     for bad in ("model:mlp:0", "model:mlp:999", "model:mlp:x", "model:vgg:32"):
         assert call(sock, "load_graph", {"graph": bad})["ok"] is False
+
+
+def test_a_refused_override_changes_nothing_for_anyone(app, sock, other_client):
+    """x1 would be fed before 'nosuch' fails: the shared example must come out untouched."""
+    ack = call(sock, "run_graph", {"graph": REF, "values": {"x1": 5.0, "nosuch": 1.0}})
+    assert ack["ok"] is False
+    other = app.socketio.test_client(app, flask_test_client=other_client)
+    check = call(other, "gradient_check", {"graph": REF})
+    other.disconnect()
+    _, grads = reference()
+    assert [i["analytic"] for i in sorted(check["inputs"], key=lambda i: i["name"])] == \
+        pytest.approx(list(grads), rel=1e-12)
+
+
+def test_a_gradient_check_that_leaves_the_domain_puts_the_value_back(client, sock):
+    graph_id = client.post("/api/graphs", json={
+        "source": "x = input(1e-7)\ny = log(x)\noutput y\n"}).get_json()["id"]
+    check = call(sock, "gradient_check", {"graph": graph_id})
+    assert check["ok"] is False and "log" in check["error"]["message"]  # x - h < 0
+    ack, events = run_trace(sock, {"graph": graph_id, "mode": "forward"})
+    assert ack["ok"], ack
+    values = [v for name, f in events if name == "trace" for v in f["values"]]
+    assert math.log(1e-7) in values  # x is back at 1e-7
+
+
+def test_deleting_a_running_run_stops_it_first(app, client, sock):
+    ack = call(sock, "train", {"model": "resnet", "epochs": 50})
+    store = app.extensions["backprop_live"].store
+    deadline = time.monotonic() + 60
+    while not store.metrics(ack["run_id"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.delete(f"/api/runs/{ack['run_id']}").status_code == 204
+    assert store.run(ack["run_id"]) is None and store.metrics(ack["run_id"]) == []
+    assert app.extensions["backprop_live"].jobs.training == {}
+
+
+def test_a_deleted_graph_no_longer_loads_through_its_link(client, sock):
+    graph_id = client.post("/api/graphs", json={"source": "x = input(2)\noutput x\n"}
+                           ).get_json()["id"]
+    token = client.post(f"/api/graphs/{graph_id}/share").get_json()["token"]
+    assert call(sock, "load_graph", {"graph": f"shared:{token}"})["ok"]  # now cached
+    assert client.delete(f"/api/graphs/{graph_id}").status_code == 204
+    assert call(sock, "load_graph", {"graph": f"shared:{token}"})["ok"] is False
