@@ -203,6 +203,16 @@ class nn:
         return unique
 
 
+def block_of(n) -> str:
+    """The block a node belongs to in a grouped view: its layer (group), else, for leaves such as
+    ``image[17]``, its name without the index, else its operator."""
+    if n.group:
+        return n.group
+    if n.name:
+        return n.name.split("[")[0]
+    return n.operator
+
+
 def _count(n) -> int:
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
         raise GraphError(f"expected a count >= 0, got {n!r}")

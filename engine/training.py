@@ -19,6 +19,7 @@ from .datasets import load_digits
 from .errors import EngineError
 from .fused import FusedProgram
 from .models import MODELS, Model, from_network
+from .nn import block_of
 from .optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam
 
 
@@ -66,14 +67,6 @@ class TrainConfig:
     @property
     def learning_rate(self) -> float:
         return float(self.lr) if self.lr is not None else DEFAULT_LR[self.optimizer]
-
-
-def _source_group(nodes) -> str:
-    """The group (layer) a list of nodes comes from, or its name's stem for leaves."""
-    first = nodes[0]
-    if first.group:
-        return first.group
-    return (first.name or first.operator).split("[")[0]
 
 
 def _int(value) -> bool:
@@ -183,7 +176,7 @@ class Trainer:
             operands = self.program.operand_values(position)
             grad = self.program.output_grads.get(index)
             out[layer.name] = {
-                "operands": [_source_group(nodes) for nodes in layer.inputs],
+                "operands": [block_of(nodes[0]) for nodes in layer.inputs],
                 "value_rms": [float(np.sqrt(np.mean(v * v))) for v in operands],
                 "grad_rms": float(np.sqrt(np.mean(grad * grad))) if grad is not None else 0.0,
             }

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.formats import FormatError, export_graph
 
+from . import wire
 from .app import services
 from .catalog import NotFoundError
 
@@ -22,12 +23,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_NAME = 200
 
 
-def problem(status: int, message: str, problems=None, **extra):
-    body = {"error": {"message": message, **extra}}
-    if problems is not None:
-        body["error"]["problems"] = [{"location": p.location, "message": p.message}
-                                     for p in problems]
-    return jsonify(body), status
+def problem(status: int, message: str, **extra):
+    return jsonify({"error": {"message": message, **extra}}), status
 
 
 def workspace() -> str:
@@ -73,7 +70,7 @@ def upload_graph():
     try:
         loaded = services().catalog.check_upload(source, fmt, filename)
     except FormatError as exc:
-        return problem(400, "the graph definition has problems", exc.problems)
+        return jsonify({"error": wire.format_error(exc)}), 400
     text = source.decode("utf-8") if isinstance(source, bytes) else source
     name = str(name or "untitled")[:MAX_NAME]
     program = loaded.graph.program()

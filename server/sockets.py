@@ -48,8 +48,7 @@ def guarded(handler):
         except NotFoundError as exc:
             return fail(f"not found: {exc}")
         except FormatError as exc:
-            return fail("the graph definition has problems", problems=[
-                {"location": p.location, "message": p.message} for p in exc.problems])
+            return {"ok": False, "error": wire.format_error(exc)}
         except BusyError as exc:
             return fail(str(exc), limit=exc.limit)
         except (EngineError, TrainingError, ValueError, TypeError) as exc:

@@ -7,31 +7,32 @@ same definition always gives the same numbering, so a re-run keeps every id.
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 
+from engine.nn import block_of
 from engine.ops import OPERATORS
 
 FRAME_LIMIT = 4096  # nodes per frame; a wider level is split
-_INDEX = re.compile(r"\[[^\]]*\]$")
-
-
-def numbers(array) -> list:
-    """A list of floats for JSON: NaN and ±inf become "NaN", "Infinity", "-Infinity"."""
-    array = np.asarray(array, np.float64)
-    if array.ndim > 1:
-        array = array[:, 0]  # a batched graph shows its first sample
-    values = array.tolist()
-    if not np.isfinite(array).all():
-        values = [v if np.isfinite(v) else ("NaN" if v != v else
-                                             ("Infinity" if v > 0 else "-Infinity"))
-                  for v in values]
-    return values
 
 
 def number(value) -> float | str:
-    return numbers([value])[0]
+    """A float for JSON: NaN and ±inf become "NaN", "Infinity", "-Infinity"."""
+    value = float(value)
+    if math.isfinite(value):
+        return value
+    return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+
+
+def format_error(exc) -> dict:
+    """A loader's FormatError as the error body both the HTTP API and the sockets send: the
+    problems with their locations and, where a limit was hit, its name."""
+    problems = [{"location": p.location, "message": p.message,
+                 **({"limit": p.limit} if getattr(p, "limit", None) else {})}
+                for p in exc.problems]
+    limits = [p["limit"] for p in problems if "limit" in p]
+    return {"message": "the graph definition has problems", "problems": problems,
+            **({"limit": limits[0]} if limits else {})}
 
 
 def jsonable(value):
@@ -48,15 +49,6 @@ def jsonable(value):
 
 OPERATOR_TABLE = {op.name: {"formula": op.formula, "derivatives": list(op.derivatives),
                             "arity": op.arity} for op in OPERATORS}
-
-
-def leaf_group(n) -> str:
-    """Which block a leaf belongs to in a grouped view: its group, else its name's stem."""
-    if n.group:
-        return n.group
-    if n.name:
-        return _INDEX.sub("", n.name)
-    return n.operator
 
 
 def describe(program, layers=()) -> dict:
@@ -102,7 +94,7 @@ def _groups(program, kinds: dict) -> list:
         for c in n.children:
             if c.operator == "input" and c.group == n.group:
                 continue  # the layer's own weights: counted below, not an incoming edge
-            source = leaf_group(c) if c.operator in ("input", "const") else c.group
+            source = block_of(c) if c.operator in ("input", "const") else c.group
             if source is not None and source != n.group and source not in block["inputs"]:
                 block["inputs"].append(source)
     for n in program.nodes:

@@ -201,3 +201,17 @@ def test_a_shared_run_is_readable_by_link_only(client, other_client, app):
     assert seen["kind"] == "run" and seen["name"] == "shared run"
     assert [m["loss"] for m in seen["metrics"]] == [0.5]
     assert other_client.get(f"/api/runs/{run_id}").status_code == 404
+
+
+def test_a_limit_hit_while_loading_is_named(tmp_path):
+    from server.app import create_app
+    app, _ = create_app({"DATA_DIR": str(tmp_path), "MAX_UPLOAD_BYTES": 1000})
+    client = app.test_client()
+    source = "x = input(1)\n" + "# padding\n" * 200 + "output x\n"  # 2 kB, under the 413 cap
+    response = client.post("/api/graphs", json={"source": source, "format": "expr"})
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["limit"] == "max_bytes"
+    assert any(p.get("limit") == "max_bytes" and "1000" in p["message"]
+               for p in error["problems"])
+    app.extensions["backprop_live"].store.close()
