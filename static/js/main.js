@@ -94,8 +94,12 @@ const controller = new GraphController({
     $('#graph-title').textContent = `${meta.name || ''} · ${thousands(graph.n)} nodes`;
     document.body.dataset.graph = meta.ref;
     document.body.dataset.nodes = String(graph.n);
+    // The graph's reference goes in the URL; other state kept there (the compared runs) stays.
     const url = new URL(window.location.href);
-    url.search = meta.ref.startsWith('shared:') ? `?shared=${meta.ref.slice(7)}` : `?graph=${encodeURIComponent(meta.ref)}`;
+    url.searchParams.delete('graph');
+    url.searchParams.delete('shared');
+    if (meta.ref.startsWith('shared:')) url.searchParams.set('shared', meta.ref.slice(7));
+    else url.searchParams.set('graph', meta.ref);
     window.history.replaceState(null, '', url);
     const option = Array.from($('#graph-select').options).find((o) => o.value === meta.ref);
     $('#graph-select').value = option ? meta.ref : '';

@@ -31,6 +31,7 @@ export function createTraining({ connection, controller, session }) {
   let lastList = 0;
   let lastText = 0;
   let started = 0; // runs this page has started
+  let restored = false; // the compared runs were read back from the URL
 
   const modes = new ModeTabs(Array.from(document.querySelectorAll('[role=tab][data-mode]')), {
     onChange: (mode) => {
@@ -167,6 +168,27 @@ export function createTraining({ connection, controller, session }) {
       .map((id) => ({ data: runs.get(id).data, color: colors.get(id), focus: id === focusId })));
     listDirty = true;
     invalidate();
+    rememberInUrl();
+  }
+
+  /** The compared runs and the focused one live in the URL (?runs=…&focus=…), so a reload or
+   * a copied link shows the same comparison. */
+  function rememberInUrl() {
+    if (!restored) return; // until start() has read the URL, it is the page's memory, not ours
+    const url = new URL(window.location.href);
+    const overlaid = [...drawn].filter((id) => id !== focusId && runs.has(id));
+    if (overlaid.length) url.searchParams.set('runs', overlaid.join(','));
+    else url.searchParams.delete('runs');
+    if (focusId) url.searchParams.set('focus', focusId);
+    else url.searchParams.delete('focus');
+    if (url.href !== window.location.href) window.history.replaceState(null, '', url);
+  }
+
+  function restoreFromUrl() {
+    const params = new URL(window.location.href).searchParams;
+    for (const id of (params.get('runs') || '').split(',')) if (runs.has(id)) show(id);
+    const focus = params.get('focus');
+    return focus && runs.has(focus) ? focus : null;
   }
 
   // -- training ------------------------------------------------------------------------------
@@ -298,7 +320,9 @@ export function createTraining({ connection, controller, session }) {
     /** After the page has loaded its graph: list the runs, follow the newest. */
     async start() {
       await refreshList();
-      setFocus(newest());
+      const focus = restoreFromUrl();
+      restored = true;
+      setFocus(focus || newest());
       // Runs the page does not follow (started elsewhere) end without telling it: ask now and then.
       setInterval(() => {
         const unseen = [...runs.values()].some((r) => r.meta.status === 'running' && !follower.isFollowing(r.meta.id));

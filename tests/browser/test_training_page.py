@@ -257,6 +257,14 @@ def test_two_runs_overlaid_then_renamed_exported_and_deleted(page):
         assert drawn_steps(page, run_id) == steps
     shot(page, "training-two-runs-overlaid")
 
+    # The comparison lives in the URL: a reload shows the same two curves and the same focus.
+    focus = page.evaluate("() => window.__training.focus")
+    page.reload()
+    page.wait_for_selector("body[data-training-ready=true]", timeout=60_000)
+    expect(runs).to_have_count(2)
+    assert page.evaluate("() => window.__training.focus") == focus
+    expect(page.get_by_label(f"Overlay {server_run(page, first)['name']}")).to_be_checked()
+
     # CSV export: every record, every step, as the server stored them.
     name = server_run(page, first)["name"]
     with page.expect_download() as info:
