@@ -114,7 +114,8 @@ export class SvgGraphView {
     return [this.layout.x[k], this.layout.y[k]];
   }
 
-  _edgePath(e) {
+  /** Edge e as a cubic Bézier from its child (left) to its parent (right): [P0, P1, P2, P3]. */
+  _edgeCurve(e) {
     const g = this.graph;
     const [xc, yc] = this._pos(g.edgeChild[e]);
     const [xp, yp] = this._pos(g.edgeParent[e]);
@@ -124,7 +125,24 @@ export class SvgGraphView {
     const x0 = xc + (isLeaf(g.op[g.edgeChild[e]]) ? LEAF_W / 2 : R);
     const x1 = xp - R - 3;
     const mx = (x0 + x1) / 2;
-    return `M${x0},${yc}C${mx},${yc} ${mx},${yp + offset} ${x1},${yp + offset}`;
+    return [[x0, yc], [mx, yc], [mx, yp + offset], [x1, yp + offset]];
+  }
+
+  _edgePath(e) {
+    const [p0, p1, p2, p3] = this._edgeCurve(e);
+    return `M${p0}C${p1} ${p2} ${p3}`;
+  }
+
+  /** Where an edge's value sits: on the curve, three quarters of the way to the parent, where
+   * the edges of a fan-out have already parted (at the midpoint they still overlap). */
+  _labelPoint(e) {
+    const [p0, p1, p2, p3] = this._edgeCurve(e);
+    const t = 0.75;
+    const a = (1 - t) ** 3;
+    const b = 3 * (1 - t) ** 2 * t;
+    const c = 3 * (1 - t) * t ** 2;
+    const d = t ** 3;
+    return [0, 1].map((k) => a * p0[k] + b * p1[k] + c * p2[k] + d * p3[k]);
   }
 
   _place(animate) {
@@ -134,9 +152,8 @@ export class SvgGraphView {
     const paths = animate ? this.edgeSel.select('path').transition(t) : this.edgeSel.select('path');
     paths.attr('d', (e) => this._edgePath(e));
     this.edgeSel.select('text.edge-value').attr('transform', (e) => {
-      const [xc, yc] = this._pos(this.graph.edgeChild[e]);
-      const [xp, yp] = this._pos(this.graph.edgeParent[e]);
-      return `translate(${(xc + xp) / 2},${(yc + yp) / 2 - 4})`;
+      const [x, y] = this._labelPoint(e);
+      return `translate(${x},${y - 3})`;
     });
   }
 
