@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/training_page.py [--epochs 20] [--repeat 1]
 
-Starts the default run from the page's own form (the reference ResNet at width 128, batch 16,
+Starts the default run from the page's own form (the reference ResNet at width 32, batch 16,
 Adam 0.003, 20 epochs: 1,800 steps) in training mode — curves, gradient-health blocks,
 progress and confusion matrix all live — and prints:
 
@@ -207,7 +207,8 @@ def main() -> int:
             context = browser.new_context(viewport={"width": 1400, "height": 900})
             context.add_init_script(RECORDER)
             page = context.new_page()
-            print(f"-- run {k + 1}: ResNet width 128, batch 16, Adam 0.003, {args.epochs} epochs")
+            print(f"-- run {k + 1}: ResNet width 32, batch 16, Adam 0.003, label smoothing 0.1, "
+                  f"{args.epochs} epochs")
             result = one_run(page, server.url, args.epochs)
             report(result)
             if args.dump:

@@ -56,10 +56,16 @@ class Model:
             params[weights] = rng.normal(0.0, std, len(weights))
         return params
 
-    def consts(self, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        """The graph's consts for a batch, laid out (B, C): image pixels, one-hot label, 0."""
+    def consts(self, images: np.ndarray, labels: np.ndarray,
+               smoothing: float = 0.0) -> np.ndarray:
+        """The graph's consts for a batch, laid out (B, C): image pixels, label, 0.
+
+        The label is one-hot, or with ``smoothing`` ε, (1 - ε)·one-hot + ε/classes: the
+        cross-entropy node takes any label weights.
+        """
         images = np.asarray(images, np.float64).reshape(len(images), -1)
-        one_hot = np.eye(len(self.label))[np.asarray(labels)]
+        classes = len(self.label)
+        one_hot = np.eye(classes)[np.asarray(labels)] * (1.0 - smoothing) + smoothing / classes
         padding = np.zeros((len(images), len(self.padding)))
         return np.concatenate((images, one_hot, padding), axis=1)
 

@@ -29,6 +29,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--width", type=int, default=defaults.width,
                         help="hidden FC size (the reference README uses 32)")
+    parser.add_argument("--label-smoothing", type=float, default=defaults.label_smoothing,
+                        help="train against (1-ε)·one-hot + ε/10 (0 turns it off)")
     parser.add_argument("--shift", type=int, default=defaults.shift,
                         help="augment: move training images by up to this many pixels")
     parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR,
@@ -41,7 +43,8 @@ def add_arguments(parser) -> None:
 def main(args) -> int:
     config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size,
                          lr=args.lr, optimizer=args.optimizer, momentum=args.momentum,
-                         seed=args.seed, width=args.width, shift=args.shift)
+                         seed=args.seed, width=args.width, shift=args.shift,
+                         label_smoothing=args.label_smoothing)
     try:
         config.checked()
     except TrainingError as exc:

@@ -31,7 +31,7 @@ from .jobs import BusyError
 
 MODES = ("forward", "backward", "both")
 TRAIN_FIELDS = ("model", "epochs", "batch_size", "lr", "optimizer", "momentum", "seed", "width",
-                "shift")
+                "shift", "label_smoothing")
 
 
 def fail(message: str, **extra) -> dict:

@@ -227,3 +227,22 @@ def test_branch_metrics_match_the_scalar_graph(digits):
         assert rms == pytest.approx(np.sqrt(np.mean(values ** 2)), rel=1e-12)
     grads = np.array([n.backward for n in add.outputs])
     assert branch["grad_rms"] == pytest.approx(np.sqrt(np.mean(grads ** 2)), rel=1e-9)
+
+
+def test_label_smoothing_trains_on_soft_targets_and_scores_on_true_labels(digits):
+    model = mlp(width=8)
+    consts = model.consts(digits.train_images[:3], digits.train_labels[:3], smoothing=0.1)
+    labels = consts[:, 256:266]
+    np.testing.assert_allclose(labels.sum(axis=1), 1.0, rtol=1e-15)
+    assert labels.max() == pytest.approx(0.91) and labels.min() == pytest.approx(0.01)
+
+    trainer = Trainer(model, SGD(lr=0.0), model.initial_params(np.random.default_rng(0)), 0.1)
+    images, truth = digits.test_images[:20], digits.test_labels[:20]
+    loss, _, _ = trainer.evaluate(images, truth)
+    _, logits = trainer.forward(images, truth)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    assert loss == pytest.approx(-log_p[np.arange(20), truth].mean(), rel=1e-12)  # hard labels
+    smoothed_loss, _, _ = trainer.step(images, truth)
+    assert smoothed_loss == pytest.approx(-(0.9 * log_p[np.arange(20), truth]
+                                            + 0.01 * log_p.sum(axis=1)).mean(), rel=1e-12)

@@ -1,5 +1,6 @@
 // The training form: model (the reference ResNet, the MLP, or the network spec the page has
-// loaded), epochs, batch size, optimiser, learning rate, momentum, seed, width, shift and a name;
+// loaded), epochs, batch size, optimiser, learning rate, momentum, seed, width, shift, label
+// smoothing and a name;
 // the buttons "Train" and "Stop"; and the progress of the run in focus — steps done, epoch, time
 // left. It sends nothing itself: onTrain(payload) and onStop() say what the user asked for.
 import { thousands } from './wire.js';
@@ -43,6 +44,7 @@ export class TrainingPanel {
       epochs: number('epochs'), batch_size: number('batch_size'), lr: number('lr'),
       optimizer: this.field('optimizer').value, momentum: number('momentum'), seed: number('seed'),
       width: number('width'), shift: number('shift'),
+      label_smoothing: number('label_smoothing'),
     };
     const model = this.field('model').value;
     if (model === 'network' && this.network) payload.graph = this.network.ref;
