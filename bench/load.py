@@ -21,9 +21,8 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo root, not bench/
 
 import requests  # noqa: E402
-import socketio  # noqa: E402
 
-from tests.live_server import LiveServer  # noqa: E402
+from tests.live_server import LiveServer, ordered_client  # noqa: E402
 from tests.server.frames import decode  # noqa: E402
 
 
@@ -33,7 +32,7 @@ def percentile(values, q):
 
 
 def connect(url, cookie):
-    client = socketio.Client(reconnection=False)
+    client = ordered_client(reconnection=False)  # frames in wire order, as a page sees them
     frames = []
     client.on("trace", frames.append)
     client.connect(url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=30)

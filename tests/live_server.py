@@ -70,3 +70,25 @@ class LiveServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def ordered_client(**options):
+    """A python-socketio client whose handlers see messages in the order they came off the wire.
+
+    python-engineio's client runs each incoming message's handler on a thread of its own, so
+    two messages can reach their handlers swapped; a page (one JavaScript thread) never sees
+    that. Tests about order run the handlers on the reading thread instead. The handlers must
+    not wait on the socket themselves.
+    """
+    import socketio
+
+    client = socketio.Client(**options)
+    dispatch = client.eio._trigger_event
+
+    def in_order(event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return dispatch(event, *args, **kwargs)
+
+    client.eio._trigger_event = in_order
+    return client

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 import requests
-import socketio
 
 from engine.formats import load
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, ordered_client
 from tests.server.frames import decode
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -33,7 +32,7 @@ class Page:
         self.http = http or requests.Session()
         self.http.get(url + "/healthz", timeout=10)
         self.events: list[tuple[str, dict]] = []
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = ordered_client(reconnection=False)
         for name in ("trace_start", "trace", "trace_done", "run_history", "run_metrics",
                      "run_status"):
             self.sio.on(name, lambda data, name=name: self.events.append((name, data)))
@@ -48,6 +47,7 @@ class Page:
         return self.sio.call(event, data, timeout=timeout)
 
     def records(self) -> list[dict]:
+        """Every metrics record received, in the order it came."""
         return [r for name, data in list(self.events) if name in ("run_history", "run_metrics")
                 for r in data["records"]]
 
