@@ -89,8 +89,8 @@ def create_app(config: dict | None = None):
     catalog = Catalog(store, Path(app.config["EXAMPLES_DIR"]), limits,
                       app.config["GRAPH_CACHE_SIZE"], os_lock)
 
-    def publish_record(run_id, record):
-        socketio.emit("run_metrics", {"run_id": run_id, "records": [record]}, to=f"run:{run_id}")
+    def publish_records(run_id, records):
+        socketio.emit("run_metrics", {"run_id": run_id, "records": records}, to=f"run:{run_id}")
 
     def publish_status(run_id, status, summary):
         socketio.emit("run_status", {"run_id": run_id, "status": status, "summary": summary},
@@ -99,7 +99,7 @@ def create_app(config: dict | None = None):
     jobs = Jobs(store, socketio.start_background_task, limits={
         "training": (app.config["MAX_TRAINING_JOBS"], app.config["MAX_TRAINING_PER_WORKSPACE"]),
         "graph": (app.config["MAX_GRAPH_RUNS"], app.config["MAX_GRAPH_RUNS_PER_WORKSPACE"]),
-    }, cpu_call=cpu_call, on_record=publish_record, on_status=publish_status)
+    }, cpu_call=cpu_call, on_records=publish_records, on_status=publish_status)
     app.extensions["backprop_live"] = Services(store, catalog, jobs, socketio)
 
     @app.before_request

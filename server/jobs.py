@@ -4,11 +4,11 @@ This is the one interface a later change would back with a real queue (RQ or Cel
 Redis): ``start_training`` / ``stop_training`` / ``call_cpu``, plus the limits. Everything else
 in the server talks to it, never to processes or threads directly.
 
-A training run is a child process (``python -m server.training_worker``) that prints one JSON
-record per line; a pump task stores each record (one transaction) and then hands it to
-``on_record`` — in that order, so a page that reads the history and then follows the live tail
-sees every record exactly once. The child exits when its stdin closes, so killing the server
-never leaves orphans writing nowhere.
+A training run is a child process (``python -m server.training_worker``) that prints its step
+and epoch records in small batches, one JSON line each; a pump task stores each batch (one
+transaction) and then hands it to ``on_records`` — in that order, so a page that reads the
+history and then follows the live tail sees every record exactly once. The child exits when
+its stdin closes, so killing the server never leaves orphans writing nowhere.
 """
 
 from __future__ import annotations
@@ -42,14 +42,14 @@ class TrainingJob:
 
 
 class Jobs:
-    def __init__(self, store, start_task, *, limits: dict, cpu_call=None, on_record=None,
+    def __init__(self, store, start_task, *, limits: dict, cpu_call=None, on_records=None,
                  on_status=None):
         self.store = store
         self.start_task = start_task  # socketio.start_background_task
         # kind -> (at most in total, at most per workspace); kinds: "training", "graph"
         self.limits = dict(limits)
         self._cpu_call = cpu_call or (lambda fn, *a: fn(*a))
-        self.on_record = on_record or (lambda run_id, record: None)
+        self.on_records = on_records or (lambda run_id, records: None)
         self.on_status = on_status or (lambda run_id, status, summary: None)
         self.training: dict[str, TrainingJob] = {}
         self.graph_runs: dict[str, str] = {}  # run token -> workspace
@@ -126,11 +126,13 @@ class Jobs:
                 except json.JSONDecodeError:
                     continue
                 kind = record.get("type")
-                if kind in ("step", "epoch"):
-                    record = jsonable(record)
+                if kind == "records":
+                    records = [jsonable(r) for r in record["records"]]
                     with self.lock:
-                        record["seq"] = self.store.add_metric(job.run_id, record)
-                        self.on_record(job.run_id, record)
+                        seqs = self.store.add_metrics(job.run_id, records)
+                        for seq, r in zip(seqs, records, strict=True):
+                            r["seq"] = seq
+                        self.on_records(job.run_id, records)
                 elif kind == "done":
                     summary = jsonable(record.get("summary"))
                 elif kind == "error":

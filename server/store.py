@@ -155,19 +155,25 @@ class Store:
 
     def add_metric(self, run_id, record: dict) -> int:
         """Append one record; returns its seq (1 + the last one)."""
+        return self.add_metrics(run_id, [record])[0]
+
+    def add_metrics(self, run_id, records: list[dict]) -> list[int]:
+        """Append records in one transaction; returns their seqs, consecutive."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM metrics "
-                                       "WHERE run_id = ?", (run_id,)).fetchone()[0]
-                self._db.execute("INSERT INTO metrics (run_id, seq, type, data) "
-                                 "VALUES (?, ?, ?, ?)",
-                                 (run_id, seq, record["type"], json.dumps(record)))
+                first = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM metrics "
+                                         "WHERE run_id = ?", (run_id,)).fetchone()[0]
+                seqs = list(range(first, first + len(records)))
+                self._db.executemany(
+                    "INSERT INTO metrics (run_id, seq, type, data) VALUES (?, ?, ?, ?)",
+                    [(run_id, seq, r["type"], json.dumps(r)) for seq, r in zip(seqs, records,
+                                                                               strict=True)])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        return seq
+        return seqs
 
     def finish_run(self, run_id, status, summary: dict | None = None, error=None) -> None:
         self._write([("UPDATE runs SET status = ?, finished = ?, summary = ?, error = ? "
