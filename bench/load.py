@@ -44,7 +44,7 @@ def run_client(url, cookie, graph, results, index):
     client, frames = connect(url, cookie)
     try:
         start = time.perf_counter()
-        ack = client.call("run_graph", {"graph": graph, "mode": "both"}, timeout=120)
+        ack = client.call("trace_graph", {"graph": graph, "mode": "both"}, timeout=120)
         latency = time.perf_counter() - start
         time.sleep(0.1)
         frames = [decode(f) for f in frames]
@@ -137,7 +137,7 @@ def main() -> None:
         latencies = [r[1] for r in mine]
         complete = sum(r[2] for r in mine)
         errors = {str(r[3]) for r in mine if r[3]}
-        print(f"  {graph:24s} run_graph ack p50 {percentile(latencies, .5):7.1f} ms  "
+        print(f"  {graph:24s} trace_graph ack p50 {percentile(latencies, .5):7.1f} ms  "
               f"p99 {percentile(latencies, .99):7.1f} ms  complete traces {complete}/"
               f"{graphs.count(graph)}"
               + (f"  errors: {errors}" if errors else ""))

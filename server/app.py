@@ -30,8 +30,8 @@ DEFAULTS = {
     "MAX_NODES": 200_000,
     "MAX_TRAINING_JOBS": 4,  # training runs at once, in total
     "MAX_TRAINING_PER_WORKSPACE": 2,
-    "MAX_GRAPH_RUNS": 64,  # traces being computed or streamed at once, in total
-    "MAX_GRAPH_RUNS_PER_WORKSPACE": 4,
+    "MAX_TRACES": 64,  # traces being computed or streamed at once, in total
+    "MAX_TRACES_PER_WORKSPACE": 4,
     "CORS_ALLOWED_ORIGINS": None,  # None: the served origin only
     "EXAMPLES_DIR": str(ROOT / "examples"),
     "GRAPH_CACHE_SIZE": 16,
@@ -98,7 +98,7 @@ def create_app(config: dict | None = None):
 
     jobs = Jobs(store, socketio.start_background_task, limits={
         "training": (app.config["MAX_TRAINING_JOBS"], app.config["MAX_TRAINING_PER_WORKSPACE"]),
-        "graph": (app.config["MAX_GRAPH_RUNS"], app.config["MAX_GRAPH_RUNS_PER_WORKSPACE"]),
+        "trace": (app.config["MAX_TRACES"], app.config["MAX_TRACES_PER_WORKSPACE"]),
     }, cpu_call=cpu_call, on_records=publish_records, on_status=publish_status)
     app.extensions["backprop_live"] = Services(store, catalog, jobs, socketio)
 
@@ -115,7 +115,7 @@ def create_app(config: dict | None = None):
     @app.get("/healthz")
     def health():
         """Liveness, and how many jobs run (counts only: nothing about whose)."""
-        return jsonify(ok=True, training=len(jobs.training), graph_runs=len(jobs.graph_runs))
+        return jsonify(ok=True, training=len(jobs.training), traces=len(jobs.traces))
 
     from . import api, sockets
     app.register_blueprint(api.bp)

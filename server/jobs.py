@@ -46,23 +46,23 @@ class Jobs:
                  on_status=None):
         self.store = store
         self.start_task = start_task  # socketio.start_background_task
-        # kind -> (at most in total, at most per workspace); kinds: "training", "graph"
+        # kind -> (at most in total, at most per workspace); kinds: "training", "trace"
         self.limits = dict(limits)
         self._cpu_call = cpu_call or (lambda fn, *a: fn(*a))
         self.on_records = on_records or (lambda run_id, records: None)
         self.on_status = on_status or (lambda run_id, status, summary: None)
         self.training: dict[str, TrainingJob] = {}
-        self.graph_runs: dict[str, str] = {}  # run token -> workspace
+        self.traces: dict[str, str] = {}  # trace token -> workspace
         self.lock = threading.Lock()  # also orders "store + publish" against "read history"
 
     # -- limits --------------------------------------------------------------------------------
     def _admit(self, kind: str, workspace: str) -> None:
         owners = ([j.workspace for j in self.training.values()] if kind == "training"
-                  else list(self.graph_runs.values()))
+                  else list(self.traces.values()))
         most, most_each = self.limits[kind]
         names = {"training": ("MAX_TRAINING_JOBS", "MAX_TRAINING_PER_WORKSPACE"),
-                 "graph": ("MAX_GRAPH_RUNS", "MAX_GRAPH_RUNS_PER_WORKSPACE")}[kind]
-        what = "training runs" if kind == "training" else "graph runs"
+                 "trace": ("MAX_TRACES", "MAX_TRACES_PER_WORKSPACE")}[kind]
+        what = "training runs" if kind == "training" else "graph traces"
         if len(owners) >= most:
             raise BusyError(f"the server is busy: {len(owners)} {what} are going on "
                             f"({names[0]}={most}); try again when one ends", names[0])
@@ -71,15 +71,15 @@ class Jobs:
             raise BusyError(f"this workspace already has {mine} {what} going on "
                             f"({names[1]}={most_each}); stop one or wait", names[1])
 
-    # -- graph runs (short CPU work, streamed by the caller) -----------------------------------
-    def begin_graph_run(self, token: str, workspace: str) -> None:
+    # -- graph traces (short CPU work, streamed by the caller) ---------------------------------
+    def begin_trace(self, token: str, workspace: str) -> None:
         with self.lock:
-            self._admit("graph", workspace)
-            self.graph_runs[token] = workspace
+            self._admit("trace", workspace)
+            self.traces[token] = workspace
 
-    def end_graph_run(self, token: str) -> None:
+    def end_trace(self, token: str) -> None:
         with self.lock:
-            self.graph_runs.pop(token, None)
+            self.traces.pop(token, None)
 
     def call_cpu(self, fn, *args):
         """Run CPU-heavy ``fn`` where it cannot stall the event loop (a real OS thread)."""

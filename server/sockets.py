@@ -1,4 +1,4 @@
-"""Socket.IO events (docs/protocol.md): load and run graphs, gradient checks, training.
+"""Socket.IO events (docs/protocol.md): load and trace graphs, gradient checks, training.
 
 Handlers translate between messages and the engine; the CPU work itself runs through the job
 runner (``jobs.call_cpu``), off the event loop. Every handler answers its acknowledgement with
@@ -58,7 +58,7 @@ def guarded(handler):
 
 
 class Streams:
-    """Graph runs in flight, by connection, so a disconnect can cancel them."""
+    """Graph traces in flight, by connection, so a disconnect can cancel them."""
 
     def __init__(self):
         self.by_sid: dict[str, set[str]] = {}
@@ -78,7 +78,7 @@ class Streams:
             tokens = self.by_sid.get(sid, set())
             tokens.discard(token)
             if not tokens:
-                self.by_sid.pop(sid, None)  # nothing kept for a connection with no runs
+                self.by_sid.pop(sid, None)  # nothing kept for a connection with no traces
             self.cancelled.discard(token)
 
     def cancel(self, sid: str, token: str | None = None) -> None:
@@ -141,10 +141,10 @@ def _describe(catalog, ref, workspace) -> tuple:
         return entry, entry.description
 
 
-def _run(catalog, ref, workspace, mode: str, values: dict, cancelled):
+def _trace(catalog, ref, workspace, mode: str, values: dict, cancelled):
     """Load (cached) and compute under the graph's lock: (Trace, program, flagged ids).
 
-    Runs in a worker thread. Returns None if the run was cancelled while it waited.
+    Runs in a worker thread. Returns None if the trace was cancelled while it waited.
     """
     entry = catalog.entry(ref, workspace)
     if cancelled():
@@ -214,9 +214,9 @@ def register(socketio) -> None:
         return {"ok": True, "graph": {"ref": data.get("graph"), "name": entry.name,
                                       "format": entry.format, "description": description}}
 
-    @socketio.on("run_graph")
+    @socketio.on("trace_graph")
     @guarded
-    def run_graph(data):
+    def trace_graph(data):
         mode = data.get("mode", "both")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -226,42 +226,42 @@ def register(socketio) -> None:
         app_services = services()
         sid, ws = request.sid, workspace()
         token = streams.new_token()
-        app_services.jobs.begin_graph_run(token, ws)  # BusyError: nothing to clean up
+        app_services.jobs.begin_trace(token, ws)  # BusyError: nothing to clean up
         streams.open(sid, token)
         try:
             try:
                 done = app_services.jobs.call_cpu(
-                    _run, app_services.catalog, data.get("graph"), ws, mode, values,
+                    _trace, app_services.catalog, data.get("graph"), ws, mode, values,
                     lambda: token in streams.cancelled)
             except DomainError as exc:
                 return fail(str(exc), node=getattr(exc, "position", None))
             if done is None or token in streams.cancelled:
-                return fail("cancelled", run=token)
+                return fail("cancelled", trace=token)
             trace, program, flagged = done
             frames = list(wire.forward_frames(trace, token))
             if mode != "forward":
                 frames.append(wire.seed_frame(trace, token))
                 frames.extend(wire.backward_frames(trace, token))
             emit = socketio.emit
-            emit("trace_start", {"run": token, "mode": mode, "nodes": len(program.nodes),
+            emit("trace_start", {"trace": token, "mode": mode, "nodes": len(program.nodes),
                                  "edges": len(program.edge_child), "frames": len(frames)},
                  to=sid)
             for frame in frames:
                 if token in streams.cancelled:
-                    return fail("cancelled", run=token)
+                    return fail("cancelled", trace=token)
                 emit("trace", frame, to=sid)
                 socketio.sleep(0)  # let pings and other clients through between frames
-            emit("trace_done", {"run": token, "flagged": flagged}, to=sid)
-            return {"ok": True, "run": token, "nodes": len(program.nodes),
+            emit("trace_done", {"trace": token, "flagged": flagged}, to=sid)
+            return {"ok": True, "trace": token, "nodes": len(program.nodes),
                     "edges": len(program.edge_child)}
         finally:
-            app_services.jobs.end_graph_run(token)
+            app_services.jobs.end_trace(token)
             streams.close(sid, token)
 
-    @socketio.on("cancel_run")
+    @socketio.on("cancel_trace")
     @guarded
-    def cancel_run(data):
-        streams.cancel(request.sid, data.get("run"))
+    def cancel_trace(data):
+        streams.cancel(request.sid, data.get("trace"))
         return {"ok": True}
 
     @socketio.on("gradient_check")

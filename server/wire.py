@@ -138,29 +138,29 @@ def _ranges(program):
             yield level, s, min(stop, s + FRAME_LIMIT)
 
 
-def forward_frames(trace, run: str):
+def forward_frames(trace, token: str):
     """One frame per level (split above FRAME_LIMIT nodes), leaves first.
 
     A frame covers the consecutive wire ids ``start .. start+count-1``; its numbers are binary
     (Socket.IO sends bytes as attachments, with no JSON encoding on either side).
     """
     for level, s, e in _ranges(trace.program):
-        yield {"run": run, "phase": "forward", "level": level, "start": s, "count": e - s,
+        yield {"trace": token, "phase": "forward", "level": level, "start": s, "count": e - s,
                "values": f64(trace.values[s:e])}
 
 
-def seed_frame(trace, run: str) -> dict:
+def seed_frame(trace, token: str) -> dict:
     ids = [int(p) for p in trace.program.output_positions]
-    return {"run": run, "phase": "seed", "ids": ids, "values": [1.0] * len(ids)}
+    return {"trace": token, "phase": "seed", "ids": ids, "values": [1.0] * len(ids)}
 
 
-def backward_frames(trace, run: str):
+def backward_frames(trace, token: str):
     """One frame per level from the top down; each carries its nodes' edges to their children."""
     starts = trace.program.edge_start
     chunks = sorted(_ranges(trace.program), key=lambda r: (-r[0], r[1]))  # top level first
     for level, s, e in chunks:
         a, b = int(starts[s]), int(starts[e])
-        yield {"run": run, "phase": "backward", "level": level, "start": s, "count": e - s,
+        yield {"trace": token, "phase": "backward", "level": level, "start": s, "count": e - s,
                "grads": f64(trace.grads[s:e]),
                "edges": {"count": b - a, "parent": i32(trace.edge_parent[a:b]),
                          "child": i32(trace.edge_child[a:b]), "local": f64(trace.local[a:b]),

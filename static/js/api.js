@@ -1,5 +1,5 @@
 // The server's HTTP side: uploading a graph definition (expression text or a file) gives a graph
-// id that load_graph and run_graph accept; examples and sharing.
+// id that load_graph and trace_graph accept; examples and sharing.
 import { ServerError } from './socket.js';
 
 async function json(response) {

@@ -17,7 +17,7 @@ export class GraphController {
     this.gradScale = gradientColor(1);
     this.flagged = new Set();
     this.pendingValues = null;
-    this.running = false;
+    this.tracing = false;
   }
 
   /** Load `ref`; on failure the previous graph stays. Resolves true when loaded and run. */
@@ -38,26 +38,26 @@ export class GraphController {
     this.onGraph(graph, { ...this.session.meta, ...meta, ref: this.session.ref });
     await this.views.setGraph(graph);
     invalidate();
-    await this.run({ fresh: true, at: 'start' });
+    await this.trace({ fresh: true, at: 'start' });
     return true;
   }
 
   /**
-   * Run with the what-if values. `fresh`: a new graph (default speed); `at`: where the playhead
+   * Trace the graph with the what-if values. `fresh`: a new graph (default speed); `at`: where the playhead
    * goes, 'start' or 'end' (a what-if shows its result at once).
    */
-  async run({ fresh = false, at = 'end' } = {}) {
+  async trace({ fresh = false, at = 'end' } = {}) {
     if (!this.graph) return;
-    if (this.running) {
-      // One run at a time: the latest values wait for the current run, older ones are dropped.
+    if (this.tracing) {
+      // One trace at a time: the latest values wait for the current one, older ones are dropped.
       this.pendingValues = { fresh, at };
       return;
     }
-    this.running = true;
+    this.tracing = true;
     const graph = this.graph;
     try {
       const mode = this.playback.mode === 'forward' ? 'forward' : 'both';
-      const timeline = await this.session.run({ values: this.whatIf.wireValues(), mode });
+      const timeline = await this.session.trace({ values: this.whatIf.wireValues(), mode });
       if (graph !== this.graph) return;
       this.flagged = new Set(timeline.flagged);
       this.gradScale = gradientColor(maxAbsGradient(timeline, GRADIENT));
@@ -68,17 +68,17 @@ export class GraphController {
       if (this.gradCheck.on) this.check();
     } catch (error) {
       if (error.message !== 'superseded') {
-        this.notify(error, { context: 'run' });
+        this.notify(error, { context: 'trace' });
         this.whatIf.revert();
       }
       if (error.node != null && this.onDomainError) this.onDomainError(error.node);
     } finally {
-      this.running = false;
+      this.tracing = false;
       invalidate();
       if (this.pendingValues) {
         const next = this.pendingValues;
         this.pendingValues = null;
-        this.run(next);
+        this.trace(next);
       }
     }
   }
@@ -97,9 +97,9 @@ export class GraphController {
     invalidate();
   }
 
-  /** The trace lacks back-prop (it was run forward only) but the mode now wants it. */
+  /** The trace lacks back-prop (it was traced forward only) but the mode now wants it. */
   modeChanged(mode) {
     const t = this.state && this.state.timeline;
-    if (t && mode !== 'forward' && t.length === t.forwardCount) this.run({ at: 'start' });
+    if (t && mode !== 'forward' && t.length === t.forwardCount) this.trace({ at: 'start' });
   }
 }

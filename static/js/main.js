@@ -52,7 +52,7 @@ function notify(error, { context = '' } = {}) {
     return;
   }
   const problems = (error.problems || []).map((p) => (p.location ? `${p.location}: ${p.message}` : p.message));
-  message.textContent = [`${context === 'run' ? 'Could not run' : 'Could not load'}: ${error.message}`, ...problems].join('\n');
+  message.textContent = [`${context === 'trace' ? 'Could not compute' : 'Could not load'}: ${error.message}`, ...problems].join('\n');
   message.hidden = false;
 }
 
@@ -80,7 +80,7 @@ const inspector = new Inspector($('#inspector'), {
   onReceptiveField: (id) => views.receptiveField(id),
   onSelect: (id) => select(id, { pin: true }),
 });
-const whatIf = new WhatIf($('#whatif'), { onChange: () => controller.run({ at: 'end' }) });
+const whatIf = new WhatIf($('#whatif'), { onChange: () => controller.trace({ at: 'end' }) });
 const gradCheck = new GradientCheck($('#gradcheck'), {
   onToggle: (on) => (on ? controller.check() : (gradCheck.clear(), invalidate())),
 });

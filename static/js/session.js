@@ -1,14 +1,14 @@
-// The graph on screen and its runs: load_graph, run_graph and the trace frames of each run,
+// The graph on screen and its traces: load_graph, trace_graph and the frames of each trace,
 // gathered into a Timeline (timeline.js).
 //
-// Frames are kept by run id as they arrive, whether they come before run_graph's
-// acknowledgement (which names the run) or after it; `trace_start` tells which runs are
-// streaming, so a new run cancels those still in flight and their frames are dropped.
+// Frames are kept by trace token as they arrive, whether they come before trace_graph's
+// acknowledgement (which names the trace) or after it; `trace_start` tells which traces are
+// streaming, so a new trace cancels those still in flight and their frames are dropped.
 import { buildGraph } from './graph-model.js';
 import { Timeline } from './timeline.js';
 import { ok } from './socket.js';
 
-const KEEP_RUNS = 6; // runs whose frames are kept while waiting for their acknowledgement
+const KEEP_TRACES = 6; // traces whose frames are kept while waiting for their acknowledgement
 
 export class GraphSession {
   constructor(connection) {
@@ -16,12 +16,12 @@ export class GraphSession {
     this.graph = null;
     this.ref = null;
     this.meta = null;
-    this.runs = new Map(); // run id → {frames: [], done: message|null, job: {...}|null}
-    this.streaming = new Set(); // runs between trace_start and trace_done
+    this.traces = new Map(); // trace token → {frames: [], done: message|null, job: {...}|null}
+    this.streaming = new Set(); // traces between trace_start and trace_done
     this.generation = 0;
     connection.on('trace_start', (message) => {
-      this.streaming.add(message.run);
-      this._entry(message.run).start = message;
+      this.streaming.add(message.trace);
+      this._entry(message.trace).start = message;
     });
     connection.on('trace', (frame) => this._frame(frame));
     connection.on('trace_done', (message) => this._done(message));
@@ -43,21 +43,21 @@ export class GraphSession {
   }
 
   /**
-   * Run the current graph with `values` ({name or id: number}); resolves with the complete
+   * Trace the current graph with `values` ({name or id: number}); resolves with the complete
    * Timeline. Rejects with a ServerError (e.g. a DomainError's message) or 'superseded'.
    */
-  async run({ values = {}, mode = 'both' } = {}) {
+  async trace({ values = {}, mode = 'both' } = {}) {
     const graph = this.graph;
     const ref = this.ref;
     const generation = ++this.generation;
     this.cancelStreaming();
-    const ack = ok(await this.connection.request('run_graph', { graph: ref, mode, values }));
+    const ack = ok(await this.connection.request('trace_graph', { graph: ref, mode, values }));
     if (generation !== this.generation || graph !== this.graph) {
-      this.runs.delete(ack.run);
+      this.traces.delete(ack.trace);
       throw new Error('superseded');
     }
-    const entry = this._entry(ack.run);
-    const timeline = new Timeline(graph, ack.run);
+    const entry = this._entry(ack.trace);
+    const timeline = new Timeline(graph, ack.trace);
     return new Promise((resolve, reject) => {
       entry.job = { timeline, resolve, reject };
       const frames = entry.frames;
@@ -65,34 +65,34 @@ export class GraphSession {
       try {
         for (const frame of frames) timeline.addFrame(frame);
       } catch (error) {
-        this.runs.delete(ack.run);
+        this.traces.delete(ack.trace);
         reject(error);
         return;
       }
-      if (entry.done) this._finish(ack.run, entry);
+      if (entry.done) this._finish(ack.trace, entry);
     });
   }
 
-  /** Ask the server to stop the frames of every run still streaming. */
+  /** Ask the server to stop the frames of every trace still streaming. */
   cancelStreaming() {
-    for (const run of this.streaming) {
-      this.connection.request('cancel_run', { run }, 10000).catch(() => {});
-      const entry = this.runs.get(run);
+    for (const trace of this.streaming) {
+      this.connection.request('cancel_trace', { trace }, 10000).catch(() => {});
+      const entry = this.traces.get(trace);
       if (entry && entry.job) entry.job.reject(new Error('superseded'));
-      this.runs.delete(run);
+      this.traces.delete(trace);
     }
     this.streaming.clear();
   }
 
-  _entry(run) {
-    let entry = this.runs.get(run);
+  _entry(trace) {
+    let entry = this.traces.get(trace);
     if (!entry) {
       entry = { frames: [], done: null, job: null, start: null };
-      this.runs.set(run, entry);
-      if (this.runs.size > KEEP_RUNS) {
-        for (const [key, value] of this.runs) {
+      this.traces.set(trace, entry);
+      if (this.traces.size > KEEP_TRACES) {
+        for (const [key, value] of this.traces) {
           if (!value.job) {
-            this.runs.delete(key);
+            this.traces.delete(key);
             break;
           }
         }
@@ -102,7 +102,7 @@ export class GraphSession {
   }
 
   _frame(frame) {
-    const entry = this._entry(frame.run);
+    const entry = this._entry(frame.trace);
     if (!entry.job) {
       entry.frames.push(frame);
       return;
@@ -110,20 +110,20 @@ export class GraphSession {
     try {
       entry.job.timeline.addFrame(frame);
     } catch (error) {
-      this.runs.delete(frame.run);
+      this.traces.delete(frame.trace);
       entry.job.reject(error);
     }
   }
 
   _done(message) {
-    this.streaming.delete(message.run);
-    const entry = this._entry(message.run);
+    this.streaming.delete(message.trace);
+    const entry = this._entry(message.trace);
     entry.done = message;
-    if (entry.job) this._finish(message.run, entry);
+    if (entry.job) this._finish(message.trace, entry);
   }
 
-  _finish(run, entry) {
-    this.runs.delete(run);
+  _finish(trace, entry) {
+    this.traces.delete(trace);
     entry.job.timeline.finish(entry.done);
     entry.job.resolve(entry.job.timeline);
   }

@@ -1,4 +1,4 @@
-// A run's trace frames (docs/protocol.md, "Running a graph") unrolled into the engine's event
+// A trace's frames (docs/protocol.md, "Tracing a graph") unrolled into the engine's event
 // order, one event per step of the animation:
 //
 //   FORWARD   node gets its value              (one per node, leaves first, level by level)
@@ -6,7 +6,7 @@
 //   GRADIENT  node's gradient is final         (top level first)
 //   EDGE      parent → child: upstream × local = contribution, added to the child's gradient
 //
-// Events live in typed arrays (a ResNet run is ~130,000 of them); frames are appended as they
+// Events live in typed arrays (a ResNet trace is ~130,000 of them); frames are appended as they
 // arrive, so playback can start before the last frame is in.
 
 import { f64, i32, nums } from './wire.js';
@@ -18,15 +18,15 @@ export const EDGE = 3;
 export const KIND_NAMES = ['forward', 'seed', 'gradient', 'edge'];
 
 export class Timeline {
-  /** `graph` from graph-model.js; `run` the run id this timeline belongs to. */
-  constructor(graph, run = null) {
+  /** `graph` from graph-model.js; `trace` the token of the trace this timeline belongs to. */
+  constructor(graph, trace = null) {
     this.graph = graph;
-    this.run = run;
+    this.trace = trace;
     this.length = 0;
     this.forwardCount = 0; // forward events (they all come first)
     this.done = false;
     this.flagged = [];
-    this.finalValue = new Float64Array(graph.n).fill(NaN); // each node's value in this run
+    this.finalValue = new Float64Array(graph.n).fill(NaN); // each node's value in this trace
     this._grow(graph.n * 2 + graph.nEdges + graph.outputs.length);
   }
 

@@ -97,7 +97,7 @@ export class WhatIf {
     this.onChange(this.wireValues());
   }
 
-  /** {name or id: value} for run_graph. */
+  /** {name or id: value} for trace_graph. */
   wireValues() {
     const g = this.graph;
     const out = {};

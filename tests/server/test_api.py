@@ -186,7 +186,7 @@ def test_schema_is_versioned_and_reopening_keeps_data(tmp_path):
 
 
 def test_health_reports_job_counts(client):
-    assert client.get("/healthz").get_json() == {"ok": True, "training": 0, "graph_runs": 0}
+    assert client.get("/healthz").get_json() == {"ok": True, "training": 0, "traces": 0}
 
 
 def test_a_shared_run_is_readable_by_link_only(client, other_client, app):

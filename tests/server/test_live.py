@@ -68,7 +68,7 @@ def wait_until(predicate, timeout=60, interval=0.05):
 def test_reference_trace_arrives_exactly_once_in_order_with_the_engines_values(server):
     page = Page(server.url).connect()
     try:
-        ack = page.call("run_graph", {"graph": "example:reference.expr", "mode": "both"})
+        ack = page.call("trace_graph", {"graph": "example:reference.expr", "mode": "both"})
         assert ack["ok"]
         frames = [decode(data) for name, data in page.events if name == "trace"]
     finally:
@@ -135,16 +135,16 @@ def test_late_joiner_gets_history_then_the_live_tail_without_gap(server):
     assert len(history["records"]) >= 20
 
 
-def test_disconnect_cancels_graph_runs_within_a_second(server):
+def test_disconnect_cancels_traces_within_a_second(server):
     page = Page(server.url).connect()
     assert page.call("load_graph", {"graph": "model:resnet"})["ok"]  # warm the cache
     started = threading.Event()
     page.sio.on("trace_start", lambda data: started.set())
-    page.sio.emit("run_graph", {"graph": "model:resnet", "mode": "both"})
+    page.sio.emit("trace_graph", {"graph": "model:resnet", "mode": "both"})
     assert started.wait(60)
     page.sio.disconnect()
     gone = time.monotonic()
-    wait_until(lambda: requests.get(server.url + "/healthz", timeout=5).json()["graph_runs"]
+    wait_until(lambda: requests.get(server.url + "/healthz", timeout=5).json()["traces"]
                == 0, timeout=10)
     assert time.monotonic() - gone < 1.0
 

@@ -36,7 +36,7 @@ def received(sock, name=None):
 
 
 def run_trace(sock, data):
-    ack = call(sock, "run_graph", data)
+    ack = call(sock, "trace_graph", data)
     events = [(e["name"], decode(e["args"][0]) if e["name"] == "trace" else e["args"][0])
               for e in sock.get_received()]
     return ack, events
@@ -68,13 +68,13 @@ def test_resnet_groups_show_layers_and_the_skip_connection(sock):
         1 for n in nodes if not n["children"]) == len(nodes)
 
 
-def test_run_graph_streams_the_whole_trace_in_engine_order(sock):
+def test_trace_graph_streams_the_whole_trace_in_engine_order(sock):
     ack, events = run_trace(sock, {"graph": REF, "mode": "both"})
     assert ack["ok"]
     names = [name for name, _ in events]
     assert names[0] == "trace_start" and names[-1] == "trace_done"
     frames = [payload for name, payload in events if name == "trace"]
-    assert all(f["run"] == ack["run"] for f in frames)
+    assert all(f["trace"] == ack["trace"] for f in frames)
     phases = [f["phase"] for f in frames]
     n_forward = phases.count("forward")
     n_backward = len(phases) - n_forward - 1
@@ -139,7 +139,7 @@ def test_domain_error_names_the_node_and_keeps_the_server_usable(sock):
     description = call(sock, "load_graph", {"graph": REF})["graph"]["description"]
     assert nodes_of(description)[ack["error"]["node"]]["op"] == "log"
     assert f"#{ack['error']['node']} " in ack["error"]["message"]  # the page's numbering
-    assert call(sock, "run_graph", {"graph": REF})["ok"]
+    assert call(sock, "trace_graph", {"graph": REF})["ok"]
 
 
 @pytest.mark.parametrize("data, fragment", [
@@ -153,12 +153,12 @@ def test_domain_error_names_the_node_and_keeps_the_server_usable(sock):
     ({"graph": "example:../../etc/passwd"}, "not found"),
 ])
 def test_bad_requests_fail_the_ack_with_a_reason(sock, data, fragment):
-    ack = call(sock, "run_graph", data)
+    ack = call(sock, "trace_graph", data)
     assert ack["ok"] is False and fragment in ack["error"]["message"]
 
 
 def test_non_dict_payloads_are_answered_not_raised(sock):
-    for event in ("run_graph", "load_graph", "train", "watch_run", "gradient_check"):
+    for event in ("trace_graph", "load_graph", "train", "watch_run", "gradient_check"):
         assert call(sock, event, "garbage")["ok"] is False
 
 
@@ -258,22 +258,22 @@ def test_other_workspace_cannot_watch_or_stop(app, sock, other_client):
 
 def test_ping_cancel_and_unwatch_answer(sock):
     assert call(sock, "ping_server", {})["ok"]
-    assert call(sock, "cancel_run", {"run": "t_nothing"})["ok"]
+    assert call(sock, "cancel_trace", {"trace": "t_nothing"})["ok"]
     assert call(sock, "unwatch_run", {"run_id": "r_nothing"})["ok"]
 
 
 def test_cancelled_before_computing_sends_no_frames(app, sock, monkeypatch):
-    """A run cancelled while it waits for the worker thread stops before any frame."""
+    """A trace cancelled while it waits for the worker thread stops before any frame."""
     from server import sockets
 
-    real_run = sockets._run
+    real_trace = sockets._trace
 
     def cancelled_first(catalog, ref, workspace, mode, values, cancelled):
         assert not cancelled()
-        return real_run(catalog, ref, workspace, mode, values, lambda: True)  # as if cancelled
+        return real_trace(catalog, ref, workspace, mode, values, lambda: True)  # as if cancelled
 
-    monkeypatch.setattr(sockets, "_run", cancelled_first)
-    ack = call(sock, "run_graph", {"graph": REF})
+    monkeypatch.setattr(sockets, "_trace", cancelled_first)
+    ack = call(sock, "trace_graph", {"graph": REF})
     assert ack["ok"] is False and ack["error"]["message"] == "cancelled"
     assert received(sock, "trace") == []
 
@@ -335,7 +335,7 @@ def test_a_model_can_be_drawn_at_the_width_a_run_trains(sock):
 
 def test_a_refused_override_changes_nothing_for_anyone(app, sock, other_client):
     """x1 would be fed before 'nosuch' fails: the shared example must come out untouched."""
-    ack = call(sock, "run_graph", {"graph": REF, "values": {"x1": 5.0, "nosuch": 1.0}})
+    ack = call(sock, "trace_graph", {"graph": REF, "values": {"x1": 5.0, "nosuch": 1.0}})
     assert ack["ok"] is False
     other = app.socketio.test_client(app, flask_test_client=other_client)
     check = call(other, "gradient_check", {"graph": REF})
