@@ -31,10 +31,14 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from engine.datasets import load_digits  # noqa: E402
-from engine.models import resnet  # noqa: E402
-from engine.optim import Adam  # noqa: E402
-from engine.training import TrainConfig, Trainer, train  # noqa: E402
+from engine.training import (  # noqa: E402
+    Adam,  # noqa: E402
+    TrainConfig,
+    Trainer,
+    load_digits,  # noqa: E402
+    resnet,  # noqa: E402
+    train,
+)
 
 BATCH, SIZE, CLASSES, WIDTH = 64, 16, 10, 32
 

@@ -109,7 +109,6 @@ class Program:
         position = {n: p for p, n in enumerate(self.nodes)}
         self.position = position
         self.listed_positions = np.array([position[n] for n in listed_leaves], np.int64)
-        self.ids = np.fromiter((n.id for n in self.nodes), np.int64, size)
         self.opcodes = np.fromiter((OPCODE[n.operator] for n in self.nodes), np.int64, size)
         self.levels = np.zeros(size, np.int64)
         self.levels[self.n_leaves:] = np.sort(inner_level)
@@ -163,7 +162,7 @@ class Program:
 
         self.values: np.ndarray | None = None
         self.grads: np.ndarray | None = None
-        self.local: np.ndarray | None = None
+        self.edge_derivatives: np.ndarray | None = None
         self.lenient = False
 
     # -- running -------------------------------------------------------------------------------
@@ -174,7 +173,7 @@ class Program:
             n._slot = slot
 
     @np.errstate(all="ignore")  # non-finite results are found and reported below
-    def run_forward(self, leaf_values: np.ndarray) -> None:
+    def forward(self, leaf_values: np.ndarray) -> None:
         values = np.empty((len(self.nodes),) + leaf_values.shape[1:], np.float64)
         values[: self.n_leaves] = leaf_values
         for seg in self.segments:
@@ -182,12 +181,12 @@ class Program:
             a = values[seg.left]
             b = values[seg.right] if seg.right is not None else None
             values[seg.start:seg.stop] = apply(op, a, b)
-        self.values, self.grads, self.local = values, None, None
+        self.values, self.grads, self.edge_derivatives = values, None, None
         if not self.lenient and not np.isfinite(values).all():
             self._raise_forward_domain_error()
 
     @np.errstate(all="ignore")
-    def run_backward(self) -> None:
+    def backward(self) -> None:
         values = self.values
         batch = values.shape[1:]
         local = np.empty((len(self.edge_child),) + batch, np.float64)
@@ -207,7 +206,7 @@ class Program:
                 grads[kids] += contribution
             else:
                 np.add.at(grads, kids, contribution)
-        self.grads, self.local = grads, local
+        self.grads, self.edge_derivatives = grads, local
         if not self.lenient and not (np.isfinite(local).all() and np.isfinite(grads).all()):
             self._raise_backward_domain_error()
 
@@ -253,7 +252,8 @@ class Program:
             f"{' — ' + n.operator + ' ' + op.domain if op.domain else ''}", n, operands)
 
     def _raise_backward_domain_error(self):
-        bad_edges = ~np.isfinite(self.local)
+        derivatives = self.edge_derivatives
+        bad_edges = ~np.isfinite(derivatives)
         if bad_edges.ndim > 1:
             bad_edges = bad_edges.any(axis=1)
         if bad_edges.any():
@@ -262,13 +262,14 @@ class Program:
             e = int(candidates[np.argmax(self.levels[self.edge_parent[candidates]])])
             p, c = int(self.edge_parent[e]), int(self.edge_child[e])
             n, op = self.nodes[p], OPERATORS[self.opcodes[p]]
-            sample = () if self.local.ndim == 1 else (int(np.argmax(~np.isfinite(self.local[e]))),)
+            sample = (() if derivatives.ndim == 1
+                      else (int(np.argmax(~np.isfinite(derivatives[e]))),))
             operands = self._operands(p, sample)
             shown = ", ".join(repr(x) for x in operands)
             which = "left" if c == self.left[p] else "right"
             raise DomainError(
                 f"{describe_node(n)}: the derivative of {n.operator}({shown}) with respect to "
-                f"its {which} operand is {float(self.local[e][sample])}, not finite"
+                f"its {which} operand is {float(derivatives[e][sample])}, not finite"
                 f"{' — ' + n.operator + ' ' + op.domain if op.domain else ''}", n, operands)
         rows = ~np.isfinite(self.grads)
         if rows.ndim > 1:

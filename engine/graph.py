@@ -47,7 +47,7 @@ class graph:
     def clear(self) -> None:
         """Forget computed values and the compiled form; fed values stay. Never required."""
         if self._program is not None:
-            self._program.values = self._program.grads = self._program.local = None
+            self._program.values = self._program.grads = self._program.edge_derivatives = None
         self._program = None
         self._compiled_for = None
         self._leaf_cache = None
@@ -55,7 +55,7 @@ class graph:
     def compute_forward(self, observer=None) -> None:
         """Compute every node's value; ``observer(event)`` receives each in engine order."""
         program = self.program()
-        program.run_forward(self._leaf_values(program))
+        program.forward(self._leaf_values(program))
         if observer is not None:
             for event in Trace(program).forward_events():
                 observer(event)
@@ -69,7 +69,7 @@ class graph:
         elif _bound_last[0] is not program:
             program.bind()
             _bound_last[0] = program
-        program.run_backward()
+        program.backward()
         if observer is not None:
             for event in Trace(program).backward_events():
                 observer(event)

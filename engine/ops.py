@@ -67,26 +67,24 @@ OPERATORS: tuple[Op, ...] = (
        "overflows float64 above a ≈ 709.78"),
     Op("log", 1, np.log, lambda a, b, y: (1.0 / a,), "ln(a)", ("1 / a",),
        "the argument must be > 0"),
-    Op("inv", 1, lambda a, b=None: 1.0 / a, lambda a, b, y: (-y * y,), "1 / a", ("-1 / a²",),
+    Op("inv", 1, lambda a: 1.0 / a, lambda a, b, y: (-y * y,), "1 / a", ("-1 / a²",),
        "the argument must not be 0"),
     Op("sqrt", 1, np.sqrt, lambda a, b, y: (0.5 / y,), "√a", ("1 / (2√a)",),
        "the argument must be ≥ 0, and > 0 for its derivative"),
-    Op("relu", 1, lambda a, b=None: np.maximum(a, 0.0), lambda a, b, y: ((a > 0) * 1.0,),
+    Op("relu", 1, lambda a: np.maximum(a, 0.0), lambda a, b, y: ((a > 0) * 1.0,),
        "max(a, 0)", ("1 if a > 0 else 0",)),
     Op("abs", 1, np.abs, lambda a, b, y: (np.sign(a),), "|a|", ("sign(a)",)),
     # 1 / cosh² a rather than 1 - tanh² a: the same number, without losing every digit in the
     # tails where tanh a rounds to ±1.
     Op("tanh", 1, np.tanh, lambda a, b, y: (1.0 / np.cosh(a) ** 2,), "tanh(a)",
        ("1 - tanh²(a)",)),
-    Op("sigmoid", 1, lambda a, b=None: _sigmoid(a),
+    Op("sigmoid", 1, _sigmoid,
        lambda a, b, y: (y * _sigmoid(-a),), "σ(a)", ("σ(a) · σ(-a)",)),
 )
 
 OPS: dict[str, Op] = {op.name: op for op in OPERATORS}
 OPCODE: dict[str, int] = {op.name: code for code, op in enumerate(OPERATORS)}
 LEAVES = frozenset({"input", "const"})
-UNARY = tuple(op.name for op in OPERATORS if op.arity == 1)
-BINARY = tuple(op.name for op in OPERATORS if op.arity == 2)
 
 
 def apply(op: Op, a, b=None):

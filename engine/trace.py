@@ -40,15 +40,14 @@ class Trace:
 
     def __init__(self, program):
         self.program = program
-        self.node_ids = program.ids
         self.values = program.values
         self.grads = program.grads
-        self.local = program.local
+        self.edge_derivatives = program.edge_derivatives
         self.edge_parent = program.edge_parent
         self.edge_child = program.edge_child
         self.contributions = None
         if self.grads is not None:
-            self.contributions = self.grads[self.edge_parent] * self.local
+            self.contributions = self.grads[self.edge_parent] * self.edge_derivatives
 
     def backward_order(self) -> np.ndarray:
         """Positions in the order their gradients become final: top level first."""
@@ -76,4 +75,4 @@ class Trace:
             yield Event("gradient", nodes[position], grad)
             for e in range(p.edge_start[position], p.edge_start[position + 1]):
                 yield Event("edge", nodes[position], _scalar(self.contributions[e]),
-                            nodes[self.edge_child[e]], _scalar(self.local[e]), grad)
+                            nodes[self.edge_child[e]], _scalar(self.edge_derivatives[e]), grad)

@@ -1,13 +1,12 @@
 """The HTTP API (docs/api.md): graphs, examples and models, runs and their metrics.
 
-Every answer is JSON. A workspace sees only its own uploads and runs; another workspace's ids
-answer 404, exactly like ids that do not exist, so ids do not leak.
+Every answer is JSON. A workspace sees only its own uploads and runs (and the runs trained in a
+terminal, read-only); another workspace's ids answer 404, exactly like ids that do not exist, so
+ids do not leak.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from flask import Blueprint, Response, jsonify, request, session
@@ -16,8 +15,9 @@ from werkzeug.exceptions import HTTPException
 from engine.formats import FormatError, export_graph
 
 from . import wire
-from .app import services
 from .catalog import NotFoundError
+from .jobs.records import metrics_csv
+from .services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_NAME = 200
@@ -141,9 +141,21 @@ def shared(token):
 
 # -- runs --------------------------------------------------------------------------------------
 def _own_run(run_id):
+    """A run this workspace may see: its own, or one trained in a terminal."""
     run = services().store.run(run_id, workspace())
     if run is None:
         raise NotFoundError(run_id)
+    return run
+
+
+class TerminalRunError(Exception):
+    """A page tried to change a run trained in a terminal."""
+
+
+def _changeable_run(run_id):
+    run = _own_run(run_id)
+    if run["origin"] == "terminal":
+        raise TerminalRunError(run_id)
     return run
 
 
@@ -165,6 +177,7 @@ def rename_run(run_id):
     if not isinstance(body, dict) or not isinstance(body.get("name"), str) \
             or not body["name"].strip():
         return problem(400, "send JSON {\"name\": \"a new name\"}")
+    _changeable_run(run_id)
     if not services().store.rename_run(run_id, workspace(), body["name"].strip()[:MAX_NAME]):
         raise NotFoundError(run_id)
     return jsonify(_own_run(run_id))
@@ -172,7 +185,7 @@ def rename_run(run_id):
 
 @bp.delete("/runs/<run_id>")
 def delete_run(run_id):
-    _own_run(run_id)
+    _changeable_run(run_id)
     # A running run stops first, and is deleted only once its last record is stored.
     services().jobs.stop_training(run_id, workspace(), wait=10)
     services().store.delete_run(run_id, workspace())
@@ -187,10 +200,6 @@ def share_run(run_id):
     return jsonify(token=token, url=f"/?shared={token}")
 
 
-STEP_COLUMNS = ["seq", "step", "epoch", "loss", "accuracy", "seconds"]
-EPOCH_COLUMNS = ["train_loss", "train_accuracy", "test_loss", "test_accuracy"]
-
-
 @bp.get("/runs/<run_id>/metrics.<fmt>")
 def run_metrics(run_id, fmt):
     _own_run(run_id)
@@ -199,18 +208,16 @@ def run_metrics(run_id, fmt):
         return jsonify(run_id=run_id, records=records)
     if fmt != "csv":
         raise NotFoundError(fmt)
-    norms = sorted({k for r in records if r["type"] == "step" for k in r["grad_norms"]})
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["type", *STEP_COLUMNS, *EPOCH_COLUMNS, *(f"grad_norm:{n}" for n in norms)])
-    for r in records:
-        writer.writerow([r["type"], *(r.get(c, "") for c in STEP_COLUMNS),
-                         *(r.get(c, "") for c in EPOCH_COLUMNS),
-                         *(r.get("grad_norms", {}).get(n, "") for n in norms)])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
+    return Response(metrics_csv(records), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{run_id}.csv"'})
 
 
 @bp.errorhandler(NotFoundError)
 def not_found(exc):
     return problem(404, "not found")
+
+
+@bp.errorhandler(TerminalRunError)
+def terminal_run(exc):
+    return problem(403, "this run was trained in a terminal: only the command line changes it "
+                        "(backprop-live runs --help)")

@@ -1,25 +1,21 @@
-"""The app factory: ``create_app(config) -> (app, socketio)``.
+"""The app factory: ``create_app(config) -> Flask app``, as in Flask's tutorial.
 
-Configuration comes in as a dict (tests pass a temporary DATA_DIR); nothing is global. Services
-(storage, the catalog of graphs, the job runner) hang off ``app.extensions["backprop_live"]``.
+Configuration comes in as a dict (tests pass a temporary DATA_DIR); nothing is global. The
+services (storage, the catalog of graphs, the job runner) are built here and kept in
+``app.extensions["backprop_live"]``; Flask-SocketIO keeps itself in ``app.extensions["socketio"]``.
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, session
 from flask_socketio import SocketIO
 
-from engine.formats import Limits
-
-from .catalog import Catalog
-from .jobs import Jobs
-from .store import Store
+from . import api, sockets
+from .services import build_services
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,19 +35,6 @@ DEFAULTS = {
 }
 
 
-@dataclass
-class Services:
-    store: Store
-    catalog: Catalog
-    jobs: Jobs
-    socketio: SocketIO
-
-
-def services(app=None) -> Services:
-    from flask import current_app
-    return (app or current_app).extensions["backprop_live"]
-
-
 def _secret_key(data_dir: Path) -> str:
     """Generated once and kept in the data dir, so sessions survive a restart."""
     path = data_dir / "secret_key"
@@ -61,7 +44,7 @@ def _secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def create_app(config: dict | None = None):
+def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"))
     app.config.update(DEFAULTS)
@@ -74,33 +57,11 @@ def create_app(config: dict | None = None):
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] + 64_000
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
 
-    eventlet_mode = app.config["ASYNC_MODE"] == "eventlet"
-    if eventlet_mode:
-        from eventlet import patcher, tpool
-        os_lock, cpu_call = patcher.original("threading").Lock, tpool.execute
-    else:
-        os_lock, cpu_call = threading.Lock, None
     socketio = SocketIO(app, async_mode=app.config["ASYNC_MODE"],
                         cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"],
                         max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"])
-    store = Store(data_dir / "backprop-live.sqlite3", os_lock)
-    store.interrupt_running()  # any run still 'running' was cut off by a crash or kill
-    limits = Limits(max_bytes=app.config["MAX_UPLOAD_BYTES"], max_nodes=app.config["MAX_NODES"])
-    catalog = Catalog(store, Path(app.config["EXAMPLES_DIR"]), limits,
-                      app.config["GRAPH_CACHE_SIZE"], os_lock)
-
-    def publish_records(run_id, records):
-        socketio.emit("run_metrics", {"run_id": run_id, "records": records}, to=f"run:{run_id}")
-
-    def publish_status(run_id, status, summary):
-        socketio.emit("run_status", {"run_id": run_id, "status": status, "summary": summary},
-                      to=f"run:{run_id}")
-
-    jobs = Jobs(store, socketio.start_background_task, limits={
-        "training": (app.config["MAX_TRAINING_JOBS"], app.config["MAX_TRAINING_PER_WORKSPACE"]),
-        "trace": (app.config["MAX_TRACES"], app.config["MAX_TRACES_PER_WORKSPACE"]),
-    }, cpu_call=cpu_call, on_records=publish_records, on_status=publish_status)
-    app.extensions["backprop_live"] = Services(store, catalog, jobs, socketio)
+    services = build_services(app.config, socketio)
+    app.extensions["backprop_live"] = services
 
     @app.before_request
     def ensure_workspace():
@@ -115,9 +76,9 @@ def create_app(config: dict | None = None):
     @app.get("/healthz")
     def health():
         """Liveness, and how many jobs run (counts only: nothing about whose)."""
-        return jsonify(ok=True, training=len(jobs.training), traces=len(jobs.traces))
+        return jsonify(ok=True, training=len(services.jobs.training),
+                       traces=len(services.jobs.traces))
 
-    from . import api, sockets
     app.register_blueprint(api.bp)
-    sockets.register(socketio)
-    return app, socketio
+    sockets.register(socketio, services)
+    return app

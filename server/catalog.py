@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.datasets import load_digits
 from engine.formats import FormatError, Limits, Loaded, load
-from engine.models import MODELS
+from engine.training import MODELS, load_digits
 
 MODEL_TITLES = {"resnet": "The reference ResNet (16×16 digit, FC 32)",
                 "mlp": "A two-layer MLP (16×16 digit, FC 32)"}

@@ -1,5 +1,10 @@
 """SQLite storage: uploaded graphs, training runs and their metrics.
 
+The one store of training runs: the server's runs (``origin = 'server'``, each in the workspace
+of the page that started it) and those trained with ``backprop-live train`` in a terminal
+(``origin = 'terminal'``, workspace ``TERMINAL``), which every page lists but only the command
+line changes. Both processes open the same file; SQLite's locking orders their writes.
+
 One connection per Store, guarded by a lock (an OS lock under eventlet, since worker threads read
 graphs too; every statement is short). Every write is one transaction, so no run is ever
 half-written. The schema is versioned with ``PRAGMA user_version``; ``MIGRATIONS[k]`` takes
@@ -9,7 +14,9 @@ version k to k+1.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import socket
 import sqlite3
 import threading
 import time
@@ -50,7 +57,14 @@ MIGRATIONS = [
         PRIMARY KEY (run_id, seq)
     ) WITHOUT ROWID;
     """,
+    """
+    ALTER TABLE runs ADD COLUMN origin TEXT NOT NULL DEFAULT 'server';  -- server or terminal
+    ALTER TABLE runs ADD COLUMN owner TEXT;  -- a terminal run's "host:pid", to notice it die
+    """,
 ]
+
+TERMINAL = "terminal"  # the workspace of runs trained from the command line
+DATABASE = "backprop-live.sqlite3"  # its name inside the data dir
 
 
 def new_id(prefix: str) -> str:
@@ -146,16 +160,15 @@ class Store:
         return None
 
     # -- runs ----------------------------------------------------------------------------------
-    def add_run(self, workspace, name, config: dict) -> str:
+    def add_run(self, workspace, name, config: dict, owner: str | None = None) -> str:
+        """A new running run; ``owner`` ("host:pid") makes it a terminal run."""
         run_id = new_id("r")
-        self._write([("INSERT INTO runs (id, workspace, name, config, status, created) "
-                      "VALUES (?, ?, ?, ?, 'running', ?)",
-                      (run_id, workspace, name, json.dumps(config), time.time()))])
+        origin = "server" if owner is None else "terminal"
+        self._write([("INSERT INTO runs (id, workspace, name, config, status, created, origin, "
+                      "owner) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
+                      (run_id, workspace, name, json.dumps(config), time.time(), origin,
+                       owner))])
         return run_id
-
-    def add_metric(self, run_id, record: dict) -> int:
-        """Append one record; returns its seq (1 + the last one)."""
-        return self.add_metrics(run_id, [record])[0]
 
     def add_metrics(self, run_id, records: list[dict]) -> list[int]:
         """Append records in one transaction; returns their seqs, consecutive."""
@@ -182,35 +195,62 @@ class Store:
                        run_id))])
 
     def interrupt_running(self) -> int:
-        """At start-up: runs still 'running' were cut off by a crash or kill."""
+        """At start-up: the server's runs still 'running' were cut off by a crash or kill, and
+        so were terminal runs whose process is gone."""
         cursor = self._write([("UPDATE runs SET status = 'interrupted', finished = ? "
-                               "WHERE status = 'running'", (time.time(),))])[0]
-        return cursor.rowcount
+                               "WHERE status = 'running' AND origin = 'server'",
+                               (time.time(),))])[0]
+        orphans = [r["id"] for r in self._read("SELECT id, owner FROM runs WHERE status = "
+                                               "'running' AND origin = 'terminal'")
+                   if not owner_alive(r["owner"])]
+        for run_id in orphans:
+            self.finish_run(run_id, "interrupted", error="its terminal process ended")
+        return cursor.rowcount + len(orphans)
 
-    def runs(self, workspace) -> list[dict]:
-        rows = self._read(
-            "SELECT r.id, r.name, r.config, r.status, r.created, r.finished, r.summary, "
-            "r.share_token, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id "
-            "AND m.type = 'step') AS steps FROM runs r WHERE workspace = ? ORDER BY created",
-            (workspace,))
+    _RUN_COLUMNS = ("SELECT r.*, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id "
+                    "AND m.type = 'step') AS steps FROM runs r ")
+
+    def runs(self, workspace=None) -> list[dict]:
+        """A workspace's runs and every terminal run, oldest first; every run for None."""
+        if workspace is None:
+            rows = self._read(self._RUN_COLUMNS + "ORDER BY created")
+        else:
+            rows = self._read(self._RUN_COLUMNS + "WHERE workspace IN (?, ?) ORDER BY created",
+                              (workspace, TERMINAL))
         return [_run(r) for r in rows]
 
     def run(self, run_id, workspace=None) -> dict | None:
-        rows = self._read(
-            "SELECT r.*, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id "
-            "AND m.type = 'step') AS steps FROM runs r WHERE id = ?", (run_id,))
-        if not rows or (workspace is not None and rows[0]["workspace"] != workspace):
+        """The run if it exists and (when ``workspace`` is given) that workspace may see it:
+        its own runs and the terminal's."""
+        rows = self._read(self._RUN_COLUMNS + "WHERE id = ?", (run_id,))
+        if not rows or (workspace is not None
+                        and rows[0]["workspace"] not in (workspace, TERMINAL)):
             return None
         return _run(rows[0])
 
-    def metrics(self, run_id, after: int = 0) -> list[dict]:
+    def owner(self, run_id) -> str | None:
+        rows = self._read("SELECT owner FROM runs WHERE id = ?", (run_id,))
+        return rows[0][0] if rows else None
+
+    def last_seq(self, run_id) -> int:
+        return self._read("SELECT COALESCE(MAX(seq), 0) FROM metrics WHERE run_id = ?",
+                          (run_id,))[0][0]
+
+    def metrics(self, run_id, after: int = 0, upto: int | None = None) -> list[dict]:
+        """The run's records with ``after < seq <= upto``, in order."""
         rows = self._read("SELECT seq, data FROM metrics WHERE run_id = ? AND seq > ? "
-                          "ORDER BY seq", (run_id, after))
+                          "AND seq <= ? ORDER BY seq",
+                          (run_id, after, (1 << 62) if upto is None else upto))
         return [{"seq": r["seq"], **json.loads(r["data"])} for r in rows]
 
     def rename_run(self, run_id, workspace, name) -> bool:
         cursor = self._write([("UPDATE runs SET name = ? WHERE id = ? AND workspace = ?",
                                (name, run_id, workspace))])[0]
+        return cursor.rowcount > 0
+
+    def delete_run_anywhere(self, run_id) -> bool:
+        """For the command line: a run of any workspace, the terminal's included."""
+        cursor = self._write([("DELETE FROM runs WHERE id = ?", (run_id,))])[0]
         return cursor.rowcount > 0
 
     def delete_run(self, run_id, workspace) -> bool:
@@ -224,4 +264,24 @@ def _run(row) -> dict:
     run["config"] = json.loads(run["config"])
     run["summary"] = json.loads(run["summary"]) if run.get("summary") else None
     run.pop("workspace", None)
+    run.pop("owner", None)
     return run
+
+
+def this_process() -> str:
+    """The owner of a run this process trains: "host:pid"."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_alive(owner: str | None) -> bool:
+    """Whether a terminal run's process still runs; one on another host is assumed to."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process, alive
+    return True

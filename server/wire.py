@@ -163,5 +163,6 @@ def backward_frames(trace, token: str):
         yield {"trace": token, "phase": "backward", "level": level, "start": s, "count": e - s,
                "grads": f64(trace.grads[s:e]),
                "edges": {"count": b - a, "parent": i32(trace.edge_parent[a:b]),
-                         "child": i32(trace.edge_child[a:b]), "local": f64(trace.local[a:b]),
+                         "child": i32(trace.edge_child[a:b]),
+                         "local": f64(trace.edge_derivatives[a:b]),
                          "contribution": f64(trace.contributions[a:b])}}

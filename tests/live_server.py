@@ -16,6 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+import requests
+
 LISTENING = re.compile(r"listening on (http://[\d.]+:\d+)")
 
 
@@ -92,3 +94,57 @@ def ordered_client(**options):
 
     client.eio._trigger_event = in_order
     return client
+
+
+class Page:
+    """What a browser tab holds: a cookie (its workspace) and a socket."""
+
+    def __init__(self, url: str, http: requests.Session | None = None):
+        self.url = url
+        self.http = http or requests.Session()
+        self.http.get(url + "/healthz", timeout=10)
+        self.events: list[tuple[str, dict]] = []
+        self.arrived = threading.Condition()
+        self.sio = ordered_client(reconnection=False)
+        for name in ("trace_start", "trace", "trace_done", "run_history", "run_metrics",
+                     "run_status"):
+            self.sio.on(name, lambda data, name=name: self._arrive(name, data))
+
+    def _arrive(self, name: str, data: dict) -> None:
+        with self.arrived:
+            self.events.append((name, data))
+            self.arrived.notify_all()
+
+    def wait_for(self, predicate, timeout: float = 120):
+        """Wait until ``predicate(events)`` is true, woken by each message that arrives."""
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: predicate(self.events), timeout):
+                raise AssertionError(f"timed out; events: {[n for n, _ in self.events][-20:]}")
+        return predicate(self.events)
+
+    def connect(self) -> Page:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+        self.sio.connect(self.url, headers={"Cookie": cookie}, transports=["websocket"],
+                         wait_timeout=10)
+        return self
+
+    def call(self, event, data, timeout=60):
+        return self.sio.call(event, data, timeout=timeout)
+
+    def records(self) -> list[dict]:
+        """Every metrics record received, in the order it came."""
+        return [r for name, data in list(self.events) if name in ("run_history", "run_metrics")
+                for r in data["records"]]
+
+    def close(self):
+        self.sio.disconnect()
+
+
+def wait_until(predicate, timeout=60, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out")

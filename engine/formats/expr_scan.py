@@ -120,7 +120,7 @@ def scan(text: str, limits: Limits, problems: Collector) -> list[Statement]:
                                       indent + 1))
             pos, line = eol + 1, line + 1
         else:
-            pos, line = scanner.run(pos, line)
+            pos, line = scanner.scan_line(pos, line)
     return scanner.statements
 
 
@@ -139,7 +139,7 @@ class _Scanner:
                                f"{self.limits.max_statements:,} statements")
             self.problems.fail(problem.location, problem.message, problem.limit)
 
-    def run(self, pos: int, line: int) -> tuple[int, int]:
+    def scan_line(self, pos: int, line: int) -> tuple[int, int]:
         """Scan from ``pos`` (a line start); return where the next line starts, and its number."""
         text, problems, limits = self.text, self.problems, self.limits
         max_depth = limits.max_depth

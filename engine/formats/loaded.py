@@ -35,7 +35,7 @@ class Loaded:
     layers: list[Layer] = field(default_factory=list)  # network specs: nn.layers, in order
     filename: str | None = None
 
-    def run(self) -> Result:
+    def compute(self) -> Result:
         """compute_forward + back_prop; engine errors (DomainError, ...) propagate."""
         self.graph.compute_forward()
         self.graph.back_prop()

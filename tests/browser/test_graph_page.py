@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from engine import DomainError, formats
-from engine.models import resnet
+from engine.training import resnet
 
 from .conftest import shot
 from .pages import (
@@ -38,7 +38,7 @@ def engine_run(text: str, filename: str = "graph.expr", **values):
     loaded = formats.load(text, filename=filename)
     for name, value in values.items():
         loaded.inputs[name].feed(value)
-    return loaded.run()
+    return loaded.compute()
 
 
 def test_reference_expression_plays_to_the_engines_values(page):

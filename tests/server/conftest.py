@@ -9,10 +9,9 @@ from server.app import create_app
 
 @pytest.fixture
 def app(tmp_path):
-    app, socketio = create_app({"DATA_DIR": str(tmp_path), "TESTING": True})
-    app.socketio = socketio
+    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True})
     yield app
-    app.extensions["backprop_live"].jobs.shutdown()
+    app.extensions["backprop_live"].shutdown()
     app.extensions["backprop_live"].store.close()
 
 
@@ -34,7 +33,7 @@ def other_client(app):
 @pytest.fixture
 def sock(app, client):
     """A Socket.IO test client sharing ``client``'s cookie, hence its workspace."""
-    sock = app.socketio.test_client(app, flask_test_client=client)
+    sock = app.extensions["socketio"].test_client(app, flask_test_client=client)
     assert sock.is_connected()
     yield sock
     if sock.is_connected():

@@ -45,8 +45,8 @@ def test_upload_text_then_list_get_export_delete(client):
     exported = client.get(f"/api/graphs/{graph['id']}/export")
     assert "attachment" in exported.headers["Content-Disposition"]
     # the export is a graph definition in its own right: same value as the source
-    again = load(exported.data, filename="x.graph.json").run()
-    original = load(NEURON).run()
+    again = load(exported.data, filename="x.graph.json").compute()
+    original = load(NEURON).compute()
     assert again.outputs["y"] == pytest.approx(original.outputs["y"], rel=1e-15)
 
     assert client.delete(f"/api/graphs/{graph['id']}").status_code == 204
@@ -84,7 +84,7 @@ def test_bad_uploads_get_400_with_located_problems(client):
 
 def test_upload_over_the_size_limit_is_refused_before_parsing(tmp_path):
     from server.app import create_app
-    app, _ = create_app({"DATA_DIR": str(tmp_path), "MAX_UPLOAD_BYTES": 1000})
+    app = create_app({"DATA_DIR": str(tmp_path), "MAX_UPLOAD_BYTES": 1000})
     client = app.test_client()
     response = client.post("/api/graphs", data={"file": (io.BytesIO(b"#" * 200_000), "a.expr")},
                            content_type="multipart/form-data")
@@ -106,8 +106,8 @@ def test_another_workspace_sees_404_for_everything(client, other_client, app):
     with client.session_transaction() as session:
         workspace = session["workspace"]
     run_id = store.add_run(workspace, "mine", {"model": "mlp"})
-    store.add_metric(run_id, {"type": "step", "step": 1, "epoch": 1, "loss": 2.0,
-                              "accuracy": 0.1, "grad_norms": {"FC1": 1.0}, "seconds": 0.1})
+    store.add_metrics(run_id, [{"type": "step", "step": 1, "epoch": 1, "loss": 2.0,
+                                "accuracy": 0.1, "grad_norms": {"FC1": 1.0}, "seconds": 0.1}])
 
     assert other_client.get("/api/graphs").get_json()["graphs"] == []
     assert other_client.get("/api/runs").get_json()["runs"] == []
@@ -144,11 +144,10 @@ def test_runs_rename_metrics_csv_json_delete(client, app):
     steps = [{"type": "step", "step": k, "epoch": 1, "loss": 1.0 / k, "accuracy": 0.5,
               "grad_norms": {"FC1": 0.5 * k, "FC2": 0.25}, "seconds": 0.01 * k}
              for k in (1, 2, 3)]
-    for record in steps:
-        store.add_metric(run_id, record)
-    store.add_metric(run_id, {"type": "epoch", "epoch": 1, "step": 3, "train_loss": 0.6,
-                              "train_accuracy": 0.5, "test_loss": 0.7, "test_accuracy": 0.4,
-                              "confusion": [[1]]})
+    store.add_metrics(run_id, steps)
+    store.add_metrics(run_id, [{"type": "epoch", "epoch": 1, "step": 3, "train_loss": 0.6,
+                                "train_accuracy": 0.5, "test_loss": 0.7, "test_accuracy": 0.4,
+                                "confusion": [[1]]}])
     store.finish_run(run_id, "completed", {"test_accuracy": 0.4})
 
     listed = client.get("/api/runs").get_json()["runs"]
@@ -193,8 +192,8 @@ def test_a_shared_run_is_readable_by_link_only(client, other_client, app):
     store = app.extensions["backprop_live"].store
     with client.session_transaction() as session:
         run_id = store.add_run(session["workspace"], "shared run", {"model": "mlp"})
-    store.add_metric(run_id, {"type": "step", "step": 1, "epoch": 1, "loss": 0.5,
-                              "accuracy": 1.0, "grad_norms": {}, "seconds": 0.1})
+    store.add_metrics(run_id, [{"type": "step", "step": 1, "epoch": 1, "loss": 0.5,
+                                "accuracy": 1.0, "grad_norms": {}, "seconds": 0.1}])
     assert other_client.post(f"/api/runs/{run_id}/share").status_code == 404
     token = client.post(f"/api/runs/{run_id}/share").get_json()["token"]
     seen = other_client.get(f"/api/shared/{token}").get_json()
@@ -205,7 +204,7 @@ def test_a_shared_run_is_readable_by_link_only(client, other_client, app):
 
 def test_a_limit_hit_while_loading_is_named(tmp_path):
     from server.app import create_app
-    app, _ = create_app({"DATA_DIR": str(tmp_path), "MAX_UPLOAD_BYTES": 1000})
+    app = create_app({"DATA_DIR": str(tmp_path), "MAX_UPLOAD_BYTES": 1000})
     client = app.test_client()
     source = "x = input(1)\n" + "# padding\n" * 200 + "output x\n"  # 2 kB, under the 413 cap
     response = client.post("/api/graphs", json={"source": source, "format": "expr"})

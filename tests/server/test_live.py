@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from engine.formats import load
-from tests.live_server import LiveServer, ordered_client
+from tests.live_server import LiveServer, Page, wait_until
 from tests.server.frames import decode
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -22,47 +22,6 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 def server(tmp_path_factory):
     with LiveServer(tmp_path_factory.mktemp("live")) as live:
         yield live
-
-
-class Page:
-    """What a browser tab holds: a cookie (its workspace) and a socket."""
-
-    def __init__(self, url: str, http: requests.Session | None = None):
-        self.url = url
-        self.http = http or requests.Session()
-        self.http.get(url + "/healthz", timeout=10)
-        self.events: list[tuple[str, dict]] = []
-        self.sio = ordered_client(reconnection=False)
-        for name in ("trace_start", "trace", "trace_done", "run_history", "run_metrics",
-                     "run_status"):
-            self.sio.on(name, lambda data, name=name: self.events.append((name, data)))
-
-    def connect(self) -> Page:
-        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
-        self.sio.connect(self.url, headers={"Cookie": cookie}, transports=["websocket"],
-                         wait_timeout=10)
-        return self
-
-    def call(self, event, data, timeout=60):
-        return self.sio.call(event, data, timeout=timeout)
-
-    def records(self) -> list[dict]:
-        """Every metrics record received, in the order it came."""
-        return [r for name, data in list(self.events) if name in ("run_history", "run_metrics")
-                for r in data["records"]]
-
-    def close(self):
-        self.sio.disconnect()
-
-
-def wait_until(predicate, timeout=60, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("timed out")
 
 
 def test_reference_trace_arrives_exactly_once_in_order_with_the_engines_values(server):
@@ -75,7 +34,7 @@ def test_reference_trace_arrives_exactly_once_in_order_with_the_engines_values(s
         page.close()
     # The same file loaded here, in this process: the oracle for every value and gradient.
     loaded = load((EXAMPLES / "reference.expr").read_bytes(), filename="reference.expr")
-    loaded.run()
+    loaded.compute()
     program = loaded.graph.program()
     order = [i for f in frames if f["phase"] == "forward" for i in f["ids"]]
     assert order == list(range(len(program.nodes)))  # every node once, in engine order

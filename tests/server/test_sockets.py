@@ -249,7 +249,7 @@ def test_busy_beyond_the_per_workspace_limit(app, sock):
 
 def test_other_workspace_cannot_watch_or_stop(app, sock, other_client):
     ack = call(sock, "train", {"model": "mlp", "epochs": 1, "width": 4, "batch_size": 512})
-    other = app.socketio.test_client(app, flask_test_client=other_client)
+    other = app.extensions["socketio"].test_client(app, flask_test_client=other_client)
     assert call(other, "watch_run", {"run_id": ack["run_id"]})["ok"] is False
     assert call(other, "stop_run", {"run_id": ack["run_id"]})["ok"] is False
     other.disconnect()
@@ -264,7 +264,7 @@ def test_ping_cancel_and_unwatch_answer(sock):
 
 def test_cancelled_before_computing_sends_no_frames(app, sock, monkeypatch):
     """A trace cancelled while it waits for the worker thread stops before any frame."""
-    from server import sockets
+    from server.sockets import traces as sockets
 
     real_trace = sockets._trace
 
@@ -337,7 +337,7 @@ def test_a_refused_override_changes_nothing_for_anyone(app, sock, other_client):
     """x1 would be fed before 'nosuch' fails: the shared example must come out untouched."""
     ack = call(sock, "trace_graph", {"graph": REF, "values": {"x1": 5.0, "nosuch": 1.0}})
     assert ack["ok"] is False
-    other = app.socketio.test_client(app, flask_test_client=other_client)
+    other = app.extensions["socketio"].test_client(app, flask_test_client=other_client)
     check = call(other, "gradient_check", {"graph": REF})
     other.disconnect()
     _, grads = reference()

@@ -1,0 +1,113 @@
+"""``backprop-live runs``: the training runs in the database — every workspace's and the
+terminal's — listed, shown, exported or deleted from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from . import data_dir
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        "runs", help="list, show, export or delete training runs",
+        description="The training runs in the database, whether trained on the page or with "
+                    "backprop-live train.")
+    data_dir.add_argument(parser)
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="one line per run, oldest first")
+    listing.add_argument("--json", action="store_true", help="a JSON array of the runs")
+    listing.set_defaults(main=list_runs)
+    show = actions.add_parser("show", help="a run's options, status and result")
+    show.add_argument("run_id", metavar="RUN")
+    show.set_defaults(main=show_run)
+    export = actions.add_parser("export", help="a run's records, as CSV or JSON lines")
+    export.add_argument("run_id", metavar="RUN")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("-o", "--output", default="-",
+                        help="the file to write ('-', the default: standard output)")
+    export.set_defaults(main=export_run)
+    delete = actions.add_parser("delete", help="delete a run that is not training")
+    delete.add_argument("run_id", metavar="RUN")
+    delete.set_defaults(main=delete_run)
+
+
+def _store(args):
+    from ..store import DATABASE, Store
+
+    path = data_dir.resolve(args.data_dir) / DATABASE
+    if not path.exists():
+        print(f"backprop-live runs: no database at {path} (train a run, or pass --data-dir)",
+              file=sys.stderr)
+        return None
+    return Store(path)
+
+
+def _run(store, run_id):
+    run = store.run(run_id)
+    if run is None:
+        print(f"backprop-live runs: there is no run {run_id!r} (backprop-live runs list)",
+              file=sys.stderr)
+    return run
+
+
+def list_runs(args) -> int:
+    store = _store(args)
+    if store is None:
+        return 2
+    runs = store.runs()
+    if args.json:
+        print(json.dumps(runs))
+        return 0
+    if not runs:
+        print("no runs yet")
+    for run in runs:
+        accuracy = (run["summary"] or {}).get("test_accuracy")
+        print(f"{run['id']}  {time.strftime('%Y-%m-%d %H:%M', time.localtime(run['created']))}  "
+              f"{run['origin']:8s}  {run['status']:11s}  {run['steps']:6d} steps  "
+              f"{'' if accuracy is None else f'test accuracy {accuracy:.4f}  '}{run['name']}")
+    return 0
+
+
+def show_run(args) -> int:
+    store = _store(args)
+    run = store and _run(store, args.run_id)
+    if not run:
+        return 2
+    print(json.dumps(run, indent=2))
+    return 0
+
+
+def export_run(args) -> int:
+    from ..jobs.records import metrics_csv
+
+    store = _store(args)
+    run = store and _run(store, args.run_id)
+    if not run:
+        return 2
+    records = store.metrics(args.run_id)
+    text = (metrics_csv(records) if args.format == "csv"
+            else "".join(json.dumps(r) + "\n" for r in records))
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        print(f"{len(records)} records of run {args.run_id} written to {args.output}")
+    return 0
+
+
+def delete_run(args) -> int:
+    store = _store(args)
+    run = store and _run(store, args.run_id)
+    if not run:
+        return 2
+    if run["status"] == "running":
+        print(f"backprop-live runs: run {args.run_id} is training; stop it first (Stop on the "
+              "page, or Ctrl-C in its terminal)", file=sys.stderr)
+        return 2
+    store.delete_run_anywhere(args.run_id)
+    print(f"deleted run {args.run_id}")
+    return 0

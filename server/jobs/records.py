@@ -1,0 +1,72 @@
+"""What a training run is to the server: its options, its default name, and its records.
+
+A run produces a step record after every step and an epoch record after every epoch. Both the
+worker process (for runs started from the page) and ``backprop-live train`` (for runs started
+in a terminal) hand them on in small batches: a fast run makes hundreds of steps a second, and
+one batch is one line, one transaction and one socket message instead of hundreds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from dataclasses import asdict
+
+from ..wire import jsonable
+
+# The TrainConfig fields a run is started with, and stored with (besides a network spec's ref).
+TRAIN_FIELDS = ("model", "epochs", "batch_size", "lr", "optimizer", "momentum", "seed", "width",
+                "shift", "label_smoothing")
+BATCH_SECONDS = 0.01  # records wait at most this long (plus one step) before they are sent
+
+
+def run_options(config) -> dict:
+    """The checked TrainConfig's fields, as stored with the run."""
+    return {k: getattr(config, k) for k in TRAIN_FIELDS}
+
+
+def run_name(config, title: str | None = None) -> str:
+    """The name a run gets unless its owner gives one."""
+    return (f"{title or config.model} · {config.optimizer} · lr {config.learning_rate:g} · "
+            f"seed {config.seed}")
+
+
+class RecordBatcher:
+    """Collects step and epoch records; calls ``send(records)`` with those of the last
+    ``seconds`` (and always at an epoch's end, so the confusion matrix is never held back)."""
+
+    def __init__(self, send, seconds: float = BATCH_SECONDS):
+        self.send = send
+        self.seconds = seconds
+        self.pending: list[dict] = []
+        self.sent_at = time.monotonic()
+
+    def add(self, kind: str, metrics) -> None:
+        # the wall clock at the step's end, for latency measurements; never a bare NaN
+        self.pending.append(jsonable({"type": kind, **asdict(metrics), "time": time.time()}))
+        if kind == "epoch" or time.monotonic() - self.sent_at >= self.seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.send(list(self.pending))
+            self.pending.clear()
+        self.sent_at = time.monotonic()
+
+
+STEP_COLUMNS = ["seq", "step", "epoch", "loss", "accuracy", "seconds"]
+EPOCH_COLUMNS = ["train_loss", "train_accuracy", "test_loss", "test_accuracy"]
+
+
+def metrics_csv(records: list[dict]) -> str:
+    """A run's records as CSV: one row per record, a column per gradient-norm group."""
+    norms = sorted({k for r in records if r["type"] == "step" for k in r["grad_norms"]})
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["type", *STEP_COLUMNS, *EPOCH_COLUMNS, *(f"grad_norm:{n}" for n in norms)])
+    for r in records:
+        writer.writerow([r["type"], *(r.get(c, "") for c in STEP_COLUMNS),
+                         *(r.get(c, "") for c in EPOCH_COLUMNS),
+                         *(r.get("grad_norms", {}).get(n, "") for n in norms)])
+    return out.getvalue()

@@ -1,0 +1,71 @@
+"""The services the handlers use — storage, the catalog of graphs, the job runner, the follower
+of terminal runs, Socket.IO — built once by ``create_app`` and kept in
+``app.extensions["backprop_live"]``. HTTP views reach them with ``services()``; Socket.IO
+handlers receive them as their first argument."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from flask_socketio import SocketIO
+
+from engine.formats import Limits
+
+from .catalog import Catalog
+from .jobs import Jobs
+from .jobs.terminal import TerminalRuns
+from .store import DATABASE, Store
+
+
+@dataclass
+class Services:
+    config: dict  # the app's configuration (the limits handlers enforce are read here)
+    store: Store
+    catalog: Catalog
+    jobs: Jobs
+    terminal_runs: TerminalRuns
+    socketio: SocketIO
+
+    def shutdown(self) -> None:
+        """Stop every training run (recorded as stopped) and the terminal-run follower."""
+        self.terminal_runs.shutdown()
+        self.jobs.shutdown()
+
+
+def services() -> Services:
+    """The current app's services (inside a request or a Socket.IO handler)."""
+    return current_app.extensions["backprop_live"]
+
+
+def build_services(config: dict, socketio: SocketIO) -> Services:
+    data_dir = Path(config["DATA_DIR"])
+    if config["ASYNC_MODE"] == "eventlet":
+        # An OS lock: worker threads (eventlet's tpool) take it too, and a green lock would not
+        # keep them out.
+        from eventlet import patcher, tpool
+        os_lock, cpu_call = patcher.original("threading").Lock, tpool.execute
+    else:
+        os_lock, cpu_call = threading.Lock, None
+    store = Store(data_dir / DATABASE, os_lock)
+    store.interrupt_running()  # any run still 'running' was cut off by a crash or kill
+    limits = Limits(max_bytes=config["MAX_UPLOAD_BYTES"], max_nodes=config["MAX_NODES"])
+    catalog = Catalog(store, Path(config["EXAMPLES_DIR"]), limits, config["GRAPH_CACHE_SIZE"],
+                      os_lock)
+
+    def publish_records(run_id, records):
+        socketio.emit("run_metrics", {"run_id": run_id, "records": records}, to=f"run:{run_id}")
+
+    def publish_status(run_id, status, summary):
+        socketio.emit("run_status", {"run_id": run_id, "status": status, "summary": summary},
+                      to=f"run:{run_id}")
+
+    jobs = Jobs(store, socketio.start_background_task, limits={
+        "training": (config["MAX_TRAINING_JOBS"], config["MAX_TRAINING_PER_WORKSPACE"]),
+        "trace": (config["MAX_TRACES"], config["MAX_TRACES_PER_WORKSPACE"]),
+    }, cpu_call=cpu_call, on_records=publish_records, on_status=publish_status)
+    terminal_runs = TerminalRuns(store, jobs.lock, socketio.start_background_task,
+                                 socketio.sleep, publish_records, publish_status)
+    return Services(config, store, catalog, jobs, terminal_runs, socketio)

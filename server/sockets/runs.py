@@ -1,0 +1,80 @@
+"""Socket.IO events for training runs (docs/protocol.md): start, stop and watch them.
+
+A page that watches a run gets its history, then the live tail, each record exactly once —
+whether the server trains it (a worker process of the job runner) or a terminal does
+(``backprop-live train``, followed by ``jobs.terminal``).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from flask import request
+from flask_socketio import join_room, leave_room
+
+from engine.training import TrainConfig, from_network
+
+from ..catalog import NotFoundError
+from ..jobs.records import TRAIN_FIELDS, run_name, run_options
+from .common import handle, workspace
+
+
+def train(services, data):
+    fields = {k: data[k] for k in TRAIN_FIELDS if k in data}
+    stored, network, title = {}, None, None
+    if data.get("graph") is not None:  # an uploaded (or example) network spec
+        title, fmt, network = services.catalog.source(data["graph"], workspace())
+        if fmt != "network":
+            raise ValueError(f"only a network spec can be trained, not a {fmt} graph")
+        fields["model"] = "network"
+        stored = {"graph": data["graph"], "network_name": title}
+        services.jobs.call_cpu(from_network, network)  # refuse it here, not in a worker
+    config = TrainConfig(**fields, network=network).checked()
+    name = str(data.get("name") or run_name(config, title))[:200]
+    options = run_options(config)
+    run_id = services.jobs.start_training(workspace(), name, {**options, **stored},
+                                          {**options, "network": network})
+    return {"ok": True, "run_id": run_id, "name": name}
+
+
+def stop_run(services, data):
+    if not services.jobs.stop_training(data.get("run_id"), workspace()):
+        run = services.store.run(data.get("run_id"), workspace())
+        if run is None:
+            raise NotFoundError("no such run")
+        if run["origin"] == "terminal" and run["status"] == "running":
+            raise ValueError("this run is trained in a terminal: stop it there (Ctrl-C)")
+        return {"ok": True, "status": run["status"]}
+    return {"ok": True, "status": "stopping"}
+
+
+def watch_run(services, data):
+    run_id, after = data.get("run_id"), data.get("after", 0)
+    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        raise ValueError("after must be the last seq the page has (an integer ≥ 0)")
+    # Holding the job runner's lock, no record can be stored and published between reading
+    # the history and joining the room: the page gets each record exactly once.
+    with services.jobs.lock:
+        run = services.store.run(run_id, workspace())
+        if run is None:
+            raise NotFoundError("no such run")
+        upto = None
+        if run["origin"] == "terminal" and run["status"] == "running":
+            upto = services.terminal_runs.follow(run_id)  # the rest comes as it is published
+        records = services.store.metrics(run_id, after, upto)
+        join_room(f"run:{run_id}")
+        services.socketio.emit("run_history", {"run_id": run_id, "status": run["status"],
+                                               "records": records}, to=request.sid)
+    return {"ok": True, "status": run["status"], "records": len(records)}
+
+
+def unwatch_run(data):
+    leave_room(f"run:{data.get('run_id')}")
+    return {"ok": True}
+
+
+def register(socketio, services) -> None:
+    handle(socketio, "train", partial(train, services))
+    handle(socketio, "stop_run", partial(stop_run, services))
+    handle(socketio, "watch_run", partial(watch_run, services))
+    handle(socketio, "unwatch_run", unwatch_run)

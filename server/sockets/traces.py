@@ -1,0 +1,227 @@
+"""Socket.IO events for graphs (docs/protocol.md): load a graph, trace it, check its gradients.
+
+Handlers translate between messages and the engine; the CPU work itself runs through the job
+runner (``jobs.call_cpu``), off the event loop.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from contextlib import contextmanager
+from functools import partial
+
+import numpy as np
+from flask import request
+
+from engine import DomainError
+from engine.trace import Trace
+
+from .. import wire
+from ..catalog import NotFoundError
+from .common import checked_values, fail, handle, workspace
+
+MODES = ("forward", "backward", "both")
+
+
+class Streams:
+    """Graph traces in flight, by connection, so a disconnect can cancel them."""
+
+    def __init__(self):
+        self.by_sid: dict[str, set[str]] = {}
+        self.cancelled: set[str] = set()
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def new_token() -> str:
+        return "t_" + secrets.token_urlsafe(6)
+
+    def open(self, sid: str, token: str) -> None:
+        with self.lock:
+            self.by_sid.setdefault(sid, set()).add(token)
+
+    def close(self, sid: str, token: str) -> None:
+        with self.lock:
+            tokens = self.by_sid.get(sid, set())
+            tokens.discard(token)
+            if not tokens:
+                self.by_sid.pop(sid, None)  # nothing kept for a connection with no traces
+            self.cancelled.discard(token)
+
+    def cancel(self, sid: str, token: str | None = None) -> None:
+        with self.lock:
+            tokens = self.by_sid.get(sid, set())
+            self.cancelled.update(tokens if token is None else tokens & {token})
+
+
+@contextmanager
+def _overridden(entry, values: dict):
+    """Feed overrides (by name or wire id) for one computation, then put every value back.
+
+    Every key and value is checked before anything is fed, so a bad request changes nothing;
+    the cached graph is shared by every workspace. Yields the {node: value to restore} dict,
+    to which callers add any node they change themselves.
+    """
+    loaded, program = entry.loaded, entry.loaded.graph.program()
+    wanted = []
+    for key, value in values.items():
+        n = loaded.names.get(key)
+        if n is None and (isinstance(key, int) or str(key).isdigit()):
+            position = int(key)
+            n = program.nodes[position] if 0 <= position < len(program.nodes) else None
+        if n is None:
+            raise NotFoundError(f"no node {key!r} in this graph")
+        if n.operator not in ("input", "const"):
+            raise ValueError(f"node {key!r} is computed ({n.operator}); only inputs and "
+                             "consts take values")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"the value for {key!r} must be a number, not {value!r}")
+        wanted.append((n, value))
+    restore = {}
+    try:
+        for n, value in wanted:
+            restore.setdefault(n, n.forward)
+            n.feed(value)
+        yield restore
+    except DomainError as exc:
+        # The page numbers nodes by wire id, not by the engine's internal id.
+        exc.position = program.position.get(exc.node)
+        if exc.node is not None and exc.position is not None:
+            exc.args = (str(exc).replace(f"#{exc.node.id}", f"#{exc.position}", 1),)
+        raise
+    finally:
+        for n, value in restore.items():
+            n.feed(value)
+
+
+def _describe(catalog, ref, workspace) -> tuple:
+    entry = catalog.entry(ref, workspace)
+    with entry.lock:
+        if entry.description is None:
+            entry.description = wire.describe(entry.loaded.graph.program(), entry.loaded.layers)
+        return entry, entry.description
+
+
+def _trace(catalog, ref, workspace, mode: str, values: dict, cancelled):
+    """Load (cached) and compute under the graph's lock: (Trace, program, flagged ids).
+
+    Runs in a worker thread. Returns None if the trace was cancelled while it waited.
+    """
+    entry = catalog.entry(ref, workspace)
+    if cancelled():
+        return None
+    with entry.lock, _overridden(entry, values):
+        g = entry.loaded.graph
+        g.compute_forward()
+        if mode != "forward":
+            g.back_prop()
+        program = g.program()
+        flagged = [int(p) for p in program.nonfinite_positions()]
+        return Trace(program), program, flagged
+
+
+def _gradient_check(catalog, ref, workspace, values: dict, max_inputs: int) -> list:
+    """Central differences for (up to max_inputs of) the graph's inputs, against back-prop."""
+    entry = catalog.entry(ref, workspace)
+    with entry.lock, _overridden(entry, values) as restore:
+        g, program = entry.loaded.graph, entry.loaded.graph.program()
+        g.compute_forward()
+        g.back_prop()
+        inputs = [p for p, n in enumerate(program.nodes) if n.operator == "input"]
+        if len(inputs) > max_inputs:
+            inputs = sorted(np.random.default_rng(0).choice(inputs, max_inputs, False))
+        analytic = {p: float(np.sum(program.grads[p])) for p in inputs}
+
+        def total_output(n, value):
+            n.feed(value)
+            g.compute_forward()
+            return float(np.sum(program.values[program.output_positions]))
+        report = []
+        for p in inputs:
+            n = program.nodes[p]
+            x = float(np.asarray(n.forward).ravel()[0])
+            restore.setdefault(n, x)  # put back even if a nudge leaves the domain
+            h = 1e-6 * max(1.0, abs(x))
+            numeric = (total_output(n, x + h) - total_output(n, x - h)) / (2 * h)
+            n.feed(x)
+            scale = max(1.0, abs(analytic[p]), abs(numeric))
+            report.append({"id": int(p), "name": n.name, "analytic": analytic[p],
+                           "numeric": numeric,
+                           "agree": abs(analytic[p] - numeric) <= 1e-6 * scale})
+        return report
+
+
+def load_graph(services, data):
+    entry, description = services.jobs.call_cpu(_describe, services.catalog, data.get("graph"),
+                                                workspace())
+    return {"ok": True, "graph": {"ref": data.get("graph"), "name": entry.name,
+                                  "format": entry.format, "description": description}}
+
+
+def trace_graph(services, streams, data):
+    mode = data.get("mode", "both")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    values = checked_values(data)
+    sid, ws = request.sid, workspace()
+    token = streams.new_token()
+    services.jobs.begin_trace(token, ws)  # BusyError: nothing to clean up
+    streams.open(sid, token)
+    try:
+        try:
+            done = services.jobs.call_cpu(_trace, services.catalog, data.get("graph"), ws, mode,
+                                          values, lambda: token in streams.cancelled)
+        except DomainError as exc:
+            return fail(str(exc), node=getattr(exc, "position", None))
+        if done is None or token in streams.cancelled:
+            return fail("cancelled", trace=token)
+        return _stream(services.socketio, streams, sid, token, mode, *done)
+    finally:
+        services.jobs.end_trace(token)
+        streams.close(sid, token)
+
+
+def _stream(socketio, streams, sid, token, mode, trace, program, flagged):
+    """Send a computed trace's frames to one connection, stopping if it is cancelled."""
+    frames = list(wire.forward_frames(trace, token))
+    if mode != "forward":
+        frames.append(wire.seed_frame(trace, token))
+        frames.extend(wire.backward_frames(trace, token))
+    socketio.emit("trace_start", {"trace": token, "mode": mode, "nodes": len(program.nodes),
+                                  "edges": len(program.edge_child), "frames": len(frames)},
+                  to=sid)
+    for frame in frames:
+        if token in streams.cancelled:
+            return fail("cancelled", trace=token)
+        socketio.emit("trace", frame, to=sid)
+        socketio.sleep(0)  # let pings and other clients through between frames
+    socketio.emit("trace_done", {"trace": token, "flagged": flagged}, to=sid)
+    return {"ok": True, "trace": token, "nodes": len(program.nodes),
+            "edges": len(program.edge_child)}
+
+
+def cancel_trace(streams, data):
+    streams.cancel(request.sid, data.get("trace"))
+    return {"ok": True}
+
+
+def gradient_check(services, data):
+    report = services.jobs.call_cpu(_gradient_check, services.catalog, data.get("graph"),
+                                    workspace(), checked_values(data),
+                                    services.config["GRADIENT_CHECK_MAX_INPUTS"])
+    return {"ok": True, "inputs": report}
+
+
+def ping_server(data):
+    return {"ok": True, "time": time.time()}
+
+
+def register(socketio, services) -> None:
+    streams = Streams()
+    socketio.on_event("disconnect", lambda reason=None: streams.cancel(request.sid))
+    handle(socketio, "ping_server", ping_server)
+    handle(socketio, "load_graph", partial(load_graph, services))
+    handle(socketio, "trace_graph", partial(trace_graph, services, streams))
+    handle(socketio, "cancel_trace", partial(cancel_trace, streams))
+    handle(socketio, "gradient_check", partial(gradient_check, services))
