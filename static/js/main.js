@@ -1,22 +1,22 @@
 // Wiring: builds each part of the page and connects them. Each part lives in its own module;
 // this file only says who tells whom. Training mode (part 2) is wired in training-page.js; its
 // panels sit beside #graph-panel, whose grouped view then shows the run's gradient health.
-import { connect } from './socket.js';
-import { GraphSession } from './session.js';
-import { GraphController } from './controller.js';
-import { ViewManager } from './views.js';
-import { Playback } from './playback.js';
-import { Inspector } from './inspector.js';
-import { ExpressionEditor } from './editor.js';
-import { GradientCheck, WhatIf } from './whatif.js';
-import { drawLegend } from './legend.js';
-import { describeEvent } from './caption.js';
-import { exportPng, exportSvg } from './export.js';
-import { getGraph, getShared, listExamples, shareGraph, uploadFile, uploadGraph } from './api.js';
-import { invalidate, onFrame } from './frame-loop.js';
-import { EDGE, GRADIENT } from './timeline.js';
-import { thousands } from './wire.js';
-import { createTraining } from './training-page.js';
+import { connect } from './shared/socket.js';
+import { GraphSession } from './graph/session.js';
+import { GraphController } from './graph/controller.js';
+import { ViewManager } from './graph/views.js';
+import { Playback } from './graph/playback.js';
+import { Inspector } from './graph/inspector.js';
+import { ExpressionEditor } from './graph/editor.js';
+import { GradientCheck, WhatIf } from './graph/whatif.js';
+import { drawLegend } from './graph/legend.js';
+import { describeEvent } from './graph/caption.js';
+import { exportPng, exportSvg } from './shared/export.js';
+import { getGraph, getShared, listExamples, shareGraph, uploadFile, uploadGraph } from './shared/api.js';
+import { invalidate, onFrame } from './shared/frame-loop.js';
+import { EDGE, GRADIENT } from './graph/timeline.js';
+import { thousands } from './shared/wire.js';
+import { createTraining } from './training/training-page.js';
 
 const $ = (selector) => document.querySelector(selector);
 

@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { buildGraph } from '../../static/js/graph-model.js';
+import { buildGraph } from '../../static/js/graph/graph-model.js';
 import { columnar } from './columnar.js';
-import { Timeline, FORWARD, SEED, GRADIENT, EDGE } from '../../static/js/timeline.js';
-import { TraceState, GRAD_FINAL } from '../../static/js/trace-state.js';
-import { f64, num } from '../../static/js/wire.js';
+import { Timeline, FORWARD, SEED, GRADIENT, EDGE } from '../../static/js/graph/timeline.js';
+import { TraceState, GRAD_FINAL } from '../../static/js/graph/trace-state.js';
+import { f64, num } from '../../static/js/shared/wire.js';
 
 // y = x*x + sin(x): x fans out three times (twice into *, once into sin).
 // Wire ids: 0 x; 1 x*x; 2 sin(x); 3 y = (x*x) + sin(x).

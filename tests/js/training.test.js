@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { RunData } from '../../static/js/run-data.js';
-import { Ema, smooth } from '../../static/js/smoothing.js';
-import { AppendingPath, CHUNK, pathXs } from '../../static/js/appending-path.js';
-import { layerHealth } from '../../static/js/gradient-health.js';
-import { RunFollower } from '../../static/js/run-follower.js';
+import { RunData } from '../../static/js/training/run-data.js';
+import { Ema, smooth } from '../../static/js/training/smoothing.js';
+import { AppendingPath, CHUNK, pathXs } from '../../static/js/training/appending-path.js';
+import { layerHealth } from '../../static/js/training/gradient-health.js';
+import { RunFollower } from '../../static/js/training/run-follower.js';
 
 const step = (seq, s, loss, norms = { A: 1, B: 1 }) => ({ seq, type: 'step', step: s, epoch: 1, loss,
   accuracy: 0.5, grad_norms: norms, seconds: s / 10, branches: {} });

@@ -2,8 +2,8 @@
 // a checkbox to overlay its curves, its name to focus it (the progress, the blocks and the
 // confusion matrix follow the focused run), and Rename, Delete and Export CSV. The list is
 // rebuilt when runs come, go or change status; the live numbers are refreshed in place.
-import { runCsvUrl } from './api.js';
-import { thousands } from './wire.js';
+import { runCsvUrl } from '../shared/api.js';
+import { thousands } from '../shared/wire.js';
 
 export class RunsList {
   /** onFocus(id), onToggle(id, on), onRename(id, name), onDelete(id). */

@@ -3,9 +3,9 @@
 // controls are told what changed; they draw once per animation frame (frame-loop.js).
 import { TraceState } from './trace-state.js';
 import { GRADIENT } from './timeline.js';
-import { gradientColor, maxAbsGradient } from './colors.js';
-import { ok } from './socket.js';
-import { invalidate } from './frame-loop.js';
+import { gradientColor, maxAbsGradient } from '../shared/colors.js';
+import { ok } from '../shared/socket.js';
+import { invalidate } from '../shared/frame-loop.js';
 
 export class GraphController {
   constructor({ session, connection, views, playback, whatIf, gradCheck, notify, onGraph,

@@ -13,8 +13,8 @@
 import * as d3 from 'd3';
 import { AppendingPath } from './appending-path.js';
 import { Ema } from './smoothing.js';
-import { short } from './wire.js';
-import { invalidate } from './frame-loop.js';
+import { short } from '../shared/wire.js';
+import { invalidate } from '../shared/frame-loop.js';
 
 const M = { top: 22, right: 18, bottom: 26, left: 50 };
 const GAP = 34; // between the panels

@@ -5,8 +5,8 @@
 // gradient-health.js (what the grouped view's blocks show). The graph view beside the curves
 // shows the focused run's network; main.js asks overlay() for its blocks every frame.
 import * as d3 from 'd3';
-import { ok } from './socket.js';
-import { deleteRun, listRuns, renameRun } from './api.js';
+import { ok } from '../shared/socket.js';
+import { deleteRun, listRuns, renameRun } from '../shared/api.js';
 import { FINAL, RunData } from './run-data.js';
 import { RunFollower } from './run-follower.js';
 import { TrainingPanel } from './training-panel.js';
@@ -14,9 +14,9 @@ import { LossChart } from './loss-chart.js';
 import { RunsList } from './runs-list.js';
 import { ConfusionMatrix } from './confusion.js';
 import { GradientHealth } from './gradient-health.js';
-import { ModeTabs } from './mode-tabs.js';
-import { exportPng, exportSvg } from './export.js';
-import { invalidate, onFrame } from './frame-loop.js';
+import { ModeTabs } from '../shared/mode-tabs.js';
+import { exportPng, exportSvg } from '../shared/export.js';
+import { invalidate, onFrame } from '../shared/frame-loop.js';
 
 const $ = (selector) => document.querySelector(selector);
 const MODEL_REFS = { resnet: 'model:resnet', mlp: 'model:mlp' };
