@@ -15,7 +15,7 @@ import { exportPng, exportSvg } from './shared/export.js';
 import { getGraph, getShared, listExamples, shareGraph, uploadFile, uploadGraph } from './shared/api.js';
 import { invalidate, onFrame } from './shared/frame-loop.js';
 import { EDGE, GRADIENT } from './graph/timeline.js';
-import { thousands } from './shared/wire.js';
+import { thousands } from './shared/numbers.js';
 import { createTraining } from './training/training-page.js';
 
 const $ = (selector) => document.querySelector(selector);

@@ -6,7 +6,7 @@ import { buildGraph } from '../../static/js/graph/graph-model.js';
 import { columnar } from './columnar.js';
 import { Timeline, FORWARD, SEED, GRADIENT, EDGE } from '../../static/js/graph/timeline.js';
 import { TraceState, GRAD_FINAL } from '../../static/js/graph/trace-state.js';
-import { f64, num } from '../../static/js/shared/wire.js';
+import { f64, num } from '../../static/js/shared/wire-numbers.js';
 
 // y = x*x + sin(x): x fans out three times (twice into *, once into sin).
 // Wire ids: 0 x; 1 x*x; 2 sin(x); 3 y = (x*x) + sin(x).

@@ -5,7 +5,7 @@
 // Data flows down the page; back-prop climbs it. Click a block to expand it.
 import * as d3 from 'd3';
 import { magnitudeColor } from '../shared/colors.js';
-import { short, thousands } from '../shared/wire.js';
+import { short, thousands } from '../shared/numbers.js';
 
 const MAIN_W = 250;
 const LEAF_W = 150;

@@ -4,7 +4,7 @@
 // what-if. Rows carry data-* hooks with full-precision numbers.
 import { GRAD_FINAL, GRAD_PARTIAL } from './trace-state.js';
 import { label, parentEdgesOf } from './graph-model.js';
-import { full, long, short } from '../shared/wire.js';
+import { full, long, short } from '../shared/numbers.js';
 
 export class Inspector {
   constructor(root, { onFollow = () => {}, onEditInput = () => {}, onReceptiveField = null,

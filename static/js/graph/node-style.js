@@ -2,7 +2,7 @@
 // labels. Pure functions of the trace state.
 import { GRAD_FINAL, GRAD_PARTIAL } from './trace-state.js';
 import { UNREACHED, VALUE_ONLY } from '../shared/colors.js';
-import { short } from '../shared/wire.js';
+import { short } from '../shared/numbers.js';
 import { SYMBOLS } from './graph-model.js';
 
 export function symbol(op) {

@@ -2,7 +2,7 @@
 // any change re-runs the graph on the server and the page shows the new values and gradients
 // at once. Values are sent by name when the name is unique, else by id.
 import { label } from './graph-model.js';
-import { short, thousands } from '../shared/wire.js';
+import { short, thousands } from '../shared/numbers.js';
 
 const MAX_FIELDS = 24;
 

@@ -13,7 +13,7 @@
 import * as d3 from 'd3';
 import { AppendingPath } from './appending-path.js';
 import { Ema } from './smoothing.js';
-import { short } from '../shared/wire.js';
+import { short } from '../shared/numbers.js';
 import { invalidate } from '../shared/frame-loop.js';
 
 const M = { top: 22, right: 18, bottom: 26, left: 50 };

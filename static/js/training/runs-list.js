@@ -3,7 +3,7 @@
 // confusion matrix follow the focused run), and Rename, Delete and Export CSV. The list is
 // rebuilt when runs come, go or change status; the live numbers are refreshed in place.
 import { runCsvUrl } from '../shared/api.js';
-import { thousands } from '../shared/wire.js';
+import { thousands } from '../shared/numbers.js';
 
 export class RunsList {
   /** onFocus(id), onToggle(id, on), onRename(id, name), onDelete(id). */
