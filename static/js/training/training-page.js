@@ -17,6 +17,7 @@ import { GradientHealth } from './gradient-health.js';
 import { ModeTabs } from '../shared/mode-tabs.js';
 import { exportPng, exportSvg } from '../shared/export.js';
 import { invalidate, onFrame } from '../shared/frame-loop.js';
+import { comparisonFromUrl, setComparison } from '../shared/url-state.js';
 
 const $ = (selector) => document.querySelector(selector);
 const MODEL_REFS = { resnet: 'model:resnet', mlp: 'model:mlp' };
@@ -171,23 +172,16 @@ export function createTraining({ connection, controller, session }) {
     rememberInUrl();
   }
 
-  /** The compared runs and the focused one live in the URL (?runs=…&focus=…), so a reload or
-   * a copied link shows the same comparison. */
+  /** The compared runs and the focused one live in the URL, so a reload or a copied link
+   * shows the same comparison. */
   function rememberInUrl() {
     if (!restored) return; // until start() has read the URL, it is the page's memory, not ours
-    const url = new URL(window.location.href);
-    const overlaid = [...drawn].filter((id) => id !== focusId && runs.has(id));
-    if (overlaid.length) url.searchParams.set('runs', overlaid.join(','));
-    else url.searchParams.delete('runs');
-    if (focusId) url.searchParams.set('focus', focusId);
-    else url.searchParams.delete('focus');
-    if (url.href !== window.location.href) window.history.replaceState(null, '', url);
+    setComparison({ runs: [...drawn].filter((id) => id !== focusId && runs.has(id)), focus: focusId });
   }
 
   function restoreFromUrl() {
-    const params = new URL(window.location.href).searchParams;
-    for (const id of (params.get('runs') || '').split(',')) if (runs.has(id)) show(id);
-    const focus = params.get('focus');
+    const { runs: overlaid, focus } = comparisonFromUrl();
+    for (const id of overlaid) if (runs.has(id)) show(id);
     return focus && runs.has(focus) ? focus : null;
   }
 
