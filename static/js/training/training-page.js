@@ -1,328 +1,244 @@
-// Wiring of the training mode: which runs exist (the server's list), which one is in focus,
-// which are overlaid, which step is picked — and who is told. The parts each do one job:
-// training-panel.js (form, Train/Stop, progress), run-follower.js (watch_run, resumable),
-// run-data.js (a run's metrics), loss-chart.js (curves), runs-list.js, confusion.js and
-// gradient-health.js (what the grouped view's blocks show). The graph view beside the curves
-// shows the focused run's network; main.js asks overlay() for its blocks every frame.
-import * as d3 from 'd3';
+// Wiring of the training mode: who is told when runs come and go, the focus moves or a step is
+// picked. The parts each do one job: run-registry.js (the page's copies of the runs, the focus,
+// the overlay), training-panel.js (form, Train/Stop, progress), run-follower.js (watch_run,
+// resumable), loss-chart.js (curves) and chart-controls.js, runs-list.js, confusion.js and
+// gradient-health.js (what the grouped view's blocks show), training-stage.js (the graph view
+// beside the curves: the focused run's network) and training-frame.js (the drawing, once per
+// frame). main.js asks overlay() for the view's blocks every frame.
 import { ok } from '../shared/socket.js';
 import { deleteRun, listRuns, renameRun } from '../shared/api.js';
-import { FINAL, RunData } from './run-data.js';
+import { ModeTabs } from '../shared/mode-tabs.js';
+import { invalidate, onFrame } from '../shared/frame-loop.js';
+import { comparisonFromUrl, setComparison } from '../shared/url-state.js';
+import { RunRegistry } from './run-registry.js';
 import { RunFollower } from './run-follower.js';
 import { TrainingPanel } from './training-panel.js';
 import { LossChart } from './loss-chart.js';
+import { wireChartControls } from './chart-controls.js';
 import { RunsList } from './runs-list.js';
 import { ConfusionMatrix } from './confusion.js';
 import { GradientHealth } from './gradient-health.js';
-import { ModeTabs } from '../shared/mode-tabs.js';
-import { exportPng, exportSvg } from '../shared/export.js';
-import { invalidate, onFrame } from '../shared/frame-loop.js';
-import { comparisonFromUrl, setComparison } from '../shared/url-state.js';
+import { TrainingStage } from './training-stage.js';
+import { trainingFrame } from './training-frame.js';
 
 const $ = (selector) => document.querySelector(selector);
-const MODEL_REFS = { resnet: 'model:resnet', mlp: 'model:mlp' };
+const POLL_MS = 5000;
 
 export function createTraining({ connection, controller, session }) {
-  const runs = new Map(); // id → {meta, data: RunData | null}
-  const colors = new Map(); // id → colour, given once
-  const drawn = new Set(); // runs overlaid on the chart
-  let focusId = null;
-  let picked = null; // the step the blocks show; null: the latest
-  let listDirty = true; // the list's rows changed (not just their numbers)
-  let lastList = 0;
-  let lastText = 0;
-  let started = 0; // runs this page has started
-  let restored = false; // the compared runs were read back from the URL
+  return new TrainingPage({ connection, controller, session });
+}
 
-  const modes = new ModeTabs(Array.from(document.querySelectorAll('[role=tab][data-mode]')), {
-    onChange: (mode) => {
-      if (mode === 'training') graphModeRef = session.ref;
-      else restoreStage();
-      syncStage();
-      invalidate();
-      window.dispatchEvent(new Event('resize')); // the graph view's size changed
-    },
-  });
-  const panel = new TrainingPanel($('#training-panel'), { onTrain: train, onStop: stop,
-    onModel: () => syncStage() });
-  const chart = new LossChart($('#chart'), $('#chart-readout'), { onPick: pick });
-  const list = new RunsList($('#runs-list'), {
-    onFocus: (id) => setFocus(id),
-    onToggle: (id, on) => {
-      if (on) show(id);
-      else drawn.delete(id);
-      changed();
-    },
-    onRename: (id, name) => renameRun(id, name).then((run) => update(run)).catch((e) => panel.showError(e.message)),
-    onDelete: (id) => remove(id),
-  });
-  const confusion = new ConfusionMatrix($('#confusion'), $('#confusion-caption'));
-  const health = new GradientHealth($('#health'));
-  const follower = new RunFollower(connection, {
-    lastSeq: (id) => (runs.get(id) && runs.get(id).data ? runs.get(id).data.lastSeq : 0),
-    onRecords: (id, records, arrival) => {
-      const data = runs.get(id) && runs.get(id).data;
-      if (!data) return;
-      for (const record of records) data.add(record, arrival);
-      invalidate();
-    },
-    onStatus: (id, status, summary) => {
-      update({ id, status, ...(summary ? { summary } : {}) });
-      refreshList();
-    },
-    onLost: (id) => forget(id),
-  });
+class TrainingPage {
+  constructor({ connection, controller, session }) {
+    this.connection = connection;
+    this.started = 0; // runs this page has started
+    this.restored = false; // the compared runs were read back from the URL
+    this.registry = new RunRegistry({ follow: (id) => this.follower.follow(id) });
+    this.panel = new TrainingPanel($('#training-panel'), { onTrain: (payload) => this.train(payload),
+      onStop: () => this.stop(), onModel: () => this.syncStage() });
+    this.stage = new TrainingStage({ controller, session, config: () => this.config() });
+    this.modes = new ModeTabs(Array.from(document.querySelectorAll('[role=tab][data-mode]')), {
+      onChange: (mode) => this.modeChanged(mode) });
+    this.chart = new LossChart($('#chart'), $('#chart-readout'), { onPick: (step) => this.pick(step) });
+    wireChartControls(this.chart, { onPick: (step) => this.pick(step) });
+    this.list = this.createList();
+    this.health = new GradientHealth($('#health'));
+    this.follower = this.createFollower();
+    this.frame = trainingFrame({ registry: this.registry, modes: this.modes, chart: this.chart, panel: this.panel,
+      health: this.health, list: this.list, confusion: new ConfusionMatrix($('#confusion'), $('#confusion-caption')) });
+    onFrame((now) => {
+      if (!this.frame.draw(now)) invalidate();
+    });
+    // For the tests and the bench: the page's copies of the runs.
+    const { registry } = this;
+    window.__training = { runs: registry.runs, follower: this.follower, chart: this.chart,
+      get focus() { return registry.focusId; } };
+  }
 
-  $('#smoothing').addEventListener('input', (event) => {
-    const weight = Number(event.target.value);
-    $('#smoothing-value').textContent = weight.toFixed(2);
-    chart.setSmoothing(weight);
+  createList() {
+    return new RunsList($('#runs-list'), {
+      onFocus: (id) => this.setFocus(id),
+      onToggle: (id, on) => {
+        if (on) this.registry.show(id);
+        else this.registry.hide(id);
+        this.changed();
+      },
+      onRename: (id, name) => renameRun(id, name).then((run) => this.update(run))
+        .catch((e) => this.panel.showError(e.message)),
+      onDelete: (id) => this.remove(id),
+    });
+  }
+
+  createFollower() {
+    const { registry } = this;
+    return new RunFollower(this.connection, {
+      lastSeq: (id) => (registry.dataOf(id) ? registry.dataOf(id).lastSeq : 0),
+      onRecords: (id, records, arrival) => {
+        const data = registry.dataOf(id);
+        if (!data) return;
+        for (const record of records) data.add(record, arrival);
+        invalidate();
+      },
+      onStatus: (id, status, summary) => {
+        this.update({ id, status, ...(summary ? { summary } : {}) });
+        this.refreshList();
+      },
+      onLost: (id) => this.forget(id),
+    });
+  }
+
+  modeChanged(mode) {
+    if (mode === 'training') this.stage.enter();
+    else this.stage.leave();
+    this.syncStage();
     invalidate();
-  });
-  $('#log-scale').addEventListener('change', (event) => {
-    chart.setLog(event.target.checked);
-    invalidate();
-  });
-  $('#follow-latest').addEventListener('click', () => pick(null));
-  $('#export-chart-svg').addEventListener('click', () => exportSvg(chart, 'training-curves.svg'));
-  $('#export-chart-png').addEventListener('click', () => exportPng(chart, 'training-curves.png'));
+    window.dispatchEvent(new Event('resize')); // the graph view's size changed
+  }
+
+  /** The training config the graph view shows: the focused run's, else the form's. */
+  config() {
+    const entry = this.registry.get(this.registry.focusId);
+    return entry ? entry.meta.config || {} : this.panel.values();
+  }
+
+  syncStage() {
+    if (this.modes.training) this.stage.sync();
+  }
 
   // -- runs ----------------------------------------------------------------------------------
-  function update(meta) {
-    let entry = runs.get(meta.id);
-    // A list fetched before a run ended must not bring it back to life.
-    if (entry && FINAL.has(entry.meta.status) && meta.status === 'running') meta = { ...meta, status: entry.meta.status };
-    if (!entry) {
-      entry = { meta: { ...meta }, data: null };
-      runs.set(meta.id, entry);
-      if (!colors.has(meta.id)) colors.set(meta.id, d3.schemeTableau10[colors.size % 10]);
-    } else Object.assign(entry.meta, meta);
-    if (entry.data) entry.data.setMeta(meta);
-    listDirty = true;
+  update(meta) {
+    const entry = this.registry.update(meta);
+    this.frame.listChanged();
     invalidate();
     return entry;
   }
 
-  /** Load a run's metrics (stored history, then the live tail) if the page has none yet. */
-  function show(id) {
-    const entry = runs.get(id);
-    if (!entry) return;
-    drawn.add(id);
-    if (!entry.data) {
-      entry.data = new RunData(entry.meta);
-      follower.follow(id);
-    }
+  setFocus(id) {
+    this.registry.focusId = id;
+    this.registry.picked = null;
+    this.chart.setPicked(null);
+    if (id) this.registry.show(id);
+    this.changed();
+    this.syncStage();
   }
 
-  function setFocus(id) {
-    focusId = id;
-    picked = null;
-    chart.setPicked(null);
-    if (id) show(id);
-    changed();
-    syncStage();
+  forget(id) {
+    this.follower.unfollow(id);
+    this.registry.remove(id);
+    if (this.registry.focusId === id) this.setFocus(this.registry.newest());
+    this.changed();
   }
 
-  function forget(id) {
-    follower.unfollow(id);
-    runs.delete(id);
-    drawn.delete(id);
-    if (focusId === id) setFocus(newest());
-    changed();
-  }
-
-  async function remove(id) {
+  async remove(id) {
     try {
       await deleteRun(id);
     } catch (error) {
-      panel.showError(error.message);
+      this.panel.showError(error.message);
       return;
     }
-    forget(id);
+    this.forget(id);
   }
 
-  function newest() {
-    const all = [...runs.values()].sort((a, b) => b.meta.created - a.meta.created);
-    const running = all.find((r) => r.meta.status === 'running');
-    return (running || all[0] || { meta: { id: null } }).meta.id;
-  }
-
-  async function refreshList() {
-    const startedBefore = started;
+  async refreshList() {
+    const startedBefore = this.started;
     let listed;
     try {
       listed = await listRuns();
     } catch (error) {
-      panel.showError(error.message);
+      this.panel.showError(error.message);
       return;
     }
     const ids = new Set(listed.map((r) => r.id));
     // Runs missing from the list were deleted elsewhere — unless the list is older than a run
     // this page has just started.
-    if (startedBefore === started) for (const id of [...runs.keys()]) if (!ids.has(id)) forget(id);
-    for (const meta of listed) update(meta);
-    changed();
+    if (startedBefore === this.started) for (const id of [...this.registry.runs.keys()]) if (!ids.has(id)) this.forget(id);
+    for (const meta of listed) this.update(meta);
+    this.changed();
   }
 
-  function changed() {
-    chart.setRuns([...drawn].filter((id) => runs.get(id) && runs.get(id).data)
-      .map((id) => ({ data: runs.get(id).data, color: colors.get(id), focus: id === focusId })));
-    listDirty = true;
+  changed() {
+    this.chart.setRuns(this.registry.chartRuns());
+    this.frame.listChanged();
     invalidate();
-    rememberInUrl();
+    // The comparison lives in the URL, so a reload or a copied link shows the same one; until
+    // start() has read the URL, the URL is the page's memory, not ours to overwrite.
+    if (this.restored) setComparison(this.registry.comparison());
   }
 
-  /** The compared runs and the focused one live in the URL, so a reload or a copied link
-   * shows the same comparison. */
-  function rememberInUrl() {
-    if (!restored) return; // until start() has read the URL, it is the page's memory, not ours
-    setComparison({ runs: [...drawn].filter((id) => id !== focusId && runs.has(id)), focus: focusId });
-  }
-
-  function restoreFromUrl() {
+  /** The focus the URL names, once its overlaid runs are shown; null if it names none we have. */
+  restoreFromUrl() {
     const { runs: overlaid, focus } = comparisonFromUrl();
-    for (const id of overlaid) if (runs.has(id)) show(id);
-    return focus && runs.has(focus) ? focus : null;
+    for (const id of overlaid) if (this.registry.has(id)) this.registry.show(id);
+    return focus && this.registry.has(focus) ? focus : null;
   }
 
   // -- training ------------------------------------------------------------------------------
-  async function train(payload) {
-    panel.setBusy(true);
-    panel.showError(null);
+  async train(payload) {
+    this.panel.setBusy(true);
+    this.panel.showError(null);
     try {
-      const ack = ok(await connection.request('train', payload, 30000));
-      started++;
-      update({ id: ack.run_id, name: ack.name, status: 'running', created: Date.now() / 1000, steps: 0,
+      const ack = ok(await this.connection.request('train', payload, 30000));
+      this.started++;
+      this.update({ id: ack.run_id, name: ack.name, status: 'running', created: Date.now() / 1000, steps: 0,
         config: { ...payload, model: payload.graph ? 'network' : payload.model } });
-      setFocus(ack.run_id);
-      refreshList();
+      this.setFocus(ack.run_id);
+      this.refreshList();
     } catch (error) {
-      panel.showError(`Could not start: ${error.message}`);
+      this.panel.showError(`Could not start: ${error.message}`);
     } finally {
-      panel.setBusy(false);
+      this.panel.setBusy(false);
     }
   }
 
-  async function stop() {
-    if (!focusId) return;
+  async stop() {
+    if (!this.registry.focusId) return;
     try {
-      ok(await connection.request('stop_run', { run_id: focusId }, 10000));
+      ok(await this.connection.request('stop_run', { run_id: this.registry.focusId }, 10000));
     } catch (error) {
-      panel.showError(`Could not stop: ${error.message}`);
+      this.panel.showError(`Could not stop: ${error.message}`);
     }
   }
 
-  function pick(step) {
-    picked = step;
-    chart.setPicked(step);
+  pick(step) {
+    this.registry.picked = step;
+    this.chart.setPicked(step);
     invalidate();
   }
 
-  // -- the graph view beside the curves: the focused run's network -------------------------
-  let loading = null;
-  let graphModeRef = null; // what Graph mode showed before training mode took the view
-  let shownForTraining = null; // what training mode loaded into the view
-  function stageRef() {
-    const entry = focusId && runs.get(focusId);
-    const cfg = entry ? entry.meta.config || {} : panel.values();
-    if (cfg.model === 'network' || cfg.graph) return cfg.graph || null;
-    const ref = MODEL_REFS[cfg.model];
-    // Draw the width the run trains (model:resnet:128), so the blocks' sizes are its own.
-    return ref && cfg.width && +cfg.width !== 32 ? `${ref}:${cfg.width}` : ref || null;
+  // -- what main.js asks -----------------------------------------------------------------------
+  get active() {
+    return this.modes.training;
   }
 
-  function syncStage() {
-    const ref = stageRef();
-    if (!modes.training || !ref || ref === session.ref || ref === loading) return;
-    loading = ref;
-    shownForTraining = ref;
-    controller.load(ref).catch(() => {}).finally(() => {
-      if (loading === ref) loading = null;
-    });
+  /** The grouped view's blocks in training mode (gradient health), or null. */
+  overlay() {
+    if (!this.modes.training || !this.registry.focusId || !this.stage.showing) return null;
+    return this.health.overlay;
   }
 
-  /** Back in Graph mode: the graph it showed, if training mode replaced it. */
-  function restoreStage() {
-    const ref = graphModeRef;
-    graphModeRef = null;
-    if (ref && session.ref === shownForTraining && ref !== session.ref) controller.load(ref).catch(() => {});
+  legend() {
+    return this.modes.training && this.stage.showing ? this.health.legend() : null;
   }
 
-  function focusIndex(data) {
-    if (!data || !data.n) return -1;
-    return picked == null ? data.n - 1 : data.indexOfStep(picked);
+  /** A graph was loaded in the view: a network spec (not a built-in model) can be trained. */
+  graphLoaded(meta) {
+    if (meta.format !== 'network' || meta.ref.startsWith('model:')) return;
+    const fresh = !this.panel.network || this.panel.network.ref !== meta.ref;
+    this.panel.setNetwork({ ref: meta.ref, name: meta.name }, { select: fresh });
   }
 
-  // -- once per frame ------------------------------------------------------------------------
-  onFrame((now) => {
-    if (!modes.training) return;
-    const data = focusId && runs.get(focusId) ? runs.get(focusId).data : null;
-    const start = performance.now();
-    chart.draw();
-    if (window.__trainingDrawn) window.__trainingDrawn.push([now, data ? data.id : null, chart.runs.get(focusId)?.drawn ?? 0]);
-    // Text and the blocks change faster than anyone reads while a run streams in: while they
-    // follow the newest step, ten times a second; at once when the user picks a step. A frame
-    // whose chart took long (new axes) leaves them to the next one.
-    const following = picked == null && data && data.status === 'running';
-    if (performance.now() - start > 6 || (following && now - lastText < 100)) {
-      invalidate();
-      return;
-    }
-    lastText = now;
-    panel.showRun(data);
-    health.at(data, focusIndex(data));
-    const step = picked ?? (data ? data.lastStep() : 0);
-    confusion.show(data ? data.epochAt(step) : null, { runName: data ? data.meta.name : '',
-      waiting: data ? 'No epoch had ended by then.' : 'The test set’s confusion matrix appears after each epoch.' });
-    chart.refreshReadout();
-    if (listDirty || now - lastList > 250) {
-      listDirty = false;
-      lastList = now;
-      renderList();
-    }
-  });
-
-  function renderList() {
-    const rows = [...runs.values()].sort((a, b) => b.meta.created - a.meta.created).map((entry) => ({
-      meta: entry.meta, data: entry.data, color: colors.get(entry.meta.id),
-      drawn: drawn.has(entry.meta.id), focus: entry.meta.id === focusId,
-    }));
-    list.render(rows);
+  /** After the page has loaded its graph: list the runs, follow the newest. */
+  async start() {
+    await this.refreshList();
+    const focus = this.restoreFromUrl();
+    this.restored = true;
+    this.setFocus(focus || this.registry.newest());
+    // Runs the page does not follow (started elsewhere) end without telling it: ask now and then.
+    setInterval(() => {
+      if (this.modes.training && this.registry.hasUnfollowedRunning((id) => this.follower.isFollowing(id))) {
+        this.refreshList();
+      }
+    }, POLL_MS);
+    document.body.dataset.trainingReady = 'true';
   }
-
-  // For the tests and the bench: the page's copies of the runs.
-  window.__training = { runs, follower, chart, get focus() { return focusId; } };
-
-  return {
-    get active() {
-      return modes.training;
-    },
-    /** The grouped view's blocks in training mode (gradient health), or null. */
-    overlay() {
-      if (!modes.training || !focusId || session.ref !== stageRef()) return null;
-      return health.overlay;
-    },
-    legend() {
-      return modes.training && session.ref === stageRef() ? health.legend() : null;
-    },
-    /** A graph was loaded in the view: a network spec (not a built-in model) can be trained. */
-    graphLoaded(meta) {
-      if (meta.format !== 'network' || meta.ref.startsWith('model:')) return;
-      const fresh = !panel.network || panel.network.ref !== meta.ref;
-      panel.setNetwork({ ref: meta.ref, name: meta.name }, { select: fresh });
-    },
-    /** After the page has loaded its graph: list the runs, follow the newest. */
-    async start() {
-      await refreshList();
-      const focus = restoreFromUrl();
-      restored = true;
-      setFocus(focus || newest());
-      // Runs the page does not follow (started elsewhere) end without telling it: ask now and then.
-      setInterval(() => {
-        const unseen = [...runs.values()].some((r) => r.meta.status === 'running' && !follower.isFollowing(r.meta.id));
-        if (unseen && modes.training) refreshList();
-      }, 5000);
-      document.body.dataset.trainingReady = 'true';
-    },
-  };
 }
