@@ -85,7 +85,7 @@ export class Inspector {
       });
       parts.push(el('h4', {}, 'Local derivatives'), derivatives);
     } else if (op === 'input' || op === 'const') {
-      parts.push(p(op === 'input' ? 'A trainable input: back-prop ends here.' : 'Data: fed each run.', 'hint'));
+      parts.push(p(op === 'input' ? 'A trainable input: back-prop ends here.' : 'Data: fed to each trace.', 'hint'));
       if (op === 'input') {
         const field = el('input', { type: 'number', step: 'any', 'aria-label': `Value of ${label(graph, id)}`,
           value: reached ? String(state.value[id]) : '' });

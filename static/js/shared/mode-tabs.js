@@ -1,4 +1,4 @@
-// The page's two modes: "Graph" (define, run and animate a graph) and "Training" (train a
+// The page's two modes: "Graph" (define, trace and animate a graph) and "Training" (train a
 // network and watch it learn, beside the same graph view). The mode shows as body.training and
 // is kept in the URL (url-state.js), so a reload comes back to it.
 import { modeFromUrl, setMode } from './url-state.js';
