@@ -76,7 +76,7 @@ test('gradient health: exploding against the first steps, vanishing against the 
   for (let s = 1; s <= 10; s++) data.add(step(++seq, s, 1, { A: 1, B: 2, C: 1 }));
   data.add(step(++seq, 11, 1, { A: 25, B: 2, C: 0.03 })); // A > 10 × 1; C ≥ 25 / 1000
   data.add(step(++seq, 12, 1, { A: 9, B: 20, C: 0.01 })); // C < 20 / 1000 = 0.02
-  data.add(step(++seq, 13, 1, { A: 'NaN', B: 2, C: 1 }));
+  data.add(step(seq + 1, 13, 1, { A: 'NaN', B: 2, C: 1 }));
   const flags = (i) => Object.fromEntries([...layerHealth(data, i)].map(([k, v]) => [k, v.flag]));
   assert.deepEqual(flags(0), { A: null, B: null, C: null });
   assert.deepEqual(flags(10), { A: 'exploding', B: null, C: null });

@@ -33,9 +33,9 @@ test('?shared=ID opens the shared graph "shared:ID", and wins over ?graph=', () 
 test('setGraph swaps ?graph= and ?shared= and keeps the runs, the focus and the hash', () => {
   globalThis.window = fakeWindow('http://host:5000/?runs=a,b&focus=c#training');
   setGraph('shared:k3y');
-  assert.equal(window.location.href, 'http://host:5000/?runs=a%2Cb&focus=c&shared=k3y#training');
+  assert.equal(globalThis.window.location.href, 'http://host:5000/?runs=a%2Cb&focus=c&shared=k3y#training');
   setGraph('model:resnet:128');
-  assert.equal(window.location.href, 'http://host:5000/?runs=a%2Cb&focus=c&graph=model%3Aresnet%3A128#training');
+  assert.equal(globalThis.window.location.href, 'http://host:5000/?runs=a%2Cb&focus=c&graph=model%3Aresnet%3A128#training');
   assert.deepEqual(graphFromUrl(), { ref: 'model:resnet:128', sharedId: null });
   assert.deepEqual(comparisonFromUrl(), { runs: ['a', 'b'], focus: 'c' });
   assert.equal(modeFromUrl(), 'training');
@@ -44,19 +44,19 @@ test('setGraph swaps ?graph= and ?shared= and keeps the runs, the focus and the 
 test('the mode is the #training hash; graph mode leaves no hash', () => {
   globalThis.window = fakeWindow('http://host:5000/?graph=example:a.expr');
   setMode('training');
-  assert.equal(window.location.href, 'http://host:5000/?graph=example:a.expr#training');
+  assert.equal(globalThis.window.location.href, 'http://host:5000/?graph=example:a.expr#training');
   setMode('graph');
-  assert.equal(window.location.href, 'http://host:5000/?graph=example:a.expr');
+  assert.equal(globalThis.window.location.href, 'http://host:5000/?graph=example:a.expr');
 });
 
 test('setComparison writes ?runs= and ?focus=, drops them when empty, and only writes on change', () => {
   setComparison({ runs: ['r1', 'r2'], focus: 'r3' });
   assert.deepEqual(comparisonFromUrl(), { runs: ['r1', 'r2'], focus: 'r3' });
-  assert.equal(window.writes, 1);
+  assert.equal(globalThis.window.writes, 1);
   setComparison({ runs: ['r1', 'r2'], focus: 'r3' });
-  assert.equal(window.writes, 1);
+  assert.equal(globalThis.window.writes, 1);
   setComparison({ runs: [], focus: null });
-  assert.equal(window.location.href, 'http://host:5000/');
+  assert.equal(globalThis.window.location.href, 'http://host:5000/');
 });
 
 test('links: examples and models by ?graph=, shared graphs by ?shared=, uploads only once shared', () => {

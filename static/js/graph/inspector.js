@@ -102,13 +102,12 @@ export class Inspector {
     if (incoming.length || graph.output[id]) {
       parts.push(el('h4', {}, 'Gradient = Σ contributions'));
       const list = el('ol', { class: 'contributions', 'aria-label': 'Contributions' });
-      let sum = 0;
       let count = 0;
       if (graph.output[id]) {
         const seeded = state && state.timeline && state.pos > state.timeline.forwardCount;
         list.append(el('li', seeded ? { 'data-contribution': '1', 'data-parent': 'seed', class: 'arrived' } : { class: 'waiting' },
           seeded ? 'seed: ∂out/∂out = 1' : 'seed 1 (waiting)'));
-        if (seeded) { sum += 1; count++; }
+        if (seeded) count++;
       }
       for (const e of incoming) {
         const parent = graph.edgeParent[e];
@@ -121,7 +120,6 @@ export class Inspector {
         const link = el('button', { type: 'button', class: 'link' }, label(graph, parent));
         link.addEventListener('click', () => this.onSelect(parent));
         if (arrived) {
-          sum += state.edgeContribution[e];
           count++;
           item.append('from ', link, `: ${short(state.gradFinal[parent])} × ${short(state.edgeLocal[e])} = ${long(state.edgeContribution[e])}`);
         } else {
