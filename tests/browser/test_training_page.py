@@ -312,3 +312,40 @@ def test_the_network_spec_the_page_has_loaded_trains_from_its_own_weights(page):
     assert page.locator("body").get_attribute("data-graph") == "example:mlp.network.json"
     shot(page, "training-network-spec")
 
+
+def test_runs_trained_on_the_command_line_are_badged_and_read_only(page):
+    """A run whose `origin` is "terminal" (`backprop-live train`) shows a badge and offers no
+    Rename or Delete; a run without `origin` is the page's own. The server's list is passed
+    through with the origin set on the runs named "cli-…", as the server will send it."""
+    def mark_terminal(route):
+        response = route.fetch()
+        body = response.json()
+        for run in body["runs"]:
+            if run["name"].startswith("cli-"):
+                run["origin"] = "terminal"
+        route.fulfill(response=response, json=body)
+
+    page.route(re.compile(r"/api/runs$"), mark_terminal)
+    open_training(page)
+    terminal = start_run(page, model="mlp", epochs=1, batch_size=64, name="cli-digits")
+    wait_run_status(page, terminal, "completed")
+    own = start_run(page, model="mlp", epochs=1, batch_size=64, name="page-digits")
+    wait_run_status(page, own, "completed")
+
+    row = run_row(page, terminal)
+    expect(row).to_have_attribute("data-origin", "terminal")
+    badge = row.locator(".run-origin")
+    expect(badge).to_have_text("terminal")
+    expect(badge).to_be_visible()
+    expect(badge).to_have_attribute(
+        "title", "trained from the command line with backprop-live train")
+    expect(row.get_by_role("button", name="Rename cli-digits")).to_have_count(0)
+    expect(row.get_by_role("button", name="Delete cli-digits")).to_have_count(0)
+    expect(row.get_by_label("Export CSV of cli-digits")).to_be_visible()  # reading is fine
+
+    mine = run_row(page, own)
+    expect(mine).to_have_attribute("data-origin", "server")
+    expect(mine.locator(".run-origin")).to_have_count(0)
+    expect(mine.get_by_role("button", name="Rename page-digits")).to_be_visible()
+    expect(mine.get_by_role("button", name="Delete page-digits")).to_be_visible()
+    shot(page, "training-terminal-run")
