@@ -3,7 +3,12 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['static/js/main.js', 'static/js/layout-worker.js'],
+  // Both land at the top of static/dist/: graph/graph-layout.js starts the worker by
+  // `new URL('./layout-worker.js', import.meta.url)`, which in the bundle is main.js's folder.
+  entryPoints: [
+    { in: 'static/js/main.js', out: 'main' },
+    { in: 'static/js/graph/layout-worker.js', out: 'layout-worker' },
+  ],
   outdir: 'static/dist',
   bundle: true,
   format: 'esm',

@@ -1,22 +1,23 @@
 // Wiring: builds each part of the page and connects them. Each part lives in its own module;
 // this file only says who tells whom. Training mode (part 2) is wired in training-page.js; its
 // panels sit beside #graph-panel, whose grouped view then shows the run's gradient health.
-import { connect } from './socket.js';
-import { GraphSession } from './session.js';
-import { GraphController } from './controller.js';
-import { ViewManager } from './views.js';
-import { Playback } from './playback.js';
-import { Inspector } from './inspector.js';
-import { ExpressionEditor } from './editor.js';
-import { GradientCheck, WhatIf } from './whatif.js';
-import { drawLegend } from './legend.js';
-import { describeEvent } from './caption.js';
-import { exportPng, exportSvg } from './export.js';
-import { getGraph, getShared, listExamples, shareGraph, uploadFile, uploadGraph } from './api.js';
-import { invalidate, onFrame } from './frame-loop.js';
-import { EDGE, GRADIENT } from './timeline.js';
-import { thousands } from './wire.js';
-import { createTraining } from './training-page.js';
+import { connect } from './shared/socket.js';
+import { GraphSession } from './graph/session.js';
+import { GraphController } from './graph/controller.js';
+import { ViewManager } from './graph/views.js';
+import { Playback } from './graph/playback.js';
+import { Inspector } from './graph/inspector.js';
+import { ExpressionEditor } from './graph/editor.js';
+import { GradientCheck, WhatIf } from './graph/whatif.js';
+import { drawLegend } from './graph/legend.js';
+import { describeEvent } from './graph/caption.js';
+import { exportPng, exportSvg } from './shared/export.js';
+import { getGraph, getShared, listExamples, shareGraph, uploadFile, uploadGraph } from './shared/api.js';
+import { invalidate, onFrame } from './shared/frame-loop.js';
+import { EDGE, GRADIENT } from './graph/timeline.js';
+import { thousands } from './shared/numbers.js';
+import { createTraining } from './training/training-page.js';
+import { absoluteLink, graphFromUrl, graphLink, setGraph } from './shared/url-state.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -94,13 +95,7 @@ const controller = new GraphController({
     $('#graph-title').textContent = `${meta.name || ''} · ${thousands(graph.n)} nodes`;
     document.body.dataset.graph = meta.ref;
     document.body.dataset.nodes = String(graph.n);
-    // The graph's reference goes in the URL; other state kept there (the compared runs) stays.
-    const url = new URL(window.location.href);
-    url.searchParams.delete('graph');
-    url.searchParams.delete('shared');
-    if (meta.ref.startsWith('shared:')) url.searchParams.set('shared', meta.ref.slice(7));
-    else url.searchParams.set('graph', meta.ref);
-    window.history.replaceState(null, '', url);
+    setGraph(meta.ref);
     const option = Array.from($('#graph-select').options).find((o) => o.value === meta.ref);
     $('#graph-select').value = option ? meta.ref : '';
     training.graphLoaded(meta);
@@ -170,9 +165,7 @@ $('#share').addEventListener('click', async () => {
   const ref = session.ref || '';
   let link;
   try {
-    if (ref.startsWith('example:') || ref.startsWith('model:')) link = `${location.origin}/?graph=${encodeURIComponent(ref)}`;
-    else if (ref.startsWith('shared:')) link = `${location.origin}/?shared=${ref.slice(7)}`;
-    else link = new URL((await shareGraph(ref)).url, location.origin).href;
+    link = graphLink(ref) ?? absoluteLink((await shareGraph(ref)).url);
   } catch (error) {
     notify(error);
     return;
@@ -253,12 +246,9 @@ async function fillExamples() {
 
 async function start() {
   const examples = fillExamples();
-  const params = new URLSearchParams(window.location.search);
-  const shared = params.get('shared');
-  let ref = params.get('graph') || 'example:reference.expr';
-  if (shared) {
-    ref = `shared:${shared}`;
-    const row = await getShared(shared);
+  const { ref, sharedId } = graphFromUrl();
+  if (sharedId) {
+    const row = await getShared(sharedId);
     if (row && row.format === 'expr' && row.source) editor.text = row.source;
     editor.setReadOnly(true);
     document.body.classList.add('read-only');

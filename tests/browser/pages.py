@@ -105,6 +105,21 @@ def wait_run_status(page, run_id: str, status: str, timeout: float = 60_000):
                            timeout=timeout)
 
 
+def wait_server_status(page, run_id: str, status: str, timeout: float = 60_000):
+    """Until the server's own record of the run has `status` (GET /api/runs/<id>, asked from the
+    page every 100 ms)."""
+    page.wait_for_function(
+        """async ([id, status]) => {
+          const response = await fetch(`/api/runs/${encodeURIComponent(id)}`);
+          return response.ok && (await response.json()).status === status;
+        }""", arg=[run_id, status], polling=100, timeout=timeout)
+
+
+def wait_curve_points(page, n: int):
+    """Until the chart has drawn exactly `n` steps of the focused run."""
+    page.wait_for_function("n => +document.querySelector('svg.chart').dataset.points === n", arg=n)
+
+
 def curve_points(page) -> int:
     return int(page.locator("svg.chart").get_attribute("data-points"))
 

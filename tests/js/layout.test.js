@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { buildGraph } from '../../static/js/graph-model.js';
+import { buildGraph } from '../../static/js/graph/graph-model.js';
 import { columnar } from './columnar.js';
-import { layeredLayout } from '../../static/js/graph-layout.js';
-import { parseLocation } from '../../static/js/editor.js';
+import { layeredLayout } from '../../static/js/graph/graph-layout.js';
+import { parseLocation } from '../../static/js/graph/editor.js';
 
 function chainOfSums(n) {
   // leaves 0..n-1, then a balanced sum tree over them

@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { buildGraph } from '../../static/js/graph-model.js';
+import { buildGraph } from '../../static/js/graph/graph-model.js';
 import { columnar } from './columnar.js';
-import { Timeline, FORWARD, SEED, GRADIENT, EDGE } from '../../static/js/timeline.js';
-import { TraceState, GRAD_FINAL } from '../../static/js/trace-state.js';
-import { f64, num } from '../../static/js/wire.js';
+import { Timeline, FORWARD, SEED, GRADIENT, EDGE } from '../../static/js/graph/timeline.js';
+import { TraceState, GRAD_FINAL } from '../../static/js/graph/trace-state.js';
+import { f64, num } from '../../static/js/shared/wire-numbers.js';
 
 // y = x*x + sin(x): x fans out three times (twice into *, once into sin).
 // Wire ids: 0 x; 1 x*x; 2 sin(x); 3 y = (x*x) + sin(x).
@@ -25,18 +25,18 @@ const bytes = (Type, values) => new Type(values).buffer;
 function frames() {
   const values = [X, X * X, Math.sin(X), X * X + Math.sin(X)];
   return [
-    { run: 'r', phase: 'forward', level: 0, start: 0, count: 1, values: bytes(Float64Array, [values[0]]) },
-    { run: 'r', phase: 'forward', level: 1, start: 1, count: 2, values: bytes(Float64Array, values.slice(1, 3)) },
-    { run: 'r', phase: 'forward', level: 2, start: 3, count: 1, values: bytes(Float64Array, [values[3]]) },
-    { run: 'r', phase: 'seed', ids: [3], values: [1] },
-    { run: 'r', phase: 'backward', level: 2, start: 3, count: 1, grads: bytes(Float64Array, [1]),
+    { trace: 'r', phase: 'forward', level: 0, start: 0, count: 1, values: bytes(Float64Array, [values[0]]) },
+    { trace: 'r', phase: 'forward', level: 1, start: 1, count: 2, values: bytes(Float64Array, values.slice(1, 3)) },
+    { trace: 'r', phase: 'forward', level: 2, start: 3, count: 1, values: bytes(Float64Array, [values[3]]) },
+    { trace: 'r', phase: 'seed', ids: [3], values: [1] },
+    { trace: 'r', phase: 'backward', level: 2, start: 3, count: 1, grads: bytes(Float64Array, [1]),
       edges: { count: 2, parent: bytes(Int32Array, [3, 3]), child: bytes(Int32Array, [1, 2]),
         local: bytes(Float64Array, [1, 1]), contribution: bytes(Float64Array, [1, 1]) } },
-    { run: 'r', phase: 'backward', level: 1, start: 1, count: 2, grads: bytes(Float64Array, [1, 1]),
+    { trace: 'r', phase: 'backward', level: 1, start: 1, count: 2, grads: bytes(Float64Array, [1, 1]),
       edges: { count: 3, parent: bytes(Int32Array, [1, 1, 2]), child: bytes(Int32Array, [0, 0, 0]),
         local: bytes(Float64Array, [X, X, Math.cos(X)]),
         contribution: bytes(Float64Array, [X, X, Math.cos(X)]) } },
-    { run: 'r', phase: 'backward', level: 0, start: 0, count: 1,
+    { trace: 'r', phase: 'backward', level: 0, start: 0, count: 1,
       grads: bytes(Float64Array, [X + X + Math.cos(X)]),
       edges: { count: 0, parent: new ArrayBuffer(0), child: new ArrayBuffer(0),
         local: new ArrayBuffer(0), contribution: new ArrayBuffer(0) } },
@@ -47,7 +47,7 @@ function timeline() {
   const graph = buildGraph(description, 'test');
   const t = new Timeline(graph, 'r');
   for (const frame of frames()) t.addFrame(frame);
-  t.finish({ run: 'r', flagged: [] });
+  t.finish({ trace: 'r', flagged: [] });
   return { graph, t };
 }
 

@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { RunData } from '../../static/js/run-data.js';
-import { Ema, smooth } from '../../static/js/smoothing.js';
-import { AppendingPath, CHUNK, pathXs } from '../../static/js/appending-path.js';
-import { layerHealth } from '../../static/js/gradient-health.js';
-import { RunFollower } from '../../static/js/run-follower.js';
+import { RunData } from '../../static/js/training/run-data.js';
+import { Ema, smooth } from '../../static/js/training/smoothing.js';
+import { AppendingPath, CHUNK, pathXs } from '../../static/js/training/appending-path.js';
+import { layerHealth } from '../../static/js/training/gradient-health.js';
+import { RunFollower } from '../../static/js/training/run-follower.js';
 
 const step = (seq, s, loss, norms = { A: 1, B: 1 }) => ({ seq, type: 'step', step: s, epoch: 1, loss,
   accuracy: 0.5, grad_norms: norms, seconds: s / 10, branches: {} });
@@ -76,7 +76,7 @@ test('gradient health: exploding against the first steps, vanishing against the 
   for (let s = 1; s <= 10; s++) data.add(step(++seq, s, 1, { A: 1, B: 2, C: 1 }));
   data.add(step(++seq, 11, 1, { A: 25, B: 2, C: 0.03 })); // A > 10 × 1; C ≥ 25 / 1000
   data.add(step(++seq, 12, 1, { A: 9, B: 20, C: 0.01 })); // C < 20 / 1000 = 0.02
-  data.add(step(++seq, 13, 1, { A: 'NaN', B: 2, C: 1 }));
+  data.add(step(seq + 1, 13, 1, { A: 'NaN', B: 2, C: 1 }));
   const flags = (i) => Object.fromEntries([...layerHealth(data, i)].map(([k, v]) => [k, v.flag]));
   assert.deepEqual(flags(0), { A: null, B: null, C: null });
   assert.deepEqual(flags(10), { A: 'exploding', B: null, C: null });

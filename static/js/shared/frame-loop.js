@@ -14,10 +14,10 @@ export function onFrame(task) {
 export function invalidate() {
   if (scheduled) return;
   scheduled = true;
-  requestAnimationFrame(run);
+  requestAnimationFrame(drawFrame);
 }
 
-function run(now) {
+function drawFrame(now) {
   scheduled = false;
   const start = performance.now();
   tasks.forEach((task, k) => {

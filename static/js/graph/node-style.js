@@ -1,8 +1,8 @@
 // How one scalar node reads, shared by the SVG and canvas views: its symbol, its fill, its
 // labels. Pure functions of the trace state.
 import { GRAD_FINAL, GRAD_PARTIAL } from './trace-state.js';
-import { UNREACHED, VALUE_ONLY } from './colors.js';
-import { short } from './wire.js';
+import { UNREACHED, VALUE_ONLY } from '../shared/colors.js';
+import { short } from '../shared/numbers.js';
 import { SYMBOLS } from './graph-model.js';
 
 export function symbol(op) {

@@ -1,8 +1,8 @@
 // What-if: each input's value as a field you can type in or drag (drag the name left/right);
-// any change re-runs the graph on the server and the page shows the new values and gradients
+// any change traces the graph again on the server and the page shows the new values and gradients
 // at once. Values are sent by name when the name is unique, else by id.
 import { label } from './graph-model.js';
-import { short, thousands } from './wire.js';
+import { short, thousands } from '../shared/numbers.js';
 
 const MAX_FIELDS = 24;
 
@@ -12,16 +12,16 @@ export class WhatIf {
     this.list = root.querySelector('.inputs');
     this.onChange = onChange;
     this.values = new Map(); // id → value the user set
-    this.committed = new Map(); // the values of the last run that succeeded
+    this.committed = new Map(); // the values of the last trace that succeeded
     this.graph = null;
   }
 
-  /** The last run with these values succeeded: they are the graph's values now. */
+  /** The last trace with these values succeeded: they are the graph's values now. */
   commit() {
     this.committed = new Map(this.values);
   }
 
-  /** The last run failed (e.g. log of a negative number): back to the values that worked. */
+  /** The last trace failed (e.g. log of a negative number): back to the values that worked. */
   revert() {
     this.values = new Map(this.committed);
   }
@@ -91,7 +91,7 @@ export class WhatIf {
     }
   }
 
-  /** The user set input `id` to `value`: re-run. */
+  /** The user set input `id` to `value`: trace again. */
   set(id, value) {
     this.values.set(id, value);
     this.onChange(this.wireValues());
@@ -118,7 +118,7 @@ function isIdLike(name, graph) {
   return /^\d+$/.test(name) && Number(name) < graph.n;
 }
 
-/** Gradient check: a toggle; when on, each run is followed by gradient_check on the server. */
+/** Gradient check: a toggle; when on, each trace is followed by gradient_check on the server. */
 export class GradientCheck {
   constructor(root, { onToggle = () => {} } = {}) {
     this.root = root;

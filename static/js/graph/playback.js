@@ -2,7 +2,7 @@
 // timeline scrubber and the keyboard (space, ←, →). Everything is client-side: the playhead
 // moves over the events of a received trace (trace-state.js); the server is never asked per step.
 
-import { invalidate, onFrame } from './frame-loop.js';
+import { invalidate, onFrame } from '../shared/frame-loop.js';
 
 const SPEED_MIN = Math.log10(0.5); // events per second at the slider's left end
 const SPEED_MAX = Math.log10(20000);

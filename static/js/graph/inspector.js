@@ -4,7 +4,7 @@
 // what-if. Rows carry data-* hooks with full-precision numbers.
 import { GRAD_FINAL, GRAD_PARTIAL } from './trace-state.js';
 import { label, parentEdgesOf } from './graph-model.js';
-import { full, long, short } from './wire.js';
+import { full, long, short } from '../shared/numbers.js';
 
 export class Inspector {
   constructor(root, { onFollow = () => {}, onEditInput = () => {}, onReceptiveField = null,
@@ -85,7 +85,7 @@ export class Inspector {
       });
       parts.push(el('h4', {}, 'Local derivatives'), derivatives);
     } else if (op === 'input' || op === 'const') {
-      parts.push(p(op === 'input' ? 'A trainable input: back-prop ends here.' : 'Data: fed each run.', 'hint'));
+      parts.push(p(op === 'input' ? 'A trainable input: back-prop ends here.' : 'Data: fed to each trace.', 'hint'));
       if (op === 'input') {
         const field = el('input', { type: 'number', step: 'any', 'aria-label': `Value of ${label(graph, id)}`,
           value: reached ? String(state.value[id]) : '' });
@@ -102,13 +102,12 @@ export class Inspector {
     if (incoming.length || graph.output[id]) {
       parts.push(el('h4', {}, 'Gradient = Σ contributions'));
       const list = el('ol', { class: 'contributions', 'aria-label': 'Contributions' });
-      let sum = 0;
       let count = 0;
       if (graph.output[id]) {
         const seeded = state && state.timeline && state.pos > state.timeline.forwardCount;
         list.append(el('li', seeded ? { 'data-contribution': '1', 'data-parent': 'seed', class: 'arrived' } : { class: 'waiting' },
           seeded ? 'seed: ∂out/∂out = 1' : 'seed 1 (waiting)'));
-        if (seeded) { sum += 1; count++; }
+        if (seeded) count++;
       }
       for (const e of incoming) {
         const parent = graph.edgeParent[e];
@@ -121,7 +120,6 @@ export class Inspector {
         const link = el('button', { type: 'button', class: 'link' }, label(graph, parent));
         link.addEventListener('click', () => this.onSelect(parent));
         if (arrived) {
-          sum += state.edgeContribution[e];
           count++;
           item.append('from ', link, `: ${short(state.gradFinal[parent])} × ${short(state.edgeLocal[e])} = ${long(state.edgeContribution[e])}`);
         } else {

@@ -1,12 +1,13 @@
-// The page's two modes: "Graph" (define, run and animate a graph) and "Training" (train a
+// The page's two modes: "Graph" (define, trace and animate a graph) and "Training" (train a
 // network and watch it learn, beside the same graph view). The mode shows as body.training and
-// is kept in the URL's hash (#training), so a reload comes back to it.
+// is kept in the URL (url-state.js), so a reload comes back to it.
+import { modeFromUrl, setMode } from './url-state.js';
 
 export class ModeTabs {
   constructor(tabs, { onChange = () => {} } = {}) {
     this.tabs = tabs; // [role=tab] elements with data-mode
     this.onChange = onChange;
-    this.mode = window.location.hash === '#training' ? 'training' : 'graph';
+    this.mode = modeFromUrl();
     for (const tab of tabs) {
       tab.addEventListener('click', () => this.set(tab.dataset.mode));
       tab.addEventListener('keydown', (event) => {
@@ -26,9 +27,7 @@ export class ModeTabs {
   set(mode) {
     if (mode === this.mode) return;
     this.mode = mode;
-    const url = new URL(window.location.href);
-    url.hash = mode === 'training' ? 'training' : '';
-    window.history.replaceState(null, '', url);
+    setMode(mode);
     this._show();
     this.onChange(mode);
   }

@@ -9,7 +9,7 @@
 // Events live in typed arrays (a ResNet trace is ~130,000 of them); frames are appended as they
 // arrive, so playback can start before the last frame is in.
 
-import { f64, i32, nums } from './wire.js';
+import { f64, i32, nums } from '../shared/wire-numbers.js';
 
 export const FORWARD = 0;
 export const SEED = 1;

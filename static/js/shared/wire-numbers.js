@@ -1,5 +1,6 @@
-// What travels on the wire and how numbers are shown: the protocol sends non-finite numbers as
-// the strings "NaN", "Infinity" and "-Infinity"; everything else is a JSON number.
+// Numbers as the protocol carries them: JSON numbers, except the non-finite ones, sent as the
+// strings "NaN", "Infinity" and "-Infinity"; and a trace's bulk arrays, as little-endian binary
+// attachments or JSON arrays. How numbers are shown to a person is numbers.js.
 
 const NON_FINITE = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
 
@@ -36,34 +37,4 @@ export function i32(x) {
 /** A number for the wire: finite numbers as they are, the others as their strings. */
 export function toWire(x) {
   return Number.isFinite(x) ? x : String(x);
-}
-
-/** Full precision, as the test hooks carry it: the shortest string that reads back the same. */
-export const full = (x) => String(x);
-
-/** A short label for a node or an edge: 4 significant digits, "NaN", "∞", "−∞". */
-export function short(x) {
-  if (Number.isNaN(x)) return 'NaN';
-  if (x === Infinity) return '∞';
-  if (x === -Infinity) return '−∞';
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  let s;
-  if (a >= 1e5 || a < 1e-3) s = x.toExponential(2).replace('e+', 'e');
-  else s = String(Number(x.toPrecision(4)));
-  return s.replace('-', '−');
-}
-
-/** A longer form for the inspector: up to 10 significant digits. */
-export function long(x) {
-  if (!Number.isFinite(x)) return short(x);
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  const s = a >= 1e9 || a < 1e-6 ? x.toExponential(8) : String(Number(x.toPrecision(10)));
-  return s.replace('-', '−');
-}
-
-/** 12345 → "12,345" (not toLocaleString: its first call loads locale data, ~20 ms). */
-export function thousands(n) {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

@@ -4,8 +4,8 @@
 // from the network's own order, in linear time, and stay put while values change.
 // Data flows down the page; back-prop climbs it. Click a block to expand it.
 import * as d3 from 'd3';
-import { magnitudeColor } from './colors.js';
-import { short, thousands } from './wire.js';
+import { magnitudeColor } from '../shared/colors.js';
+import { short, thousands } from '../shared/numbers.js';
 
 const MAIN_W = 250;
 const LEAF_W = 150;

@@ -8,7 +8,7 @@
 // was missing, and later records are taken as they come. A new connection has no rooms: on
 // every (re)connect each followed run is watched again from its last seq. After a reload the
 // page starts from 0 and gets the stored history, then the live tail.
-import { ok } from './socket.js';
+import { ok } from '../shared/socket.js';
 import { FINAL } from './run-data.js';
 
 export class RunFollower {

@@ -6,7 +6,7 @@
 // streaming, so a new trace cancels those still in flight and their frames are dropped.
 import { buildGraph } from './graph-model.js';
 import { Timeline } from './timeline.js';
-import { ok } from './socket.js';
+import { ok } from '../shared/socket.js';
 
 const KEEP_TRACES = 6; // traces whose frames are kept while waiting for their acknowledgement
 

@@ -1,11 +1,11 @@
-// The graph page's flow: load a graph (keeping the previous one if loading fails), run it, hand
-// the trace to playback, re-run on what-if, gradient-check when asked. Views, inspector and
+// The graph page's flow: load a graph (keeping the previous one if loading fails), trace it, hand
+// the trace to playback, trace again on what-if, gradient-check when asked. Views, inspector and
 // controls are told what changed; they draw once per animation frame (frame-loop.js).
 import { TraceState } from './trace-state.js';
 import { GRADIENT } from './timeline.js';
-import { gradientColor, maxAbsGradient } from './colors.js';
-import { ok } from './socket.js';
-import { invalidate } from './frame-loop.js';
+import { gradientColor, maxAbsGradient } from '../shared/colors.js';
+import { ok } from '../shared/socket.js';
+import { invalidate } from '../shared/frame-loop.js';
 
 export class GraphController {
   constructor({ session, connection, views, playback, whatIf, gradCheck, notify, onGraph,
@@ -20,7 +20,7 @@ export class GraphController {
     this.tracing = false;
   }
 
-  /** Load `ref`; on failure the previous graph stays. Resolves true when loaded and run. */
+  /** Load `ref`; on failure the previous graph stays. Resolves true when loaded and traced. */
   async load(ref, { meta = {} } = {}) {
     let graph;
     try {

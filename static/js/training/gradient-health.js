@@ -11,8 +11,8 @@
 //   signal fades on its way back through the network.
 // (Measured on the default ResNet run, 1,800 steps: no layer meets either — the largest ratio
 // to the early median is 8.4; the MLP with SGD at lr 10 explodes at steps 2, 3 and 5.)
-import { magnitudeColor, FLAGGED } from './colors.js';
-import { short } from './wire.js';
+import { magnitudeColor, FLAGGED } from '../shared/colors.js';
+import { short } from '../shared/numbers.js';
 
 export const RULE = 'Flags — exploding: ‖∇‖ not finite, or over 10× the median of the layer’s ‖∇‖ '
   + 'in the first 10 steps; vanishing: ‖∇‖ under 1/1000 of the largest layer’s ‖∇‖ at that step.';

@@ -6,7 +6,7 @@ import * as d3 from 'd3';
 import { FORWARD, EDGE } from './timeline.js';
 import { GRAD_FINAL, GRAD_PARTIAL } from './trace-state.js';
 import { fillOf, gradText, isFlagged, isLeaf, symbol, valueText } from './node-style.js';
-import { full, short } from './wire.js';
+import { full, short } from '../shared/numbers.js';
 
 const R = 17; // operator circle radius
 const LEAF_W = 46;

@@ -8,7 +8,7 @@
 import * as d3 from 'd3';
 import { EDGE } from './timeline.js';
 import { GRAD_FINAL } from './trace-state.js';
-import { UNREACHED, VALUE_ONLY, FLAGGED } from './colors.js';
+import { UNREACHED, VALUE_ONLY, FLAGGED } from '../shared/colors.js';
 
 const STEPS = 32; // palette steps across the diverging scale
 const B_UNREACHED = STEPS + 1;

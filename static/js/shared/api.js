@@ -3,7 +3,7 @@
 import { ServerError } from './socket.js';
 
 async function json(response) {
-  let body = null;
+  let body;
   try {
     body = await response.json();
   } catch {

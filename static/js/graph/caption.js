@@ -1,7 +1,7 @@
 // One sentence for the event at the playhead (shown under the controls, and announced).
 import { EDGE, FORWARD, GRADIENT, SEED } from './timeline.js';
 import { label } from './graph-model.js';
-import { short } from './wire.js';
+import { short } from '../shared/numbers.js';
 
 export function describeEvent(state) {
   if (!state) return { text: 'No trace yet.', kind: '' };

@@ -1,7 +1,7 @@
 // The colour legend, one line: the gradient's diverging scale (or, for blocks, mean |gradient|)
 // with a few ticks, then what the other looks mean (for a trace: not reached, value only, NaN/∞).
 import * as d3 from 'd3';
-import { UNREACHED, VALUE_ONLY, FLAGGED } from './colors.js';
+import { UNREACHED, VALUE_ONLY, FLAGGED } from '../shared/colors.js';
 
 const RAMP = 140;
 

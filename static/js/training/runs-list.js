@@ -1,9 +1,10 @@
 // Every run of this workspace, as the server keeps them: status, steps, final test accuracy;
 // a checkbox to overlay its curves, its name to focus it (the progress, the blocks and the
-// confusion matrix follow the focused run), and Rename, Delete and Export CSV. The list is
+// confusion matrix follow the focused run), and Rename, Delete and Export CSV — runs trained
+// on the command line (origin "terminal") carry a badge and can only be read. The list is
 // rebuilt when runs come, go or change status; the live numbers are refreshed in place.
-import { runCsvUrl } from './api.js';
-import { thousands } from './wire.js';
+import { runCsvUrl } from '../shared/api.js';
+import { thousands } from '../shared/numbers.js';
 
 export class RunsList {
   /** onFocus(id), onToggle(id, on), onRename(id, name), onDelete(id). */
@@ -16,7 +17,8 @@ export class RunsList {
 
   /** rows: [{meta, data|null, color, drawn, focus}], newest first. */
   render(rows) {
-    const structure = JSON.stringify(rows.map((r) => [r.meta.id, r.meta.name, r.meta.status, r.color, r.drawn, r.focus]));
+    const structure = JSON.stringify(rows.map((r) => [r.meta.id, r.meta.name, r.meta.status, originOf(r.meta), r.color,
+      r.drawn, r.focus]));
     const renaming = document.activeElement && document.activeElement.classList.contains('rename')
       && this.ul.contains(document.activeElement);
     if (structure !== this.structure && !renaming) { // (a name being typed is not thrown away)
@@ -38,22 +40,59 @@ export class RunsList {
     li.className = 'run-row';
     li.dataset.run = meta.id;
     li.dataset.status = meta.status;
+    li.dataset.origin = originOf(meta);
     if (focus) li.setAttribute('aria-current', 'true');
+    const name = button(meta.name, `Show ${meta.name}`, () => this.handlers.onFocus(meta.id));
+    name.classList.add('run-name');
+    name.title = `${describe(meta.config || {})}\nShow this run: its progress, blocks and confusion matrix`;
+    const facts = document.createElement('div');
+    facts.className = 'run-facts';
+    li.append(this._head(meta, { color, drawn, name }), facts, this._actions(li, name, meta));
+    this.rows.set(meta.id, { li, facts, key: '' });
+    return li;
+  }
+
+  /** Overlay checkbox, colour, name, a "terminal" badge for runs trained on the command line, status. */
+  _head(meta, { color, drawn, name }) {
     const check = Object.assign(document.createElement('input'), { type: 'checkbox', checked: drawn });
     check.setAttribute('aria-label', `Overlay ${meta.name}`);
     check.addEventListener('change', () => this.handlers.onToggle(meta.id, check.checked));
     const swatch = document.createElement('span');
     swatch.className = 'swatch';
     swatch.style.background = color;
-    const name = button(meta.name, `Show ${meta.name}`, () => this.handlers.onFocus(meta.id));
-    name.classList.add('run-name');
-    name.title = `${describe(meta.config || {})}\nShow this run: its progress, blocks and confusion matrix`;
     const status = document.createElement('span');
     status.className = 'run-status';
     status.textContent = meta.status;
-    const facts = document.createElement('div');
-    facts.className = 'run-facts';
-    const rename = button('Rename', `Rename ${meta.name}`, () => this._rename(li, name, meta));
+    const head = document.createElement('div');
+    head.className = 'run-head';
+    head.append(check, swatch, name);
+    if (originOf(meta) === 'terminal') {
+      const badge = Object.assign(document.createElement('span'), { className: 'run-origin', textContent: 'terminal',
+        title: 'trained from the command line with backprop-live train' });
+      head.append(badge);
+    }
+    head.append(status);
+    return head;
+  }
+
+  /** Rename and Delete (not for terminal runs: the page may only read those), and Export CSV. */
+  _actions(li, name, meta) {
+    const actions = document.createElement('div');
+    actions.className = 'run-actions';
+    if (originOf(meta) !== 'terminal') {
+      actions.append(button('Rename', `Rename ${meta.name}`, () => this._rename(li, name, meta)),
+        this._deleteButton(meta));
+    }
+    const csv = Object.assign(document.createElement('a'), { href: runCsvUrl(meta.id), textContent: 'CSV',
+      className: 'button-link' });
+    csv.download = `${meta.name.replace(/[^\w.-]+/g, '_')}.csv`;
+    csv.setAttribute('aria-label', `Export CSV of ${meta.name}`);
+    actions.append(csv);
+    return actions;
+  }
+
+  /** Delete asks once more ("Confirm delete", for 4 s) before it deletes. */
+  _deleteButton(meta) {
     const remove = button('Delete', `Delete ${meta.name}`, () => {
       if (remove.dataset.confirm) {
         this.handlers.onDelete(meta.id);
@@ -68,19 +107,7 @@ export class RunsList {
         remove.setAttribute('aria-label', `Delete ${meta.name}`);
       }, 4000);
     });
-    const csv = Object.assign(document.createElement('a'), { href: runCsvUrl(meta.id), textContent: 'CSV',
-      className: 'button-link' });
-    csv.download = `${meta.name.replace(/[^\w.-]+/g, '_')}.csv`;
-    csv.setAttribute('aria-label', `Export CSV of ${meta.name}`);
-    const actions = document.createElement('div');
-    actions.className = 'run-actions';
-    actions.append(rename, remove, csv);
-    const head = document.createElement('div');
-    head.className = 'run-head';
-    head.append(check, swatch, name, status);
-    li.append(head, facts, actions);
-    this.rows.set(meta.id, { li, facts, key: '' });
-    return li;
+    return remove;
   }
 
   /** Steps and accuracy, from the page's copy of the run when it has one, else the list's. */
@@ -123,6 +150,12 @@ export class RunsList {
     input.focus();
     input.select();
   }
+}
+
+/** Where a run was trained: "server" (from the page) or "terminal" (`backprop-live train`, read-only
+ * here); runs listed without an origin are the server's. */
+function originOf(meta) {
+  return meta.origin === 'terminal' ? 'terminal' : 'server';
 }
 
 /** "resnet (width 128) · adam · lr 0.003 · batch 16 · 20 epochs · seed 0". */

@@ -4,7 +4,7 @@
 // the confusion matrix) are kept as they come. Records are taken strictly in `seq` order
 // (docs/protocol.md, "Training"): the follower (run-follower.js) hands over exactly the next one.
 // No DOM here; `version` grows with every change, so views redraw only when it moved.
-import { num } from './wire.js';
+import { num } from '../shared/wire-numbers.js';
 
 /** The bundled digits' training split (docs/training.md): steps per epoch = ceil(1437 / batch). */
 export const TRAIN_IMAGES = 1437;

@@ -3,7 +3,7 @@
 // smoothing and a name;
 // the buttons "Train" and "Stop"; and the progress of the run in focus — steps done, epoch, time
 // left. It sends nothing itself: onTrain(payload) and onStop() say what the user asked for.
-import { thousands } from './wire.js';
+import { thousands } from '../shared/numbers.js';
 
 const DEFAULT_LR = { adam: 0.003, sgd: 0.05 }; // docs/training.md
 

@@ -1,0 +1,88 @@
+// Everything the page keeps in its address, so that a reload or a copied link comes back to the
+// same place — the one module that reads or writes the URL:
+//   ?graph=REF       the graph shown (an example, a model, a stored upload: "example:x.expr", …)
+//   ?shared=ID       …or a shared graph, read-only (the graph's ref is then "shared:ID")
+//   ?runs=ID,ID      the training runs overlaid on the curves, besides the focused one
+//   ?focus=ID        the training run in focus
+//   #training        the page is in training mode (no hash: graph mode)
+// Writes replace the history entry (never push one): the back button leaves the page, as before.
+
+export const DEFAULT_GRAPH = 'example:reference.expr';
+const SHARED = 'shared:';
+
+const current = () => new URL(window.location.href);
+
+/** Apply `change` to a copy of the current URL; replace the address if that changed it. */
+function rewrite(change) {
+  const url = current();
+  change(url);
+  if (url.href !== window.location.href) window.history.replaceState(null, '', url);
+}
+
+function setOrDelete(params, key, value) {
+  if (value) params.set(key, value);
+  else params.delete(key);
+}
+
+// -- the graph ---------------------------------------------------------------------------------
+
+/** The graph the address asks for: {ref, sharedId} — sharedId is set for ?shared=ID (ref
+ * "shared:ID"); otherwise ref is ?graph=, or DEFAULT_GRAPH. */
+export function graphFromUrl() {
+  const params = current().searchParams;
+  const sharedId = params.get('shared');
+  if (sharedId) return { ref: SHARED + sharedId, sharedId };
+  return { ref: params.get('graph') || DEFAULT_GRAPH, sharedId: null };
+}
+
+/** Record the graph shown. The other parameters (the compared runs) and the hash stay. */
+export function setGraph(ref) {
+  rewrite((url) => {
+    url.searchParams.delete('graph');
+    url.searchParams.delete('shared');
+    if (ref.startsWith(SHARED)) url.searchParams.set('shared', ref.slice(SHARED.length));
+    else url.searchParams.set('graph', ref);
+  });
+}
+
+/** A link that opens the graph `ref` on this server, or null when the graph is an upload only
+ * this workspace knows (it must be shared first; the server then answers with a path). */
+export function graphLink(ref) {
+  const { origin } = current();
+  if (ref.startsWith('example:') || ref.startsWith('model:')) return `${origin}/?graph=${encodeURIComponent(ref)}`;
+  if (ref.startsWith(SHARED)) return `${origin}/?shared=${ref.slice(SHARED.length)}`;
+  return null;
+}
+
+/** A path the server gave (a shared graph's), as a full link. */
+export function absoluteLink(path) {
+  return new URL(path, current().origin).href;
+}
+
+// -- the mode ----------------------------------------------------------------------------------
+
+/** 'training' or 'graph'. */
+export function modeFromUrl() {
+  return window.location.hash === '#training' ? 'training' : 'graph';
+}
+
+export function setMode(mode) {
+  rewrite((url) => {
+    url.hash = mode === 'training' ? 'training' : '';
+  });
+}
+
+// -- the compared training runs ----------------------------------------------------------------
+
+/** {runs: [id] overlaid, focus: id | null}. */
+export function comparisonFromUrl() {
+  const params = current().searchParams;
+  return { runs: (params.get('runs') || '').split(',').filter(Boolean), focus: params.get('focus') || null };
+}
+
+export function setComparison({ runs, focus }) {
+  rewrite((url) => {
+    setOrDelete(url.searchParams, 'runs', runs.join(','));
+    setOrDelete(url.searchParams, 'focus', focus);
+  });
+}
