@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.live_server import LiveServer
 
 from .conftest import VIEWPORT, shot
-from .pages import open_training, run_row, wait_run_status
+from .pages import open_training, run_row, start_run, wait_run_status
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,16 @@ def test_a_terminal_run_appears_in_the_runs_list(browser, trained_then_served, c
         row = run_row(page, summary["run_id"])
         wait_run_status(page, summary["run_id"], "completed")
         expect(row).to_contain_text("trained in a terminal")
+        # It is badged, and read-only on the page: no Rename or Delete, CSV still there.
+        expect(row).to_have_attribute("data-origin", "terminal")
+        badge = row.locator(".run-origin")
+        expect(badge).to_have_text("terminal")
+        expect(badge).to_be_visible()
+        expect(badge).to_have_attribute(
+            "title", "trained from the command line with backprop-live train")
+        expect(row.get_by_role("button", name="Rename trained in a terminal")).to_have_count(0)
+        expect(row.get_by_role("button", name="Delete trained in a terminal")).to_have_count(0)
+        expect(row.get_by_label("Export CSV of trained in a terminal")).to_be_visible()
         # The server's own record of it is what the page lists: a terminal run, completed.
         listed = page.request.get(f"{server.url}/api/runs").json()["runs"]
         assert [(r["id"], r["origin"], r["steps"]) for r in listed] == [
@@ -52,6 +62,14 @@ def test_a_terminal_run_appears_in_the_runs_list(browser, trained_then_served, c
         points = int(page.locator("svg.chart").get_attribute("data-points"))
         assert points == summary["steps"]  # every step the terminal trained is drawn
         shot(page, "terminal-run-listed")
+        # A run the page trains itself beside it is the page's own: renamable, deletable.
+        own = start_run(page, model="mlp", epochs=1, batch_size=64, name="page-digits")
+        wait_run_status(page, own, "completed")
+        mine = run_row(page, own)
+        expect(mine).to_have_attribute("data-origin", "server")
+        expect(mine.locator(".run-origin")).to_have_count(0)
+        expect(mine.get_by_role("button", name="Rename page-digits")).to_be_visible()
+        expect(mine.get_by_role("button", name="Delete page-digits")).to_be_visible()
     finally:
         context.close()
     assert not console.unexpected(), console.unexpected()
