@@ -34,10 +34,16 @@ def add_parser(commands) -> None:
     delete.set_defaults(main=delete_run)
 
 
-def _store(args):
-    from ..store import DATABASE, Store
+def _database(args):
+    from ..store import DATABASE
 
-    path = data_dir.resolve(args.data_dir) / DATABASE
+    return data_dir.resolve(args.data_dir) / DATABASE
+
+
+def _store(args):
+    from ..store import Store
+
+    path = _database(args)
     if not path.exists():
         print(f"backprop-live runs: no database at {path} (train a run, or pass --data-dir)",
               file=sys.stderr)
@@ -54,10 +60,10 @@ def _run(store, run_id):
 
 
 def list_runs(args) -> int:
-    store = _store(args)
-    if store is None:
-        return 2
-    runs = store.runs()
+    from ..store import Store
+
+    path = _database(args)
+    runs = Store(path).runs() if path.exists() else []  # no database yet: no runs yet
     if args.json:
         print(json.dumps(runs))
         return 0

@@ -17,6 +17,7 @@ import pytest
 from server.store import DATABASE, Store
 from tests.live_server import LiveServer, Page, wait_until
 
+pytestmark = pytest.mark.slow  # real server and training subprocesses
 STEPS_PER_EPOCH_64 = -(-1437 // 64)  # 1,437 training digits in batches of 64
 
 

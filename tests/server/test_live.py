@@ -15,6 +15,7 @@ from engine.formats import load
 from tests.live_server import LiveServer, Page, wait_until
 from tests.server.frames import decode
 
+pytestmark = pytest.mark.slow  # real server and training subprocesses
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
