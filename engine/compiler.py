@@ -4,7 +4,7 @@ Layout of a compiled program (a "position" is a node's index in these arrays):
 - leaves first (positions ``0 .. n_leaves-1``), then every other node sorted by (level, operator),
   where a node's level is 1 + the largest level of its children. All nodes of one level depend
   only on lower levels, so a level is computed at once, one numpy call per operator present.
-- ``left`` / ``right``: children's positions; ``segments``: runs of one level and one operator.
+- ``left`` / ``right``: children's positions; ``segments``: spans of one level and one operator.
 - edges, one per (parent, child) pair, in position order of the parent (left child first). The
   backward pass walks levels from the top, pushing ``gradient[parent] * local_derivative`` into
   ``gradient[child]``; a level's contributions are scattered in one call.
@@ -12,12 +12,17 @@ Layout of a compiled program (a "position" is a node's index in these arrays):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
 from .errors import DomainError, GraphError, describe_node
 from .ops import LEAVES, OPCODE, OPERATORS, apply, local_derivatives
+
+if TYPE_CHECKING:
+    from .node import node
 
 
 @dataclass(frozen=True)
@@ -33,15 +38,16 @@ class Segment:
     edge_stop: int
 
 
-def collect(outputs, listed_leaves=()) -> tuple[list, dict, int]:
+def collect(outputs: Sequence[node], listed_leaves: Iterable[node] = (),
+            ) -> tuple[list[node], dict[node, int], int]:
     """Every node the outputs depend on, children before parents, with each node's level; then
     the listed leaves and the nodes built on all these that reach no output. The third value
     counts the first part (what the outputs depend on).
 
     Iterative, so a chain of 100,000 nodes does not hit Python's recursion limit.
     """
-    level: dict = {}
-    order: list = []
+    level: dict[node, int] = {}
+    order: list[node] = []
     stack = [(n, False) for n in reversed(outputs)]
     while stack:
         current, expanded = stack.pop()
@@ -63,7 +69,7 @@ def collect(outputs, listed_leaves=()) -> tuple[list, dict, int]:
     return order, level, n_needed
 
 
-def _add_dangling(order: list, level: dict) -> None:
+def _add_dangling(order: list[node], level: dict[node, int]) -> None:
     """Add nodes built on the graph that reach no output: they get values (the reference
     computed them, and the page shows them, e.g. a softmax's probabilities next to a log-softmax
     loss) and gradient 0. A node joins once all its children are in; a leaf child only if it
@@ -88,7 +94,7 @@ def _add_dangling(order: list, level: dict) -> None:
 class Program:
     """The arrays of one compiled graph, its last values and gradients."""
 
-    def __init__(self, outputs, listed_leaves):
+    def __init__(self, outputs: Sequence[node], listed_leaves: Sequence[node]) -> None:
         for n in listed_leaves:
             if n.operator not in LEAVES:
                 raise GraphError(f"{describe_node(n)} is listed as a graph input or const, "
@@ -116,6 +122,7 @@ class Program:
         self.right = np.full(size, -1, np.int64)
         for p in range(self.n_leaves, size):
             n = self.nodes[p]
+            assert n.left_child is not None, "every node past the leaves has a left child"
             self.left[p] = position[n.left_child]
             if n.right_child is not None:
                 self.right[p] = position[n.right_child]
@@ -153,7 +160,7 @@ class Program:
                     int(self.edge_start[s]), int(self.edge_start[e])))
         # Per level, its edge range and whether a child repeats within it (fan-out): if not,
         # a plain fancy-index += is correct and faster than np.add.at.
-        self.level_edges = []
+        self.level_edges: list[tuple[int, int, np.ndarray, np.ndarray, bool]] = []
         for start, stop in reversed(self.level_ranges):
             a, b = int(self.edge_start[start]), int(self.edge_start[stop])
             kids = self.edge_child[a:b]
@@ -188,6 +195,7 @@ class Program:
     @np.errstate(all="ignore")
     def backward(self) -> None:
         values = self.values
+        assert values is not None, "backward() runs after forward()"
         batch = values.shape[1:]
         local = np.empty((len(self.edge_child),) + batch, np.float64)
         for seg in self.segments:
@@ -211,11 +219,13 @@ class Program:
             self._raise_backward_domain_error()
 
     # -- reading -------------------------------------------------------------------------------
-    def value_of(self, slot: int):
+    def value_of(self, slot: int) -> float | np.ndarray:
+        assert self.values is not None, "value_of is called after a forward pass"
         v = self.values[slot]
         return float(v) if v.ndim == 0 else v
 
-    def grad_of(self, slot: int, summed: bool):
+    def grad_of(self, slot: int, summed: bool) -> float | np.ndarray:
+        assert self.grads is not None, "grad_of is called after a backward pass"
         g = self.grads[slot]
         if g.ndim == 0:
             return float(g)
@@ -223,47 +233,51 @@ class Program:
 
     def nonfinite_positions(self) -> np.ndarray:
         """Positions whose value or gradient is NaN or infinite (lenient graphs keep going)."""
+        assert self.values is not None, "nonfinite_positions() needs a forward pass"
         bad = ~np.isfinite(self.values)
         if self.grads is not None:
             bad |= ~np.isfinite(self.grads)
-        if bad.ndim > 1:
-            bad = bad.any(axis=tuple(range(1, bad.ndim)))
-        return np.flatnonzero(bad)
+        rows = bad.any(axis=tuple(range(1, bad.ndim))) if bad.ndim > 1 else bad
+        return np.flatnonzero(rows)
 
     # -- errors --------------------------------------------------------------------------------
-    def _operands(self, p: int, sample) -> tuple:
+    def _operands(self, p: int, sample: tuple[int, ...]) -> tuple[float, ...]:
+        values = self.values
+        assert values is not None, "domain errors are looked for after a pass"
         picks = [q for q in (self.left[p], self.right[p]) if q >= 0]
-        return tuple(float(self.values[q][sample]) for q in picks)
+        return tuple(float(values[q][sample]) for q in picks)
 
-    def _raise_forward_domain_error(self):
-        bad = ~np.isfinite(self.values)
+    def _raise_forward_domain_error(self) -> NoReturn:
+        values = self.values
+        assert values is not None, "called by forward(), which has just set the values"
+        bad = ~np.isfinite(values)
         rows = bad if bad.ndim == 1 else bad.any(axis=1)
         # Children precede parents, so the first non-finite position is where it started.
         p = int(np.argmax(rows))
-        sample = () if bad.ndim == 1 else (int(np.argmax(bad[p])),)
+        sample: tuple[int, ...] = () if bad.ndim == 1 else (int(np.argmax(bad[p])),)
         n = self.nodes[p]
         op = OPERATORS[self.opcodes[p]]
         operands = self._operands(p, sample)
         where = f" in sample {sample[0]}" if sample else ""
         shown = ", ".join(repr(x) for x in operands)
-        value = float(self.values[p][sample])
+        value = float(values[p][sample])
         raise DomainError(
             f"{describe_node(n)}: {n.operator}({shown}) = {value}{where} is not finite"
             f"{' — ' + n.operator + ' ' + op.domain if op.domain else ''}", n, operands)
 
-    def _raise_backward_domain_error(self):
-        derivatives = self.edge_derivatives
-        bad_edges = ~np.isfinite(derivatives)
-        if bad_edges.ndim > 1:
-            bad_edges = bad_edges.any(axis=1)
+    def _raise_backward_domain_error(self) -> NoReturn:
+        derivatives, grads = self.edge_derivatives, self.grads
+        assert derivatives is not None and grads is not None, "called by backward(), after it"
+        bad = ~np.isfinite(derivatives)
+        bad_edges = bad.any(axis=1) if bad.ndim > 1 else bad
         if bad_edges.any():
             # Report the edge the backward pass reaches first: the highest level.
             candidates = np.flatnonzero(bad_edges)
             e = int(candidates[np.argmax(self.levels[self.edge_parent[candidates]])])
             p, c = int(self.edge_parent[e]), int(self.edge_child[e])
             n, op = self.nodes[p], OPERATORS[self.opcodes[p]]
-            sample = (() if derivatives.ndim == 1
-                      else (int(np.argmax(~np.isfinite(derivatives[e]))),))
+            sample: tuple[int, ...] = (() if derivatives.ndim == 1
+                                       else (int(np.argmax(~np.isfinite(derivatives[e]))),))
             operands = self._operands(p, sample)
             shown = ", ".join(repr(x) for x in operands)
             which = "left" if c == self.left[p] else "right"
@@ -271,9 +285,8 @@ class Program:
                 f"{describe_node(n)}: the derivative of {n.operator}({shown}) with respect to "
                 f"its {which} operand is {float(derivatives[e][sample])}, not finite"
                 f"{' — ' + n.operator + ' ' + op.domain if op.domain else ''}", n, operands)
-        rows = ~np.isfinite(self.grads)
-        if rows.ndim > 1:
-            rows = rows.any(axis=1)
+        bad = ~np.isfinite(grads)
+        rows = bad.any(axis=1) if bad.ndim > 1 else bad
         # Gradients grow from the top, so the highest-positioned bad node overflowed first.
         p = int(np.flatnonzero(rows)[-1])
         n = self.nodes[p]

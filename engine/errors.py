@@ -7,6 +7,11 @@ offending value.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .node import node
+
 
 class EngineError(Exception):
     """Base class of every error the engine raises on purpose."""
@@ -27,13 +32,14 @@ class DomainError(EngineError, ArithmeticError):
     ``operands`` are the values it was computed from.
     """
 
-    def __init__(self, message: str, node=None, operands: tuple = ()):
+    def __init__(self, message: str, node: node | None = None,
+                 operands: tuple[float, ...] = ()) -> None:
         super().__init__(message)
         self.node = node
         self.operands = operands
 
 
-def describe_node(n) -> str:
+def describe_node(n: node) -> str:
     """How error messages name a node: ``node #12 'x1' (sin)``."""
     name = f" '{n.name}'" if getattr(n, "name", None) else ""
     return f"node #{n.id}{name} ({n.operator})"

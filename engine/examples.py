@@ -6,7 +6,8 @@ from .graph import graph
 from .node import node
 
 
-def reference_expression(x1=0.3, x2=0.7, x3=1.4):
+def reference_expression(x1: float = 0.3, x2: float = 0.7,
+                         x3: float = 1.4) -> tuple[list[node], node, graph]:
     """The reference README's first example:
     y = (sin(x1+1) + cos(2 x2)) tan(log x3) + (sin(x2+1) + cos(2 x1)) exp(1 + sin x3).
 

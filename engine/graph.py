@@ -8,12 +8,18 @@ and the nodes built on those that reach no output (they get values, and gradient
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
 import numpy as np
 
 from . import node as node_module
 from .compiler import Program
 from .errors import FeedError, describe_node
-from .trace import Trace
+from .node import node
+from .trace import Event, Trace
+
+Observer = Callable[[Event], object]
 
 
 class graph:
@@ -23,20 +29,23 @@ class graph:
     flagged (see ``flagged()``) instead of raising ``DomainError``.
     """
 
-    def __init__(self, input_nodes, const_nodes, output_nodes, *, lenient: bool = False):
+    def __init__(self, input_nodes: Iterable[node], const_nodes: Iterable[node],
+                 output_nodes: Iterable[node], *, lenient: bool = False) -> None:
         # Kept as the caller's lists, so appending to them later is seen (and recompiled).
         self.input_nodes = _as_list(input_nodes)
         self.const_nodes = _as_list(const_nodes)
         self.output_nodes = _as_list(output_nodes)
         self.lenient = lenient
         self._program: Program | None = None
-        self._compiled_for = None
+        # (inputs, consts, outputs, node.output_version) the program was compiled for
+        self._compiled_for: tuple[list[node], list[node], list[node], int] | None = None
         self._fed: np.ndarray | None = None  # listed leaves' values from graph.feed
         self._fed_version = -1  # node.feed_version when graph.feed was last called
-        self._leaf_cache: tuple | None = None  # (feed versions, leaf matrix)
+        self._leaf_cache: tuple[int, np.ndarray] | None = None  # (feed version, leaf matrix)
 
     # -- reference API -------------------------------------------------------------------------
-    def feed(self, input_value_list, const_value_list) -> None:
+    def feed(self, input_value_list: Sequence[node_module.Feedable] | np.ndarray,
+             const_value_list: Sequence[node_module.Feedable] | np.ndarray) -> None:
         """Values of the listed inputs and consts, in list order: numbers, or batches (B,)."""
         inputs = _column(input_value_list, len(self.input_nodes), "input", self.input_nodes)
         consts = _column(const_value_list, len(self.const_nodes), "const", self.const_nodes)
@@ -52,7 +61,7 @@ class graph:
         self._compiled_for = None
         self._leaf_cache = None
 
-    def compute_forward(self, observer=None) -> None:
+    def compute_forward(self, observer: Observer | None = None) -> None:
         """Compute every node's value; ``observer(event)`` receives each in engine order."""
         program = self.program()
         program.forward(self._leaf_values(program))
@@ -60,12 +69,13 @@ class graph:
             for event in Trace(program).forward_events():
                 observer(event)
 
-    def back_prop(self, observer=None) -> None:
+    def back_prop(self, observer: Observer | None = None) -> None:
         """Compute d(sum of outputs)/d(node) for every node, accumulated over all paths."""
         program = self._program
         if program is None or program.values is None:
             self.compute_forward()
             program = self._program
+            assert program is not None, "compute_forward() compiled it"
         elif _bound_last[0] is not program:
             program.bind()
             _bound_last[0] = program
@@ -78,7 +88,8 @@ class graph:
     def program(self) -> Program:
         """The compiled form, rebuilt if the output or leaf lists changed since."""
         key = self._compiled_for
-        if (self._program is None or key[3] != node_module.output_version
+        # key is None exactly when self._program is (they are set and cleared together)
+        if (self._program is None or key is None or key[3] != node_module.output_version
                 or key[0] != self.input_nodes or key[1] != self.const_nodes
                 or key[2] != self.output_nodes):
             self._program = Program(self.output_nodes,
@@ -97,18 +108,18 @@ class graph:
         """The last forward and backward pass as arrays, for streaming (see trace.py)."""
         return Trace(self.program())
 
-    def nodes(self) -> list:
+    def nodes(self) -> list[node]:
         """Every node of the graph in the engine's order (leaves first, then by level)."""
         return list(self.program().nodes)
 
-    def flagged(self) -> list:
+    def flagged(self) -> list[node]:
         """Nodes whose value or gradient is NaN or infinite after the last run."""
         program = self.program()
         if program.values is None:
             return []
         return [program.nodes[p] for p in program.nonfinite_positions()]
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """The graph as plain data, for the server to send: no numpy, no node objects."""
         program = self.program()
         nodes = []
@@ -137,7 +148,7 @@ class graph:
                 # Some node.feed() came after graph.feed(): the later value wins.
                 late = [i for i, n in enumerate(listed) if n._fed_version > self._fed_version]
                 if late:
-                    rows = [listed_values[i] for i in range(len(listed))]
+                    rows: list[Any] = [listed_values[i] for i in range(len(listed))]
                     for i in late:
                         rows[i] = listed[i]._fed
                     listed_values = _stack_columns(rows, listed)
@@ -155,14 +166,14 @@ class graph:
 
 
 # The program whose arrays nodes currently point at; rebinding is needed only when it changes.
-_bound_last: list = [None]
+_bound_last: list[Program | None] = [None]
 
 
-def _as_list(nodes) -> list:
+def _as_list(nodes: Iterable[node]) -> list[node]:
     return nodes if isinstance(nodes, list) else list(nodes)
 
 
-def _fed_values(nodes) -> list:
+def _fed_values(nodes: Sequence[node]) -> list[node_module.Value | None]:
     missing = [n for n in nodes if n._fed is None]
     if missing:
         raise FeedError(f"{describe_node(missing[0])} has no value: feed it with graph.feed() "
@@ -170,7 +181,7 @@ def _fed_values(nodes) -> list:
     return [n._fed for n in nodes]
 
 
-def _column(values, count: int, kind: str, nodes) -> np.ndarray:
+def _column(values: Any, count: int, kind: str, nodes: Sequence[node]) -> np.ndarray:
     """Values for ``count`` leaves: shape (count,) or (count, B)."""
     try:
         array = np.asarray(values, dtype=np.float64)
@@ -196,7 +207,8 @@ def _first_non_finite(array: np.ndarray) -> tuple[int, float]:
     return i, float(rows[i][~np.isfinite(rows[i])][0])
 
 
-def _stack_columns(columns: list, nodes, kind: str = "leaf") -> np.ndarray:
+def _stack_columns(columns: Sequence[Any], nodes: Sequence[node],
+                   kind: str = "leaf") -> np.ndarray:
     """Numbers and (B,) batches side by side: scalars broadcast over the batch."""
     batch = {len(c) for c in columns if np.ndim(c) == 1}
     if len(batch) > 1:

@@ -14,7 +14,9 @@ layer as one array operation while the scalar nodes stay available for the page.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import GraphError
 from .node import node
@@ -24,32 +26,36 @@ from .node import node
 class Layer:
     kind: str  # conv, fc, matmul, sum, add, relu, softmax, cross_entropy
     name: str
-    inputs: list  # the layer's data operand(s), a list of nodes (two for add / cross_entropy)
-    outputs: list
-    weights: list = field(default_factory=list)
-    bias: list = field(default_factory=list)
-    shape: tuple = ()  # conv: (m, n); fc / matmul: (input_size, output_size)
-    parts: dict = field(default_factory=dict)  # internal nodes a fused kernel must fill
+    # the layer's data operand(s), each a list of nodes (two for add / cross_entropy)
+    inputs: list[list[node]]
+    outputs: list[node]
+    weights: list[node] = field(default_factory=list)
+    bias: list[node] = field(default_factory=list)
+    shape: tuple[int, ...] = ()  # conv: (m, n); fc / matmul: (input_size, output_size)
+    # internal nodes a fused kernel must fill: nodes, node lists, or (cross_entropy's
+    # "softmax") the Softmax Layer it reads, or None
+    parts: dict[str, Any] = field(default_factory=dict)
 
 
 class nn:
-    def __init__(self):
+    def __init__(self) -> None:
         self.layers: list[Layer] = []
         self._stage = 0
         self._names: set[str] = set()
-        self._softmax_of: dict = {}  # probability node -> the Softmax layer that made it
+        # probability node -> the Softmax layer that made it
+        self._softmax_of: dict[node, Layer] = {}
 
     # -- leaves --------------------------------------------------------------------------------
-    def new_input_nodes_list(self, n: int, name: str | None = None) -> list:
+    def new_input_nodes_list(self, n: int, name: str | None = None) -> list[node]:
         """``n`` trainable 'input' nodes, named ``name[i]`` if a name is given."""
         return [node("input", None, name=_item(name, i)) for i in range(_count(n))]
 
-    def new_const_nodes_list(self, n: int, name: str | None = None) -> list:
+    def new_const_nodes_list(self, n: int, name: str | None = None) -> list[node]:
         """``n`` 'const' nodes (data fed each run)."""
         return [node("const", None, name=_item(name, i)) for i in range(_count(n))]
 
     # -- layers --------------------------------------------------------------------------------
-    def scalar_sum(self, n: int, x, name: str | None = None):
+    def scalar_sum(self, n: int, x: Iterable[node], name: str | None = None) -> node:
         """y = Σ x_i, as a balanced tree of '+' nodes."""
         group = self._name("Sum", name)
         x = _take(x, n, "scalar_sum", "x")
@@ -57,7 +63,8 @@ class nn:
         self.layers.append(Layer("sum", group, [x], [y]))
         return y
 
-    def vector_add(self, n: int, a, b, name: str | None = None) -> list:
+    def vector_add(self, n: int, a: Iterable[node], b: Iterable[node],
+                   name: str | None = None) -> list[node]:
         """c_i = a_i + b_i (a skip connection, in a ResNet)."""
         group = self._name(f"Add{max(self._stage, 1)}", name, numbered=False)
         a, b = _take(a, n, "vector_add", "a"), _take(b, n, "vector_add", "b")
@@ -65,7 +72,8 @@ class nn:
         self.layers.append(Layer("add", group, [a, b], c))
         return c
 
-    def matrix_multiply(self, m: int, n: int, W, x, name: str | None = None) -> list:
+    def matrix_multiply(self, m: int, n: int, W: Iterable[node], x: Iterable[node],
+                        name: str | None = None) -> list[node]:
         """y = W x for W of m×n flattened row-major (``W[i*n + j]``); returns m nodes."""
         group = self._name("MatMul", name)
         W, x = _take(W, m * n, "matrix_multiply", "W"), _take(x, n, "matrix_multiply", "x")
@@ -73,8 +81,9 @@ class nn:
         self.layers.append(Layer("matmul", group, [x], y, W, [], (n, m)))
         return y
 
-    def FC(self, input_size: int, output_size: int, x, weights=None, bias=None,
-           name: str | None = None) -> list:
+    def FC(self, input_size: int, output_size: int, x: Iterable[node],
+           weights: Iterable[node] | None = None, bias: Iterable[node] | None = None,
+           name: str | None = None) -> list[list[node]]:
         """Fully connected: y = W x + b with W of output_size × input_size. Returns [y, W, b]."""
         self._stage += 1
         group = self._name(f"FC{self._stage}", name, numbered=False)
@@ -87,19 +96,20 @@ class nn:
         self.layers.append(Layer("fc", group, [x], y, W, b, (input_size, output_size)))
         return [y, W, b]
 
-    def ReLU(self, input_size: int, x, name: str | None = None) -> list:
+    def ReLU(self, input_size: int, x: Iterable[node], name: str | None = None) -> list[node]:
         group = self._name(f"ReLU{max(self._stage, 1)}", name, numbered=False)
         x = _take(x, input_size, "ReLU", "x")
         y = [node("relu", x[i], group=group, name=f"{group}[{i}]") for i in range(input_size)]
         self.layers.append(Layer("relu", group, [x], y))
         return y
 
-    def Conv(self, m: int, n: int, x, weights=None, bias=None, padding_zero=None,
-             name: str | None = None) -> list:
+    def Conv(self, m: int, n: int, x: Iterable[node], weights: Iterable[node] | None = None,
+             bias: Iterable[node] | None = None, padding_zero: Iterable[node] | None = None,
+             name: str | None = None) -> list[list[node]]:
         """3×3 cross-correlation of an m×n image (row-major), one channel, same padding.
 
         Out-of-image taps multiply the shared const node ``zero``, which must hold 0 (it is fed
-        0 here if nn creates it). Returns [y, W, b, zero].
+        0 here if nn creates it). Returns [y, W, b, [zero]].
         """
         self._stage += 1
         group = self._name(f"Conv{self._stage}", name, numbered=False)
@@ -122,7 +132,7 @@ class nn:
         self.layers.append(Layer("conv", group, [x], y, W, b, (m, n), {"zero": zero}))
         return [y, W, b, [zero]]
 
-    def Softmax(self, n: int, x, name: str | None = None) -> list:
+    def Softmax(self, n: int, x: Iterable[node], name: str | None = None) -> list[node]:
         """p_i = exp(x_i - max x) / Σ_j exp(x_j - max x): never overflows.
 
         The shift by the max changes no value and, in exact arithmetic, no gradient: the
@@ -141,8 +151,8 @@ class nn:
         self.layers.append(layer)
         return p
 
-    def Cross_Entropy_Loss(self, n: int, y_pred, y_label_one_hot,
-                           name: str | None = None):
+    def Cross_Entropy_Loss(self, n: int, y_pred: Iterable[node],
+                           y_label_one_hot: Iterable[node], name: str | None = None) -> node:
         """L = -Σ_i label_i · log p_i.
 
         When ``y_pred`` came from ``Softmax``, log p_i is taken as (x_i - max x) - log Σ exp(...)
@@ -170,11 +180,13 @@ class nn:
         return loss
 
     # -- helpers -------------------------------------------------------------------------------
-    def _matmul(self, m, n, W, x, group) -> list:
+    def _matmul(self, m: int, n: int, W: Sequence[node], x: Sequence[node],
+                group: str) -> list[node]:
         return [_tree_sum([node("*", W[i * n + j], x[j], group=group) for j in range(n)], group)
                 for i in range(m)]
 
-    def _weights(self, given, count, group, label) -> list:
+    def _weights(self, given: Iterable[node] | None, count: int, group: str,
+                 label: str) -> list[node]:
         if given is None:
             return [node("input", None, name=f"{group}.{label}[{i}]", group=group)
                     for i in range(count)]
@@ -203,7 +215,7 @@ class nn:
         return unique
 
 
-def block_of(n) -> str:
+def block_of(n: node) -> str:
     """The block a node belongs to in a grouped view: its layer (group), else, for leaves such as
     ``image[17]``, its name without the index, else its operator."""
     if n.group:
@@ -213,17 +225,17 @@ def block_of(n) -> str:
     return n.operator
 
 
-def _count(n) -> int:
+def _count(n: object) -> int:
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
         raise GraphError(f"expected a count >= 0, got {n!r}")
     return int(n)
 
 
-def _item(prefix, i):
+def _item(prefix: str | None, i: int) -> str | None:
     return None if prefix is None else f"{prefix}[{i}]"
 
 
-def _take(nodes, n: int, layer: str, argument: str) -> list:
+def _take(nodes: Iterable[node], n: int, layer: str, argument: str) -> list[node]:
     nodes = list(nodes)
     if len(nodes) != _count(n):
         raise GraphError(f"{layer}: {argument} has {len(nodes)} node(s), expected {n}")
@@ -233,7 +245,7 @@ def _take(nodes, n: int, layer: str, argument: str) -> list:
     return nodes
 
 
-def _tree(items: list, op: str, group: str):
+def _tree(items: Sequence[node], op: str, group: str) -> node:
     """Combine items pairwise, level by level: depth ceil(log2 n). Ties of max go left."""
     if not items:
         raise GraphError(f"cannot reduce an empty list with {op!r}")
@@ -247,5 +259,5 @@ def _tree(items: list, op: str, group: str):
     return level[0]
 
 
-def _tree_sum(items: list, group: str):
+def _tree_sum(items: Sequence[node], group: str) -> node:
     return _tree(items, "+", group)

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import itertools
 import numbers
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
 from .errors import FeedError, GraphError, describe_node
 from .ops import LEAVES, OPS
+
+if TYPE_CHECKING:
+    from .compiler import Program
+
+# What a leaf can be fed: a number, or a batch of B numbers, shape (B,).
+Value: TypeAlias = "float | np.ndarray"
+Feedable: TypeAlias = "float | Sequence[float] | np.ndarray"
 
 _ids = itertools.count()
 # Bumped by every node.feed(); a graph re-reads individually fed leaves only when it changed.
@@ -35,8 +44,9 @@ class node:
         "_fed", "_fed_version", "_program", "_slot", "__weakref__",
     )
 
-    def __init__(self, operator, left_child=None, right_child=None, is_output=False, *,
-                 name: str | None = None, group: str | None = None):
+    def __init__(self, operator: str, left_child: node | Feedable | None = None,
+                 right_child: node | None = None, is_output: bool = False, *,
+                 name: str | None = None, group: str | None = None) -> None:
         self.id = next(_ids)
         self.name = name
         self.group = group
@@ -45,11 +55,11 @@ class node:
         if is_output:
             _bump_outputs()
         self.parents: list[node] = []
-        self.left_child = None
-        self.right_child = None
-        self._fed = None
+        self.left_child: node | None = None
+        self.right_child: node | None = None
+        self._fed: Value | None = None
         self._fed_version = 0
-        self._program = None
+        self._program: Program | None = None
         self._slot = -1
         op = OPS.get(operator)
         if op is None:
@@ -59,16 +69,19 @@ class node:
         if operator in LEAVES:
             # node('input', 0.5) is accepted as a leaf with an initial value.
             if left_child is not None:
-                self.feed(left_child)
+                # A node given here is refused by feed (FeedError): leaves take no children.
+                self.feed(left_child)  # type: ignore[arg-type]
             if right_child is not None:
                 raise GraphError(f"{describe_node(self)}: a leaf takes no children")
             return
-        children = (left_child, right_child)[: op.arity]
+        children: list[node] = []
         extra = (left_child, right_child)[op.arity:]
-        for position, child in zip(("left", "right"), children, strict=False):
+        for position, child in zip(("left", "right"), (left_child, right_child)[: op.arity],
+                                   strict=False):
             if not isinstance(child, node):
                 raise GraphError(f"{describe_node(self)}: {operator!r} needs {op.arity} node "
                                  f"operand(s); the {position} child is {child!r}")
+            children.append(child)
         if any(c is not None for c in extra):
             raise GraphError(f"{describe_node(self)}: {operator!r} takes {op.arity} operand, "
                              f"got a right child {right_child!r}")
@@ -86,7 +99,7 @@ class node:
         self.is_output = True
         _bump_outputs()
 
-    def feed(self, value) -> None:
+    def feed(self, value: Feedable) -> None:
         """Give a leaf its value: a number, or an array of shape (B,) for B samples at once."""
         global feed_version
         if self.operator not in LEAVES:
@@ -96,7 +109,7 @@ class node:
         feed_version = self._fed_version = next(_feed_clock)
 
     @property
-    def forward(self):
+    def forward(self) -> Value | None:
         """This node's value from the last ``compute_forward`` (None before any)."""
         program = self._program
         if program is None or program.values is None:
@@ -104,11 +117,11 @@ class node:
         return program.value_of(self._slot)
 
     @forward.setter
-    def forward(self, value) -> None:
+    def forward(self, value: Feedable) -> None:
         self.feed(value)
 
     @property
-    def backward(self):
+    def backward(self) -> Value | None:
         """d(sum of outputs)/d(this node) from the last ``back_prop`` (None before any).
 
         With a batch, 'input' nodes (the trainable variables) hold the gradient summed over the
@@ -120,7 +133,7 @@ class node:
         return program.grad_of(self._slot, self.operator == "input")
 
     @property
-    def children(self) -> tuple:
+    def children(self) -> tuple[node, ...]:
         if self.left_child is None:
             return ()
         if self.right_child is None:
@@ -131,37 +144,37 @@ class node:
         return f"<{describe_node(self)[5:]}>"
 
     # -- convenience for people typing Python ---------------------------------------------------
-    def __add__(self, other):
+    def __add__(self, other: node | float) -> node:
         return node("+", self, lift(other))
 
-    def __radd__(self, other):
+    def __radd__(self, other: node | float) -> node:
         return node("+", lift(other), self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: node | float) -> node:
         return node("-", self, lift(other))
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: node | float) -> node:
         return node("-", lift(other), self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: node | float) -> node:
         return node("*", self, lift(other))
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: node | float) -> node:
         return node("*", lift(other), self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: node | float) -> node:
         return node("/", self, lift(other))
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: node | float) -> node:
         return node("/", lift(other), self)
 
-    def __pow__(self, other):
+    def __pow__(self, other: node | float) -> node:
         return node("pow", self, lift(other))
 
-    def __rpow__(self, other):
+    def __rpow__(self, other: node | float) -> node:
         return node("pow", lift(other), self)
 
-    def __neg__(self):
+    def __neg__(self) -> node:
         return node("neg", self)
 
 
@@ -170,7 +183,7 @@ def _bump_outputs() -> None:
     output_version += 1
 
 
-def lift(value) -> node:
+def lift(value: node | float) -> node:
     """A node as is; a number becomes a named const node holding it."""
     if isinstance(value, node):
         return value
@@ -181,7 +194,7 @@ def lift(value) -> node:
     raise GraphError(f"cannot use {value!r} of type {type(value).__name__} as a node")
 
 
-def _as_value(value, n):
+def _as_value(value: object, n: node) -> Value:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         value = float(value)
         if not np.isfinite(value):
@@ -202,16 +215,16 @@ def _as_value(value, n):
     return array
 
 
-def _unary(name):
-    def apply(a):
+def _unary(name: str) -> Callable[[node | float], node]:
+    def apply(a: node | float) -> node:
         return node(name, lift(a))
     apply.__name__ = apply.__qualname__ = name
     apply.__doc__ = f"A new '{name}' node: {OPS[name].formula}."
     return apply
 
 
-def _binary(name):
-    def apply(a, b):
+def _binary(name: str) -> Callable[[node | float, node | float], node]:
+    def apply(a: node | float, b: node | float) -> node:
         return node(name, lift(a), lift(b))
     apply.__name__ = apply.__qualname__ = name
     apply.__doc__ = f"A new '{name}' node: {OPS[name].formula}."

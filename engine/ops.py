@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,19 +22,20 @@ import numpy as np
 class Op:
     name: str
     arity: int
-    value: Callable  # (a, b) -> y          (b is None for unary operators)
-    local: Callable  # (a, b, y) -> (dy/da,) or (dy/da, dy/db)
+    # None for the leaves ('input', 'const'), which compute nothing.
+    value: Callable[..., Any] | None  # (a, b) -> y          (b is None for unary operators)
+    local: Callable[..., Any] | None  # (a, b, y) -> (dy/da,) or (dy/da, dy/db)
     formula: str  # the value, as the page writes it
     derivatives: tuple[str, ...]  # each local derivative, as the page writes it
     domain: str = ""  # what the operator needs of its operands, for error messages
 
 
-def _sigmoid(a):
+def _sigmoid(a: np.ndarray) -> np.ndarray:
     # exp(-log(1 + e^-a)) never overflows and keeps full relative precision in both tails.
     return np.exp(-np.logaddexp(0.0, -a))
 
 
-def _pow_db(a, b, y):
+def _pow_db(a: np.ndarray, b: np.ndarray, y: np.ndarray) -> np.ndarray:
     # d/db a^b = a^b ln|a|; at a = 0 (b > 0) the limit is 0. For a < 0 (integer b only) this is
     # the real part of the complex derivative, which keeps a const exponent's gradient finite.
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -87,10 +89,18 @@ OPCODE: dict[str, int] = {op.name: code for code, op in enumerate(OPERATORS)}
 LEAVES = frozenset({"input", "const"})
 
 
-def apply(op: Op, a, b=None):
+def apply(op: Op, a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """The operator's value. Callers silence numpy's warnings and check finiteness themselves."""
-    return op.value(a, b) if op.arity == 2 else op.value(a)
+    value = op.value
+    if value is None:  # calling None would raise this TypeError too, less clearly
+        raise TypeError(f"{op.name!r} is a leaf: it has no value to compute")
+    return value(a, b) if op.arity == 2 else value(a)
 
 
-def local_derivatives(op: Op, a, b, y):
-    return op.local(a, b, y)
+def local_derivatives(op: Op, a: np.ndarray, b: np.ndarray | None,
+                      y: np.ndarray) -> tuple[np.ndarray | float, ...]:
+    """dy/da (and dy/db for a binary operator), each an array or a constant."""
+    local = op.local
+    if local is None:
+        raise TypeError(f"{op.name!r} is a leaf: it has no local derivatives")
+    return local(a, b, y)

@@ -17,9 +17,12 @@ contribution — reproduces every node's value and gradient.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .compiler import Program
 
 
 class Event(NamedTuple):
@@ -31,21 +34,21 @@ class Event(NamedTuple):
     upstream: Any = None  # edge only: the parent's gradient
 
 
-def _scalar(x):
+def _scalar(x: Any) -> Any:
     return float(x) if np.ndim(x) == 0 else x
 
 
 class Trace:
     """Arrays of one pass, indexed by program position, plus iterators over events."""
 
-    def __init__(self, program):
+    def __init__(self, program: Program) -> None:
         self.program = program
         self.values = program.values
         self.grads = program.grads
         self.edge_derivatives = program.edge_derivatives
         self.edge_parent = program.edge_parent
         self.edge_child = program.edge_child
-        self.contributions = None
+        self.contributions: np.ndarray | None = None
         if self.grads is not None:
             self.contributions = self.grads[self.edge_parent] * self.edge_derivatives
 
@@ -64,15 +67,18 @@ class Trace:
             yield Event("forward", n, _scalar(self.values[position]))
 
     def backward_events(self) -> Iterator[Event]:
-        if self.grads is None:
+        grads, derivatives, contributions = self.grads, self.edge_derivatives, self.contributions
+        # A program sets its gradients and edge derivatives together, and contributions are
+        # computed from them: all three are None, or none is.
+        if grads is None or derivatives is None or contributions is None:
             return
         p = self.program
         nodes = p.nodes
         for position in p.output_positions:
             yield Event("seed", nodes[position], 1.0)
         for position in self.backward_order():
-            grad = _scalar(self.grads[position])
+            grad = _scalar(grads[position])
             yield Event("gradient", nodes[position], grad)
             for e in range(p.edge_start[position], p.edge_start[position + 1]):
-                yield Event("edge", nodes[position], _scalar(self.contributions[e]),
-                            nodes[self.edge_child[e]], _scalar(self.edge_derivatives[e]), grad)
+                yield Event("edge", nodes[position], _scalar(contributions[e]),
+                            nodes[self.edge_child[e]], _scalar(derivatives[e]), grad)

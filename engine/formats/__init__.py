@@ -14,9 +14,9 @@ from .export import export_graph
 from .expr import Expression
 from .json_graph import FORMAT as GRAPH_FORMAT
 from .json_graph import load_graph
-from .jsonio import decode, read_json
+from .jsonio import Source, decode, read_json
 from .limits import DEFAULT_LIMITS, Limits
-from .loaded import Loaded, Result
+from .loaded import Loaded, Result, leaf_values
 from .network import FORMAT as NETWORK_FORMAT
 from .network import load_network
 from .problems import FormatError, Problem
@@ -28,7 +28,8 @@ FORMATS = ("expr", "graph", "network")
 _JSON_FORMATS = {GRAPH_FORMAT: "graph", NETWORK_FORMAT: "network"}
 
 
-def load(source, format: str | None = None, *, limits: Limits | None = None,  # noqa: A002
+def load(source: Source, format: str | None = None, *,  # noqa: A002
+         limits: Limits | None = None,
          filename: str | None = None) -> Loaded:
     """Load a graph definition from ``source`` (str, or bytes that must be UTF-8).
 
@@ -78,7 +79,7 @@ def detect_format(text: str, requested: str | None = None, filename: str | None 
     return "expr"
 
 
-def _json_kind(data) -> str:
+def _json_kind(data: object) -> str:
     declared = data.get("format") if isinstance(data, dict) else None
     if isinstance(declared, str) and declared in _JSON_FORMATS:
         return _JSON_FORMATS[declared]
@@ -101,6 +102,6 @@ def _load_expression(text: str, limits: Limits) -> Loaded:
     for n in outputs:
         n.set_as_output()
     g = graph(inputs, expression.consts, outputs)
-    g.feed([n.forward for n in inputs], [n.forward for n in expression.consts])
+    g.feed(leaf_values(inputs), leaf_values(expression.consts))
     return Loaded("expr", g, dict(expression.inputs), dict(expression.outputs),
                   dict(expression.names), list(expression.consts), expression.locations)

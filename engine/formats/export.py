@@ -9,14 +9,18 @@ the graph would compute with now. Loading the export gives the same values and g
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ..errors import DomainError
+from ..graph import graph
+from ..node import node
 from .json_graph import FORMAT
 from .loaded import Loaded
 from .problems import FormatError, Problem
 
 
-def export_graph(g) -> dict:
+def export_graph(g: graph | Loaded) -> dict[str, Any]:
     """The JSON graph (a dict ready for ``json.dumps``) of an engine graph or a ``Loaded``."""
     if isinstance(g, Loaded):
         g = g.graph
@@ -26,6 +30,7 @@ def export_graph(g) -> dict:
         with contextlib.suppress(DomainError):
             g.compute_forward()
     values = program.values
+    assert values is not None, "compute_forward() sets the values before any DomainError"
     if values.ndim == 2 and values.shape[1] == 1:
         # A batch of one is one sample (and what the engine makes of values given by
         # node.feed(): engine/graph.py _stack_columns turns every number into a batch of 1).
@@ -37,7 +42,7 @@ def export_graph(g) -> dict:
     ids = _ids(nodes, program.outputs, list(g.input_nodes))
     listed = []
     for position, n in enumerate(nodes):
-        item = {"id": ids[n], "op": n.operator}
+        item: dict[str, Any] = {"id": ids[n], "op": n.operator}
         if position < program.n_leaves:
             item["value"] = float(values[position])
         else:
@@ -51,24 +56,25 @@ def export_graph(g) -> dict:
             "outputs": [ids[n] for n in program.outputs]}
 
 
-def _ids(nodes, outputs, inputs) -> dict:
+def _ids(nodes: Sequence[node], outputs: Iterable[node], inputs: Iterable[node],
+         ) -> dict[node, str]:
     taken: set[str] = set()
-    ids: dict = {}
+    ids: dict[node, str] = {}
 
-    def claim(n, base: str) -> None:
+    def claim(n: node, base: str) -> None:
         candidate, k = base, 2
         while candidate in taken:
             candidate, k = f"{base}#{k}", k + 1
         taken.add(candidate)
         ids[n] = candidate
 
-    def named(n) -> bool:
+    def named(n: node) -> bool:
         return isinstance(n.name, str) and 0 < len(n.name) <= 190
 
     in_graph = set(nodes)
     for n in [*outputs, *(i for i in inputs if i in in_graph), *nodes]:
         if n not in ids and named(n):
-            claim(n, n.name)
+            claim(n, n.name)  # type: ignore[arg-type]  # named(n): the name is a str
     for position, n in enumerate(nodes):
         if n not in ids:
             claim(n, f"n{position}")

@@ -20,6 +20,7 @@ import difflib
 import math
 import re
 import warnings
+from typing import Any
 
 from ..node import node
 from ..ops import OPS
@@ -48,7 +49,7 @@ _DEFINES = re.compile(r"([^\W\d]\w*)[ \t\f]*(?:=(?!=)|(?:\*\*|[-+*/])=)")
 class Expression:
     """What an expression file defines, once every statement has been read."""
 
-    def __init__(self, text: str, limits: Limits):
+    def __init__(self, text: str, limits: Limits) -> None:
         self.text, self.limits = text, limits
         self.problems = Collector(limits.max_problems)
         self.names: dict[str, node] = {}  # each name's current node
@@ -91,7 +92,7 @@ class Expression:
     # -- locations -----------------------------------------------------------------------------
     def _where(self, lineno: int, col_offset: int) -> str:
         """line:col in the file of a position (ast line, UTF-8 byte column) in the statement."""
-        stmt = self._stmt
+        stmt = self._statement_read()
         if not self._ascii:  # ast counts UTF-8 bytes; people count characters
             if self._lines is None:
                 self._lines = self.text[stmt.start:stmt.end].split("\n")
@@ -101,11 +102,16 @@ class Expression:
             return f"{stmt.line}:{stmt.col + col_offset}"
         return f"{stmt.line + lineno - 1}:{col_offset + 1}"
 
-    def _at(self, tree: ast.AST) -> str:
+    def _at(self, tree: ast.stmt | ast.expr) -> str:
         return self._where(tree.lineno, tree.col_offset)
 
-    def _line(self, tree: ast.AST) -> int:
-        return self._stmt.line + tree.lineno - 1
+    def _line(self, tree: ast.stmt | ast.expr) -> int:
+        return self._statement_read().line + tree.lineno - 1
+
+    def _statement_read(self) -> Statement:
+        """The statement being read: locations are only asked for while read() walks one."""
+        assert self._stmt is not None, "no statement is being read"
+        return self._stmt
 
     # -- statements ----------------------------------------------------------------------------
     def _statement(self, stmt: Statement) -> bool:
@@ -140,7 +146,8 @@ class Expression:
             byte = len(lines[lineno - 1][: max(exc.offset - 1, 0)].encode("utf-8"))
             where = self._where(lineno, byte)
         else:
-            where = f"{self._stmt.line}:{self._stmt.col}"
+            stmt = self._statement_read()
+            where = f"{stmt.line}:{stmt.col}"
         message = str(exc.msg)
         if "too many nested parentheses" in message:
             message = "brackets are nested too deeply (Python's parser reads at most 200 levels)"
@@ -225,6 +232,7 @@ class Expression:
         return self._new(self._at(tree), op, current, change, name=target)
 
     def _leaf(self, call: ast.Call, target: str) -> node | None:
+        assert isinstance(call.func, ast.Name), "_right_side sends only input(...), const(...)"
         kind, where = call.func.id, self._at(call)
         if call.keywords or len(call.args) != 1:
             self.problems.add(where, f"{kind}() takes one number, the starting value, like "
@@ -247,7 +255,7 @@ class Expression:
     def _expression(self, root: ast.expr) -> node | None:
         """The node computing ``root``, or None once a problem has been reported."""
         results: list[node | None] = []
-        stack: list[tuple[ast.AST, bool]] = [(root, False)]
+        stack: list[tuple[ast.expr, bool]] = [(root, False)]
         while stack:
             tree, children_done = stack.pop()
             if children_done:
@@ -277,7 +285,7 @@ class Expression:
                 return None
         return results[0]
 
-    def _combine(self, tree: ast.AST, results: list) -> None:
+    def _combine(self, tree: ast.expr, results: list[node | None]) -> None:
         where = self._at(tree)
         if isinstance(tree, ast.UnaryOp):
             operand = results.pop()
@@ -286,13 +294,17 @@ class Expression:
             else:
                 results.append(self._new(where, "neg", operand))
             return
-        count = 2 if isinstance(tree, ast.BinOp) else len(tree.args)
+        # _expression pushes only these, with a supported operator or a known function
+        if isinstance(tree, ast.BinOp):
+            count, op = 2, _BINARY[type(tree.op)]
+        else:
+            assert isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)
+            count, op = len(tree.args), tree.func.id
         operands = results[-count:]
         del results[-count:]
         if any(o is None for o in operands):
             results.append(None)
             return
-        op = _BINARY[type(tree.op)] if isinstance(tree, ast.BinOp) else tree.func.id
         results.append(self._new(where, op, *operands))
 
     def _check_call(self, call: ast.Call) -> bool:
@@ -350,6 +362,8 @@ class Expression:
         if isinstance(tree, ast.UnaryOp):
             sign = -1.0 if isinstance(tree.op, ast.USub) else 1.0
             tree = tree.operand
+        # callers check _is_number first: a literal int or float
+        assert isinstance(tree, ast.Constant) and isinstance(tree.value, int | float)
         value, where = tree.value, self._at(tree)
         if isinstance(value, float) and not math.isfinite(value):  # 1e400 reads as inf
             self.problems.add(where, "this number is too large: numbers must be finite")
@@ -368,8 +382,9 @@ class Expression:
             self._literals[value] = shared
         return shared
 
-    def _new(self, where: str, op: str, left=None, right=None, *, name=None,
-             listed: list | None = None) -> node:
+    def _new(self, where: str, op: str, left: node | float | None = None,
+             right: node | None = None, *, name: str | None = None,
+             listed: list[node] | None = None) -> node:
         self._count += 1
         if self._count > self.limits.max_nodes:
             p = exceeded(where, "max_nodes", self.limits.max_nodes,
@@ -390,7 +405,7 @@ def _is_number(tree: ast.AST) -> bool:
     return isinstance(tree, ast.Constant) and type(tree.value) in (int, float)
 
 
-def _show(value) -> str:
+def _show(value: Any) -> str:
     """How a number is named on the page: 2 rather than 2.0, full precision otherwise."""
     if type(value) not in (int, float):
         return "text in quotes" if isinstance(value, str | bytes) else repr(value)
@@ -398,7 +413,7 @@ def _show(value) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
 
 
-def _magnitude(value) -> str:
+def _magnitude(value: float) -> str:
     try:
         return f"{value:.6g}"
     except OverflowError:  # an integer beyond float64

@@ -60,7 +60,8 @@ class Statement:
     col: int
     depth: int = 0  # upper bound of its syntax tree's depth
     output: bool = False  # an ``output a, b`` line
-    tokens: list = field(default_factory=list)  # (kind, text, line, col), output lines only
+    # (kind, text, line, col), output lines only
+    tokens: list[tuple[str, str, int, int]] = field(default_factory=list)
     skip: bool = False  # already reported (too deep, quotes, control characters)
 
 
@@ -170,6 +171,7 @@ class _Scanner:
             if match is None:  # only spaces left
                 break
             kind, pos = match.lastgroup, match.end()
+            assert kind is not None, "every alternative of _TOKEN is a named group"
             if kind == "comment":
                 continue
             if kind in ("newline", "cont"):

@@ -10,6 +10,7 @@ then words the problem. The document around the nodes always goes through jsonsc
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from ..graph import graph
 from ..node import node
@@ -22,7 +23,7 @@ from .jsonio import (
     validator,
 )
 from .limits import Limits, exceeded
-from .loaded import Loaded
+from .loaded import Loaded, leaf_values
 from .problems import Collector, FormatError
 
 FORMAT = "backprop-live/graph"
@@ -31,11 +32,11 @@ _NODE_FIELDS = frozenset({"id", "op", "args", "value", "name", "group"})
 _OPS = frozenset(OPS)
 
 
-def _short_string(value, low: int = 0) -> bool:
+def _short_string(value: object, low: int = 0) -> bool:
     return isinstance(value, str) and low <= len(value) <= 200
 
 
-def node_matches_schema(item) -> bool:
+def node_matches_schema(item: object) -> bool:
     """Exactly the schema's ``$defs/node``, fast. Keep in step with graph.schema.json."""
     if not isinstance(item, dict) or not item.keys() <= _NODE_FIELDS:
         return False
@@ -56,7 +57,7 @@ def node_matches_schema(item) -> bool:
     return all(_short_string(item[key]) for key in ("name", "group") if key in item)
 
 
-def check_schema(data, limits: Limits) -> None:
+def check_schema(data: Any, limits: Limits) -> None:
     """Raise FormatError with every schema violation, each at its JSON pointer."""
     problems = []
     nodes = data.get("nodes") if isinstance(data, dict) else None
@@ -78,7 +79,7 @@ def check_schema(data, limits: Limits) -> None:
         raise FormatError(problems[: limits.max_problems])
 
 
-def load_graph(data, limits: Limits) -> Loaded:
+def load_graph(data: Any, limits: Limits) -> Loaded:
     check_schema(data, limits)
     nodes: list[dict] = data["nodes"]
     problems = Collector(limits.max_problems)
@@ -97,7 +98,7 @@ def load_graph(data, limits: Limits) -> Loaded:
     order = _topological_order(nodes, index, problems)
 
     made: dict[str, node] = {}
-    locations: dict = {}
+    locations: dict[node, str] = {}
     for i in order:
         item = nodes[i]
         children = [made[a] for a in item.get("args", [])]
@@ -105,7 +106,10 @@ def load_graph(data, limits: Limits) -> Loaded:
         if item["op"] in LEAVES:
             n = node(item["op"], float(item["value"]), name=name, group=item.get("group"))
         else:
-            n = node(item["op"], *children, name=name, group=item.get("group"))
+            # _check_node made args list exactly the operator's 1 or 2 operands, so *children
+            # never reaches is_output.
+            n = node(item["op"], *children,  # type: ignore[arg-type]
+                     name=name, group=item.get("group"))
         made[item["id"]] = n
         locations[n] = f"/nodes/{i}"
     inputs = {item["id"]: made[item["id"]] for item in nodes if item["op"] == "input"}
@@ -114,7 +118,7 @@ def load_graph(data, limits: Limits) -> Loaded:
     for n in outputs.values():
         n.set_as_output()
     g = graph(list(inputs.values()), consts, list(outputs.values()))
-    g.feed([n.forward for n in inputs.values()], [n.forward for n in consts])
+    g.feed(leaf_values(inputs.values()), leaf_values(consts))
     return Loaded("graph", g, inputs, outputs, made, consts, locations)
 
 
@@ -169,7 +173,9 @@ def _topological_order(nodes: list, index: dict, problems: Collector) -> list[in
         return order
     # Every node left waits on another node left: walking args among them must loop.
     left = {i for i, count in enumerate(waiting) if count > 0}
-    path, seen, current = [], {}, min(left)
+    path: list[int] = []
+    seen: dict[int, int] = {}  # node -> its place in path
+    current = min(left)
     while current not in seen:
         seen[current] = len(path)
         path.append(current)

@@ -11,18 +11,23 @@ import difflib
 import json
 import math
 import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from jsonschema import Draft202012Validator
 
 from .limits import Limits, exceeded
-from .problems import FormatError, Problem
+from .problems import Collector, FormatError, Problem
+
+# What load() accepts: text, or bytes that must be UTF-8.
+Source = str | bytes | bytearray | memoryview
 
 SCHEMA_DIR = Path(__file__).resolve().parent
 
 
-def decode(source, limits: Limits) -> str:
+def decode(source: Source, limits: Limits) -> str:
     """The text of an upload: UTF-8 within ``max_bytes``, BOM dropped, newlines as \\n."""
     if isinstance(source, bytearray | memoryview):
         source = bytes(source)
@@ -81,16 +86,16 @@ _JSON_MESSAGES = {
 class _Object(dict):
     """A JSON object that remembers keys it saw twice (json keeps only the last silently)."""
 
-    duplicates: tuple = ()
+    duplicates: tuple[str, ...] = ()
 
 
-def _parse_int(text: str):
+def _parse_int(text: str) -> int | float:
     # Python refuses to convert integers of more than 4,300 digits (a ValueError); such a
     # number is over any sensible max_literal anyway, and the semantic checks will say so.
     return int(text) if len(text) < 100 else float(text)
 
 
-def read_json(text: str, limits: Limits):
+def read_json(text: str, limits: Limits) -> Any:
     """The JSON value in ``text``; its nesting is checked before ``json.loads`` recurses."""
     depth, in_string, escaped_at = 0, False, -1
     for match in _JSON_SPECIAL.finditer(text):
@@ -113,13 +118,18 @@ def read_json(text: str, limits: Limits):
                                             f"{limits.max_depth} levels deep")])
         elif char in "]}":
             depth = max(depth - 1, 0)
-    repeated: list = []
+    repeated: list[_Object] = []
 
-    def make_object(pairs):
+    def make_object(pairs: list[tuple[str, Any]]) -> _Object:
         result = _Object(pairs)
         if len(result) != len(pairs):
-            seen: set = set()
-            result.duplicates = tuple(k for k, _ in pairs if k in seen or seen.add(k))
+            seen: set[str] = set()
+            duplicates = []  # every repeat of a key, in order
+            for k, _ in pairs:
+                if k in seen:
+                    duplicates.append(k)
+                seen.add(k)
+            result.duplicates = tuple(duplicates)
             repeated.append(result)
         return result
 
@@ -139,9 +149,10 @@ def read_json(text: str, limits: Limits):
     return data
 
 
-def _duplicate_keys(data) -> list[Problem]:
+def _duplicate_keys(data: Any) -> list[Problem]:
     """Objects that repeat a field, found with an explicit stack (the document may be deep)."""
-    problems, stack = [], [(data, "")]
+    problems: list[Problem] = []
+    stack: list[tuple[Any, str]] = [(data, "")]
     while stack:
         value, where = stack.pop()
         if isinstance(value, dict):
@@ -155,15 +166,15 @@ def _duplicate_keys(data) -> list[Problem]:
 
 
 # -- JSON pointers and values -----------------------------------------------------------------
-def escape(key) -> str:
+def escape(key: object) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 
 
-def pointer(path) -> str:
+def pointer(path: Iterable[object]) -> str:
     return "".join(f"/{escape(part)}" for part in path)
 
 
-def show(value) -> str:
+def show(value: object) -> str:
     """A short description of a JSON value for messages (never a full, recursive repr)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -179,7 +190,7 @@ def show(value) -> str:
     return "an object"
 
 
-def finite_number(value, where: str, limits: Limits, problems) -> bool:
+def finite_number(value: object, where: str, limits: Limits, problems: Collector) -> bool:
     """Report (into ``problems``, a Collector) a number that is not finite or too large."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         problems.add(where, f"expected a number, got {show(value)}")
@@ -197,7 +208,7 @@ def finite_number(value, where: str, limits: Limits, problems) -> bool:
 
 # -- JSON Schema ------------------------------------------------------------------------------
 @cache
-def schema(name: str) -> dict:
+def schema(name: str) -> dict[str, Any]:
     return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
 
 
@@ -216,7 +227,7 @@ _TYPES = {"object": "an object {...}", "array": "a list [...]", "string": "text 
           "null": "null"}
 
 
-def schema_problems(found, instance, prefix: str = "") -> list[Problem]:
+def schema_problems(found: Any, instance: Any, prefix: str = "") -> list[Problem]:
     """jsonschema errors (``found``: a validator, or errors) as problems at JSON pointers."""
     errors = found.iter_errors(instance) if isinstance(found, Draft202012Validator) else found
     problems = []
@@ -226,7 +237,7 @@ def schema_problems(found, instance, prefix: str = "") -> list[Problem]:
     return sorted(set(problems), key=lambda p: pointer_key(p.location))
 
 
-def _translate(error, where: str) -> list[Problem]:
+def _translate(error: Any, where: str) -> list[Problem]:
     kind, rule, value = error.validator, error.validator_value, error.instance
     if kind == "type":
         expected = " or ".join(_TYPES.get(t, t) for t in ([rule] if isinstance(rule, str)
@@ -269,5 +280,5 @@ def _translate(error, where: str) -> list[Problem]:
     return [Problem(where, make() if make else f"breaks the schema rule {kind!r}")]
 
 
-def pointer_key(location: str):
+def pointer_key(location: str) -> list[tuple[int, int, str]]:
     return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in location.split("/")]

@@ -42,7 +42,7 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def exceeded(location: str, limit: str, value, what: str) -> Problem:
+def exceeded(location: str, limit: str, value: float, what: str) -> Problem:
     """A problem saying ``what`` went over the limit ``limit`` (whose value is ``value``)."""
     shown = f"{value:g}" if isinstance(value, float) else f"{value}"
     return Problem(location, f"{what}, over the limit {limit}={shown}", limit=limit)

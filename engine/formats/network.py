@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +30,7 @@ from ..nn import nn
 from ..node import node
 from .jsonio import finite_number, schema_problems, validator
 from .limits import Limits, exceeded
-from .loaded import Loaded
+from .loaded import Loaded, leaf_values
 from .problems import Collector, FormatError
 
 FORMAT = "backprop-live/network"
@@ -39,10 +41,10 @@ SCHEMA = "network.schema.json"
 class _Shape:
     kind: str  # the layer's type
     size: int  # how many nodes it outputs
-    image: tuple | None = None  # (rows, columns) when its output is still an image
+    image: tuple[int, int] | None = None  # (rows, columns) when its output is still an image
 
 
-def load_network(data, limits: Limits) -> Loaded:
+def load_network(data: Any, limits: Limits) -> Loaded:
     problems = schema_problems(validator(SCHEMA), _without_plain_matrices(data))
     if problems:
         raise FormatError(problems[: limits.max_problems])
@@ -51,7 +53,7 @@ def load_network(data, limits: Limits) -> Loaded:
     return _build(data, layers, shapes)
 
 
-def matrix_matches_schema(value, flat: bool = False) -> bool:
+def matrix_matches_schema(value: object, flat: bool = False) -> bool:
     """Exactly the schema's ``$defs/matrix`` (numbers, or lists of numbers, in a list), or with
     ``flat`` its list of numbers (an fc bias). Keep in step with network.schema.json."""
     return isinstance(value, list) and all(
@@ -60,7 +62,7 @@ def matrix_matches_schema(value, flat: bool = False) -> bool:
         for v in value)
 
 
-def _without_plain_matrices(data):
+def _without_plain_matrices(data: Any) -> Any:
     """The document with well-formed pixel and weight lists emptied, for jsonschema only.
 
     jsonschema takes ~30 µs a number, so a 2 MB weight list would take seconds; a list that
@@ -75,10 +77,11 @@ def _without_plain_matrices(data):
 
 
 # -- checks -----------------------------------------------------------------------------------
-def _check(layers: list[dict], outputs, limits: Limits) -> dict[str, _Shape]:
+def _check(layers: list[dict], outputs: Iterable[str] | None,
+           limits: Limits) -> dict[str, _Shape]:
     problems = Collector(limits.max_problems)
     shapes: dict[str, _Shape] = {}
-    where_defined = {}
+    where_defined: dict[str, int] = {}  # layer name -> index of the first layer so named
     for i, layer in enumerate(layers):
         where_defined.setdefault(layer["name"], i)
     estimate = 0
@@ -105,7 +108,7 @@ def _check(layers: list[dict], outputs, limits: Limits) -> dict[str, _Shape]:
     return shapes
 
 
-def _too_many(here: str, estimate: int, limits: Limits) -> tuple:
+def _too_many(here: str, estimate: int, limits: Limits) -> tuple[str, str, str | None]:
     p = exceeded(here, "max_nodes", limits.max_nodes,
                  f"up to this layer the network needs about {estimate:,} nodes")
     return p.location, p.message, p.limit
@@ -215,24 +218,26 @@ def _node_estimate(layer, shape: _Shape, sources) -> int:
     }[layer["type"]]
 
 
-def _unknown(ref: str, names) -> str:
+def _unknown(ref: str, names: Iterable[str]) -> str:
     close = difflib.get_close_matches(ref, list(names), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"no layer is named {ref!r}{hint}"
 
 
 # -- building ---------------------------------------------------------------------------------
-def _build(data, layers: list[dict], shapes: dict[str, _Shape]) -> Loaded:
+def _build(data: Any, layers: list[dict], shapes: dict[str, _Shape]) -> Loaded:
     net = nn()
     rng = np.random.default_rng(data.get("seed", 0))
-    made: dict[str, list] = {}
-    weights: list = []
-    consts: list = []
-    zero = None
+    made: dict[str, list[node]] = {}
+    weights: list[node] = []
+    consts: list[node] = []
+    zero: node | None = None
     for layer in layers:
         name, kind = layer["name"], layer["type"]
         shape = shapes[name]
-        x = made[layer["input"]] if "input" in layer else None
+        # the operand of the one-input layers (conv, fc, relu, softmax: the schema requires
+        # their "input"); no other layer reads x
+        x: list[node] = made[layer["input"]] if "input" in layer else []
         if kind in ("image", "label"):
             nodes = net.new_const_nodes_list(shape.size, name)
             for n in nodes:
@@ -251,6 +256,7 @@ def _build(data, layers: list[dict], shapes: dict[str, _Shape]) -> Loaded:
                 zero = node("const", 0.0, name="zero")
             w = _weights(layer.get("weights"), 9, 9, rng)
             b = [node("input", float(layer.get("bias", 0.0)))]
+            assert shape.image is not None, "_shape() accepts a conv only on an image"
             rows, cols = shape.image
             nodes = net.Conv(rows, cols, x, w, b, [zero], name=name)[0]
             weights += w + b
@@ -275,22 +281,25 @@ def _build(data, layers: list[dict], shapes: dict[str, _Shape]) -> Loaded:
     for n in outputs.values():
         n.set_as_output()
     g = graph(weights, consts, list(outputs.values()))
-    g.feed([n.forward for n in weights], [n.forward for n in consts])
+    g.feed(leaf_values(weights), leaf_values(consts))
     pointer = {layer["name"]: f"/layers/{i}" for i, layer in enumerate(layers)}
     everything = g.nodes()
     locations = {n: pointer[n.group] for n in everything if n.group in pointer}
     names = {n.name: n for n in everything if n.name is not None}
     inputs = {n.name: n for n in weights}
-    return Loaded("network", g, inputs, outputs, names, consts, locations, network=net,
-                  layers=list(net.layers))
+    # The keys of inputs and outputs are never None: nn names every node a layer outputs, and
+    # every weight it is given that has no name (nn._weights).
+    return Loaded("network", g, inputs, outputs,  # type: ignore[arg-type]
+                  names, consts, locations, network=net, layers=list(net.layers))
 
 
-def _flat(values) -> list:
+def _flat(values: Sequence[Any]) -> list[Any]:
     return [v for row in values for v in row] if values and isinstance(values[0], list) \
         else list(values)
 
 
-def _weights(given, count: int, fan_in: int, rng) -> list:
+def _weights(given: Sequence[Any] | None, count: int, fan_in: int,
+             rng: np.random.Generator) -> list[node]:
     if given is None:
         values = rng.normal(0.0, math.sqrt(2.0 / fan_in), count).tolist()  # He initialisation
     else:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NoReturn
 
 from ..errors import EngineError
 
@@ -28,7 +30,7 @@ class Problem:
 class FormatError(EngineError, ValueError):
     """An uploaded graph definition could not be loaded; ``problems`` says what and where."""
 
-    def __init__(self, problems):
+    def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: list[Problem] = list(problems)
         if not self.problems:  # never raised empty, but never crash building a message either
             self.problems = [Problem("", "the file could not be loaded")]
@@ -38,7 +40,7 @@ class FormatError(EngineError, ValueError):
 class Collector:
     """Gathers problems up to ``limit`` of them; more than that stops the load at once."""
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int) -> None:
         self.limit = limit
         self.problems: list[Problem] = []
 
@@ -49,7 +51,7 @@ class Collector:
                                              f"(max_problems={self.limit})", "max_problems"))
             raise FormatError(self.problems)
 
-    def fail(self, location: str, message: str, limit: str | None = None):
+    def fail(self, location: str, message: str, limit: str | None = None) -> NoReturn:
         """Record a problem that makes going on pointless, and raise."""
         self.problems.append(Problem(location, message, limit))
         raise FormatError(self.problems)

@@ -12,12 +12,22 @@ with a precomputed gather plan, and its gradient is scattered back the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import GraphError, describe_node
 from ..ops import LEAVES
+
+if TYPE_CHECKING:
+    from ..graph import graph
+    from ..nn import Layer, nn
+    from ..node import node
+
+# Where an operand's columns live: "param", "const", or the index of the layer making them.
+Source = str | int
 
 # -- layer kernels: forward(layer, operands, weights, bias, extra) -> (output, cache) ------------
 #                   backward(layer, cache, d_output, need) -> (d_operands, d_weights, d_bias)
@@ -159,7 +169,7 @@ KERNELS = {
 class Span:
     """Columns ``columns`` of source ``source`` fill ``width`` consecutive operand columns."""
 
-    source: object  # "param", "const", or a layer index
+    source: Source  # "param", "const", or a layer index
     columns: np.ndarray
     contiguous: slice | None  # the same columns as a slice, when they are consecutive
     unique: bool
@@ -176,18 +186,18 @@ class FusedProgram:
     image's, are not computed.
     """
 
-    def __init__(self, g, net, const_grads: bool = True):
+    def __init__(self, g: graph, net: nn, const_grads: bool = True) -> None:
         self.graph = g
         param_at = {n: i for i, n in enumerate(g.input_nodes)}
         const_at = {n: i for i, n in enumerate(g.const_nodes)}
-        made_by: dict = {}
+        made_by: dict[node, tuple[int, int]] = {}
         for index, layer in enumerate(net.layers):
             for column, y in enumerate(layer.outputs):
                 made_by[y] = (index, column)
         needed = _needed_layers(g.output_nodes, net.layers, made_by, param_at, const_at)
         self.layers = [(i, net.layers[i]) for i in sorted(needed)]
 
-        def locate(n):
+        def locate(n: node) -> tuple[Source, int]:
             if n in made_by and made_by[n][0] in needed:
                 return made_by[n]
             if n in const_at:
@@ -197,7 +207,9 @@ class FusedProgram:
             raise GraphError(f"{describe_node(n)} feeds a fused layer but is neither a graph "
                              "input, a graph const, nor a layer's output")
 
-        self.plans = []
+        # per layer: (operand plans, weight positions, bias positions, extra plans, need)
+        self.plans: list[tuple[list[list[Span]], np.ndarray, np.ndarray, list[list[Span]],
+                               list[bool]]] = []
         for _, layer in self.layers:
             operands = [_plan([locate(n) for n in nodes]) for nodes in _operands(layer)]
             weights = np.array([param_at[n] for n in layer.weights], np.int64)
@@ -208,15 +220,17 @@ class FusedProgram:
             self.plans.append((operands, weights, bias, extra, need))
         self.outputs = [_plan([locate(n)]) for n in g.output_nodes]
         self.n_params = len(g.input_nodes)
-        self.caches: list = []
+        self.caches: list[Any] = []
 
-    def forward(self, params, consts, consts_by_sample: bool = False) -> np.ndarray:
+    def forward(self, params: np.ndarray, consts: np.ndarray,
+                consts_by_sample: bool = False) -> np.ndarray:
         """Forward pass; returns the outputs, shape (B, number of outputs)."""
         params = np.asarray(params, np.float64)
         consts = np.asarray(consts, np.float64)
         if consts.ndim == 1:
             consts = consts[:, None]
-        sources = {"param": params[None, :], "const": consts if consts_by_sample else consts.T}
+        sources: dict[Source, np.ndarray] = {
+            "param": params[None, :], "const": consts if consts_by_sample else consts.T}
         self.batch = sources["const"].shape[0]
         self.caches = []
         for (index, layer), (operands, w, b, extra, _) in zip(self.layers, self.plans,
@@ -232,8 +246,9 @@ class FusedProgram:
 
     def backward(self) -> np.ndarray:
         """Gradient of the sum of outputs (over outputs and samples) for each param."""
-        grads = {"param": np.zeros((1, self.n_params))}
-        self.output_grads: dict = {}  # layer index -> gradient at its output, (B, width)
+        grads: dict[Source, np.ndarray] = {"param": np.zeros((1, self.n_params))}
+        # layer index -> gradient at its output, (B, width)
+        self.output_grads: dict[int, np.ndarray] = {}
         for plan in self.outputs:
             _scatter(plan, np.ones((self.batch, 1)), grads, self.sources)
         d_params = np.zeros(self.n_params)
@@ -263,17 +278,19 @@ class FusedProgram:
         return [_gather(plan, self.sources) for plan in operands]
 
 
-def _operands(layer) -> list:
+def _operands(layer: Layer) -> list[list[node]]:
     if layer.kind == "cross_entropy" and layer.parts["softmax"] is not None:
         return [layer.parts["softmax"].inputs[0], layer.inputs[1]]
     return layer.inputs
 
 
-def _needed_layers(outputs, layers, made_by, param_at, const_at) -> set:
+def _needed_layers(outputs: Iterable[node], layers: Sequence[Layer],
+                   made_by: dict[node, tuple[int, int]], param_at: dict[node, int],
+                   const_at: dict[node, int]) -> set[int]:
     """Layers the outputs depend on; every non-leaf node reached must be a layer's output."""
-    needed: set = set()
+    needed: set[int] = set()
     stack = list(outputs)
-    seen: set = set()
+    seen: set[node] = set()
     while stack:
         n = stack.pop()
         if n in seen:
@@ -303,7 +320,7 @@ def _needed_layers(outputs, layers, made_by, param_at, const_at) -> set:
     return needed
 
 
-def _plan(locations: list) -> list[Span]:
+def _plan(locations: Sequence[tuple[Source, int]]) -> list[Span]:
     """Group a node list's locations into spans of one source."""
     spans = []
     start = 0
@@ -319,7 +336,7 @@ def _plan(locations: list) -> list[Span]:
     return spans
 
 
-def _gather(plan: list[Span], sources: dict) -> np.ndarray:
+def _gather(plan: list[Span], sources: dict[Source, np.ndarray]) -> np.ndarray:
     parts = []
     for span in plan:
         array = sources[span.source]
@@ -331,7 +348,8 @@ def _gather(plan: list[Span], sources: dict) -> np.ndarray:
     return np.concatenate([np.broadcast_to(p, (batch, p.shape[1])) for p in parts], axis=1)
 
 
-def _scatter(plan: list[Span], d: np.ndarray, grads: dict, sources: dict) -> None:
+def _scatter(plan: list[Span], d: np.ndarray, grads: dict[Source, np.ndarray],
+             sources: dict[Source, np.ndarray]) -> None:
     offset = 0
     for span in plan:
         width = len(span.columns)
@@ -348,4 +366,6 @@ def _scatter(plan: list[Span], d: np.ndarray, grads: dict, sources: dict) -> Non
         elif span.unique:
             target[:, span.columns] += piece
         else:
-            np.add.at(target, (slice(None), span.columns), piece)
+            # numpy's stubs take only integer arrays as the indices of ufunc.at, but a tuple
+            # (slice, columns) is a valid index there as everywhere.
+            np.add.at(target, (slice(None), span.columns), piece)  # type: ignore[arg-type]

@@ -11,16 +11,18 @@ Losses are means over the batch, so the learning rate does not depend on the bat
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
 from ..errors import EngineError
 from ..nn import block_of
-from .datasets import load_digits
+from .datasets import Digits, load_digits
 from .kernels import FusedProgram
 from .models import MODELS, Model, from_network
-from .optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam
+from .optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam, Optimizer
 
 
 class TrainingError(EngineError, ValueError):
@@ -46,7 +48,7 @@ class TrainConfig:
 
     def checked(self) -> TrainConfig:
         """Self, after checking every option; the error names the option and its range."""
-        def need(ok, message):
+        def need(ok: bool, message: str) -> None:
             if not ok:
                 raise TrainingError(message)
         need(self.model in MODELS or self.model == "network",
@@ -74,7 +76,7 @@ class TrainConfig:
         return float(self.lr) if self.lr is not None else DEFAULT_LR[self.optimizer]
 
 
-def _int(value) -> bool:
+def _int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -88,7 +90,7 @@ class StepMetrics:
     seconds: float  # since training started
     # Each residual sum ("Add2"): its operands' groups, the RMS of each operand's values (the
     # skip path against the residual branch) and the RMS of the gradient at the sum.
-    branches: dict[str, dict] = field(default_factory=dict)
+    branches: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -120,7 +122,7 @@ class TrainResult:
         busy = sum(self.timings.values())
         return self.samples / busy if busy else 0.0
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         last = self.epochs[-1] if self.epochs else None
         return {
             "model": self.config.model,
@@ -139,8 +141,8 @@ class TrainResult:
 class Trainer:
     """A model, its fused program, its parameters and an optimiser: one ``step`` per batch."""
 
-    def __init__(self, model: Model, optimizer, params: np.ndarray,
-                 label_smoothing: float = 0.0):
+    def __init__(self, model: Model, optimizer: Optimizer, params: np.ndarray,
+                 label_smoothing: float = 0.0) -> None:
         self.model = model
         # Training targets only; evaluate() always scores against the true one-hot labels.
         self.label_smoothing = label_smoothing
@@ -153,13 +155,15 @@ class Trainer:
         self._logits = logits_layer
         self.timings = {"forward": 0.0, "backward": 0.0, "update": 0.0}
 
-    def forward(self, images, labels, smoothing: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    def forward(self, images: np.ndarray, labels: np.ndarray,
+                smoothing: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Per-sample losses (against labels smoothed by ``smoothing``) and logits."""
         consts = self.model.consts(images, labels, smoothing)
         losses = self.program.forward(self.params, consts, consts_by_sample=True)[:, 0]
         return losses, self.program.layer_values(self._logits)
 
-    def step(self, images, labels) -> tuple[float, float, dict[str, float]]:
+    def step(self, images: np.ndarray,
+             labels: np.ndarray) -> tuple[float, float, dict[str, float]]:
         """One optimiser step on a batch: (mean loss, accuracy, gradient norm per layer)."""
         t0 = time.perf_counter()
         losses, logits = self.forward(images, labels, self.label_smoothing)
@@ -175,9 +179,9 @@ class Trainer:
         accuracy = float(np.mean(logits.argmax(axis=1) == np.asarray(labels)))
         return float(losses.mean()), accuracy, norms
 
-    def branches(self) -> dict[str, dict]:
+    def branches(self) -> dict[str, dict[str, Any]]:
         """Skip path against residual branch at each add layer, for the last step."""
-        out = {}
+        out: dict[str, dict[str, Any]] = {}
         for position, (index, layer) in enumerate(self.program.layers):
             if layer.kind != "add":
                 continue
@@ -190,7 +194,8 @@ class Trainer:
             }
         return out
 
-    def evaluate(self, images, labels) -> tuple[float, float, np.ndarray]:
+    def evaluate(self, images: np.ndarray,
+                 labels: np.ndarray) -> tuple[float, float, np.ndarray]:
         """(mean loss, accuracy, confusion matrix) without changing anything."""
         losses, logits = self.forward(images, labels)
         predicted = logits.argmax(axis=1)
@@ -219,8 +224,12 @@ def shifted(images: np.ndarray, size: int, most: int, rng: np.random.Generator) 
 
 def build(config: TrainConfig) -> Trainer:
     config.checked()
-    model = (from_network(config.network) if config.model == "network"
-             else MODELS[config.model](width=config.width))
+    if config.model == "network":
+        assert config.network is not None, "checked(): model 'network' comes with its spec"
+        model = from_network(config.network)
+    else:
+        model = MODELS[config.model](width=config.width)
+    optimizer: Optimizer
     if config.optimizer == "sgd":
         optimizer = SGD(lr=config.learning_rate, momentum=config.momentum)
     else:
@@ -229,8 +238,10 @@ def build(config: TrainConfig) -> Trainer:
     return Trainer(model, optimizer, params, config.label_smoothing)
 
 
-def train(config: TrainConfig, on_step=None, on_epoch=None, should_stop=None,
-          data=None) -> TrainResult:
+def train(config: TrainConfig, on_step: Callable[[StepMetrics], object] | None = None,
+          on_epoch: Callable[[EpochMetrics], object] | None = None,
+          should_stop: Callable[[], bool] | None = None,
+          data: Digits | None = None) -> TrainResult:
     """Train ``config.model`` on the digits (or ``data``, a datasets.Digits) and report."""
     trainer = build(config)
     side = int(round(len(trainer.model.image) ** 0.5))
