@@ -7,12 +7,17 @@ initialise its parameters and lay out a batch of images and labels as the graph'
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import EngineError
 from ..graph import graph
 from ..nn import nn
+from ..node import node
+
+if TYPE_CHECKING:
+    from ..formats.limits import Limits
 
 
 @dataclass
@@ -20,17 +25,17 @@ class Model:
     name: str
     net: nn
     graph: graph
-    image: list
-    label: list
-    padding: list  # the Conv layers' shared zero node (empty for an MLP)
-    logits: list
-    loss: object
+    image: list[node]
+    label: list[node]
+    padding: list[node]  # the Conv layers' shared zero node (empty for an MLP)
+    logits: list[node]
+    loss: node
     # For each layer with weights: (fan_in, fan_out, before a ReLU, weight positions)
-    init_plan: list = field(default_factory=list)
+    init_plan: list[tuple[int, int, bool, np.ndarray]] = field(default_factory=list)
     initial: np.ndarray | None = None  # given starting parameters (a network spec's own)
 
     @property
-    def params(self) -> list:
+    def params(self) -> list[node]:
         return self.graph.input_nodes
 
     @property
@@ -70,7 +75,8 @@ class Model:
         return np.concatenate((images, one_hot, padding), axis=1)
 
 
-def _finish(name, net, image, label, padding, logits, weights_in_order):
+def _finish(name: str, net: nn, image: list[node], label: list[node], padding: list[node],
+            logits: list[node], weights_in_order: list[list[node]]) -> Model:
     loss = net.Cross_Entropy_Loss(len(label), net.Softmax(len(logits), logits), label)
     loss.set_as_output()
     params = [w for group in weights_in_order for w in group]
@@ -123,16 +129,17 @@ class NetworkSpecError(EngineError, ValueError):
     """A network spec that cannot be trained on the digits; the message says why."""
 
 
-def from_network(source, limits=None) -> Model:
+def from_network(source: str | bytes, limits: Limits | None = None) -> Model:
     """A trainable model from a network spec (docs/formats.md): it must read one square image
     whose side is a multiple of 8 (the digits are upscaled to it), one 10-class label, and end
     in a cross-entropy loss on a softmax. Training starts from the spec's own weights."""
-    from ..formats import load, read_json
+    from ..formats import decode, load, read_json
     from ..formats.limits import DEFAULT_LIMITS
 
     loaded = load(source, "network", limits=limits)
-    layers = read_json(source if isinstance(source, str) else source.decode("utf-8"),
-                       limits or DEFAULT_LIMITS)["layers"]
+    # The same text load() read: UTF-8, byte-order mark dropped.
+    limits = limits or DEFAULT_LIMITS
+    layers = read_json(decode(source, limits), limits)["layers"]
     images = [layer for layer in layers if layer["type"] == "image"]
     labels = [layer for layer in layers if layer["type"] == "label"]
     losses = [layer for layer in loaded.layers if layer.kind == "cross_entropy"]
@@ -147,13 +154,14 @@ def from_network(source, limits=None) -> Model:
             or list(loaded.outputs.values()) != losses[0].outputs:
         raise NetworkSpecError("to train, a network must end in one cross_entropy layer "
                                "applied to a softmax, and output only that loss")
-    by_group: dict = {}
+    by_group: dict[str | None, list[node]] = {}
     for n in loaded.consts:
         by_group.setdefault(n.group, []).append(n)
     image, label = by_group[images[0]["name"]], by_group[labels[0]["name"]]
     padding = [n for n in loaded.consts if n.name == "zero"]
     loss = losses[0].outputs[0]
     weights = loaded.graph.input_nodes
+    assert loaded.network is not None, "a network spec's Loaded carries the nn that built it"
     model = Model("network", loaded.network, graph(weights, image + label + padding, [loss]),
                   image, label, padding, losses[0].parts["softmax"].inputs[0], loss)
     model.initial = np.array([w.forward for w in weights], np.float64)

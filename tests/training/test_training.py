@@ -223,3 +223,18 @@ def test_label_smoothing_trains_on_soft_targets_and_scores_on_true_labels(digits
     smoothed_loss, _, _ = trainer.step(images, truth)
     assert smoothed_loss == pytest.approx(-(0.9 * log_p[np.arange(20), truth]
                                             + 0.01 * log_p.sum(axis=1)).mean(), rel=1e-12)
+
+
+def test_a_network_spec_is_read_as_load_reads_it():
+    """from_network takes what load() takes: bytes with a byte-order mark, a memoryview."""
+    from pathlib import Path
+
+    from engine.formats import load
+    from engine.training import from_network
+
+    text = (Path(__file__).resolve().parents[2] / "examples" / "mlp.network.json").read_text()
+    expected = load(text, "network").network.layers
+    for source in ("\ufeff" + text, ("\ufeff" + text).encode(), memoryview(text.encode())):
+        model = from_network(source)
+        assert [layer.name for layer in model.net.layers] == [layer.name for layer in expected]
+        assert model.n_params == sum(len(layer.weights) + len(layer.bias) for layer in expected)
