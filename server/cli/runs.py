@@ -51,12 +51,14 @@ def _store(args):
     return Store(path)
 
 
-def _run(store, run_id):
-    run = store.run(run_id)
-    if run is None:
-        print(f"backprop-live runs: there is no run {run_id!r} (backprop-live runs list)",
+def _named_run(args):
+    """(store, run) for ``args.run_id``, or None once the reason is printed."""
+    store = _store(args)
+    run = store.run(args.run_id) if store else None
+    if store and run is None:
+        print(f"backprop-live runs: there is no run {args.run_id!r} (backprop-live runs list)",
               file=sys.stderr)
-    return run
+    return (store, run) if run else None
 
 
 def list_runs(args) -> int:
@@ -78,21 +80,20 @@ def list_runs(args) -> int:
 
 
 def show_run(args) -> int:
-    store = _store(args)
-    run = store and _run(store, args.run_id)
-    if not run:
+    found = _named_run(args)
+    if found is None:
         return 2
-    print(json.dumps(run, indent=2))
+    print(json.dumps(found[1], indent=2))
     return 0
 
 
 def export_run(args) -> int:
     from ..jobs.records import metrics_csv
 
-    store = _store(args)
-    run = store and _run(store, args.run_id)
-    if not run:
+    found = _named_run(args)
+    if found is None:
         return 2
+    store, _ = found
     records = store.metrics(args.run_id)
     text = (metrics_csv(records) if args.format == "csv"
             else "".join(json.dumps(r) + "\n" for r in records))
@@ -106,10 +107,10 @@ def export_run(args) -> int:
 
 
 def delete_run(args) -> int:
-    store = _store(args)
-    run = store and _run(store, args.run_id)
-    if not run:
+    found = _named_run(args)
+    if found is None:
         return 2
+    store, run = found
     if run["status"] == "running":
         print(f"backprop-live runs: run {args.run_id} is training; stop it first (Stop on the "
               "page, or Ctrl-C in its terminal)", file=sys.stderr)
