@@ -8,6 +8,7 @@ data dir, and ``backprop-live runs`` shows, exports or deletes it.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 
 from tqdm import tqdm
@@ -60,6 +61,8 @@ def main(args) -> int:
     except TrainingError as exc:
         print(f"backprop-live train: {exc}", file=sys.stderr)
         return 2
+    # `kill` stops it as Ctrl-C does: the run is recorded as stopped, not left running.
+    signal.signal(signal.SIGTERM, _stop)
     data = load_digits()
     steps = -(-len(data.train_labels) // config.batch_size) * config.epochs
     with tqdm(total=steps, unit="step", file=sys.stderr, disable=None,
@@ -78,6 +81,10 @@ def main(args) -> int:
     if args.json:
         print(json.dumps(summary))
     return 0
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _train(config, data, bar, recorder) -> dict | None:

@@ -170,3 +170,23 @@ def test_a_killed_terminal_run_is_marked_interrupted(tmp_path):
             if training.poll() is None:
                 training.kill()
                 training.wait()
+
+
+def test_ctrl_c_or_kill_stops_a_terminal_run_and_keeps_it(tmp_path):
+    training = train_in_terminal(tmp_path, "--epochs", 500)
+    try:
+        run_id = wait_until(lambda: _first_run_id(tmp_path))
+        store = Store(tmp_path / DATABASE)
+        wait_until(lambda: store.metrics(run_id))  # it is training
+        training.send_signal(signal.SIGTERM)
+        assert training.wait(timeout=60) == 130
+        assert "stopped; the run so far is kept as " + run_id in training.stderr.read()
+        run = store.run(run_id)
+        assert run["status"] == "stopped"
+        steps = [r["step"] for r in store.metrics(run_id) if r["type"] == "step"]
+        assert steps == list(range(1, len(steps) + 1)) and len(steps) == run["steps"]
+        assert len(steps) < 500 * STEPS_PER_EPOCH_64
+    finally:
+        if training.poll() is None:
+            training.kill()
+            training.wait()
