@@ -8,13 +8,12 @@ services (storage, the catalog of graphs, the job runner) are built here and kep
 from __future__ import annotations
 
 import secrets
-import uuid
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, session
+from flask import Flask, jsonify, render_template
 from flask_socketio import SocketIO
 
-from . import api, sockets
+from . import api, guard, sockets
 from .services import build_services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,16 +21,31 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS = {
     "DATA_DIR": None,  # default: the Flask instance folder
     "ASYNC_MODE": "threading",  # the entry point runs eventlet; tests use threads
+    "CORS_ALLOWED_ORIGINS": None,  # None: the served origin only
+    "ACCESS_TOKEN": None,  # visitors must give it (serve sets one when bound beyond loopback)
+    "ALLOWED_HOSTS": None,  # Host names the server answers to; None: any
+    "EXAMPLES_DIR": str(ROOT / "examples"),
+    # -- budgets (docs/api.md): each error that one causes names it ---------------------------
     "MAX_UPLOAD_BYTES": 2_000_000,
     "MAX_NODES": 200_000,
+    "MAX_GRAPHS_PER_WORKSPACE": 100,
+    "MAX_WORKSPACE_BYTES": 20_000_000,  # the sources a workspace keeps
+    "MAX_NEW_WORKSPACES_PER_MINUTE": 120,  # from one address
+    "MAX_CPU_JOBS": 4,  # computations at once (others wait their turn)
+    "MAX_CPU_JOBS_PER_WORKSPACE": 2,
     "MAX_TRAINING_JOBS": 4,  # training runs at once, in total
     "MAX_TRAINING_PER_WORKSPACE": 2,
+    "MAX_TRAINING_PER_ADDRESS": 2,
+    "MAX_TRAINING_STEPS": 100_000,  # epochs × steps per epoch, per run
+    "MAX_TRAINING_WIDTH": 256,
     "MAX_TRACES": 64,  # traces being computed or streamed at once, in total
     "MAX_TRACES_PER_WORKSPACE": 4,
-    "CORS_ALLOWED_ORIGINS": None,  # None: the served origin only
-    "EXAMPLES_DIR": str(ROOT / "examples"),
-    "GRAPH_CACHE_SIZE": 16,
+    "MAX_QUEUED_BYTES": 32_000_000,  # unsent bytes per connection before it is cut off
+    "GRAPH_CACHE_BYTES": 200_000_000,  # loaded graphs kept in memory (an estimate)
     "GRADIENT_CHECK_MAX_INPUTS": 64,
+    "METRICS_PAGE": 5_000,  # records read (and sent) at a time
+    "STOP_GRACE_SECONDS": 5.0,  # after SIGTERM, a worker is killed
+    "TRAINING_IDLE_SECONDS": 600.0,  # a run whose workspace has no page this long is stopped
 }
 
 
@@ -55,19 +69,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _secret_key(data_dir)
     # Uploads larger than this are refused before anything reads them (413).
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] + 64_000
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
 
     socketio = SocketIO(app, async_mode=app.config["ASYNC_MODE"],
                         cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"],
                         max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"])
     services = build_services(app.config, socketio)
     app.extensions["backprop_live"] = services
-
-    @app.before_request
-    def ensure_workspace():
-        if "workspace" not in session:
-            session["workspace"] = uuid.uuid4().hex
-            session.permanent = True
+    guard.install(app, services)
 
     @app.get("/")
     def index():
@@ -77,7 +85,7 @@ def create_app(config: dict | None = None) -> Flask:
     def health():
         """Liveness, and how many jobs run (counts only: nothing about whose)."""
         return jsonify(ok=True, training=len(services.jobs.training),
-                       traces=len(services.jobs.traces))
+                       traces=len(services.cpu.traces))
 
     app.register_blueprint(api.bp)
     sockets.register(socketio, services)

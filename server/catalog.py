@@ -1,12 +1,17 @@
 """Where graphs come from: built-in examples and models, uploads, shared links.
 
 A reference string (docs/protocol.md) resolves to a ``Loaded`` engine graph. Loaded graphs are
-cached (a few, least recently used first out), each with its own lock: an engine graph holds
-its last values, so two runs of one graph must not interleave.
+cached within a budget of bytes (``GRAPH_CACHE_BYTES``, estimated from their node counts; least
+recently used first out), each with its own lock: an engine graph holds its last values, so two
+traces of one graph must not interleave. References that name the same graph share one entry
+(``model:resnet:0256`` is ``model:resnet:256``; ``example:reference`` is
+``example:reference.expr``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import re
 import threading
 from collections import OrderedDict
@@ -22,7 +27,8 @@ MODEL_TITLES = {"resnet": "The reference ResNet (16×16 digit, FC 32)",
                 "mlp": "A two-layer MLP (16×16 digit, FC 32)"}
 
 
-MAX_MODEL_WIDTH = 256  # a drawn model at 256 is ~150,000 nodes
+MAX_MODEL_WIDTH = 256  # a drawn model at 256 is ~215,000 nodes
+BYTES_PER_NODE = 800  # measured: ~400-600 B a node traced by tracemalloc, plus allocator slack
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 
@@ -37,18 +43,25 @@ class Entry:
     format: str
     lock: object = field(default_factory=threading.Lock)
     description: dict | None = None  # wire.describe, made once: the definition does not change
+    export: bytes | None = None  # the JSON graph, made once when asked for
+    nodes: int = 0  # counted when it is first kept
+
+    @property
+    def size(self) -> int:
+        """An estimate of the memory it holds, in bytes."""
+        return self.nodes * BYTES_PER_NODE + len(self.export or b"")
 
 
 class Catalog:
-    def __init__(self, store, examples_dir: Path, limits: Limits, cache_size: int = 16,
-                 lock_factory=threading.Lock):
+    def __init__(self, store, examples_dir: Path, limits: Limits,
+                 cache_bytes: int = 200_000_000, lock_factory=threading.Lock):
         # Entries are loaded and run in worker threads (eventlet's tpool): their locks must be
         # real OS locks, which the server passes in.
         self.lock_factory = lock_factory
         self.store = store
         self.examples_dir = Path(examples_dir)
         self.limits = limits
-        self.cache_size = cache_size
+        self.cache_bytes = cache_bytes
         self._cache: OrderedDict[str, Entry] = OrderedDict()
         self._cache_lock = lock_factory()
 
@@ -78,11 +91,25 @@ class Catalog:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         entry = self._load(ref, workspace)
+        self.remember(key, entry)
+        return entry
+
+    def remember(self, key: str, entry: Entry) -> None:
+        """Keep an entry, dropping the least recently used ones over the byte budget (an entry
+        bigger than the whole budget is used, and not kept)."""
+        entry.nodes = entry.nodes or len(entry.loaded.graph.program().nodes)
         with self._cache_lock:
             self._cache[key] = entry
-            while len(self._cache) > self.cache_size:
+            self._cache.move_to_end(key)
+            dropped = False
+            while sum(e.size for e in self._cache.values()) > self.cache_bytes:
                 self._cache.popitem(last=False)
-        return entry
+                dropped = True
+        if dropped:
+            _give_memory_back()
+
+    def upload_key(self, graph_id: str, workspace: str) -> str:
+        return f"upload:{workspace}:{graph_id}"
 
     def forget(self, graph_id: str, share_token: str | None = None) -> None:
         """Drop a deleted upload from the cache, under its id and its share link."""
@@ -92,20 +119,20 @@ class Catalog:
                 del self._cache[key]
 
     def _cache_key(self, ref: str, workspace: str) -> str:
-        if ref.startswith(("example:", "model:", "shared:")):
+        """One key per graph, however the reference spells it."""
+        if ref.startswith("model:"):
+            name, width = _model_ref(ref)
+            return f"model:{name}" if width == 32 else f"model:{name}:{width}"
+        if ref.startswith("example:"):
+            return f"example:{self._example_path(ref.split(':', 1)[1]).name}"
+        if ref.startswith("shared:"):
             return ref
-        return f"upload:{workspace}:{ref}"
+        return self.upload_key(ref, workspace)
 
     def _load(self, ref: str, workspace: str) -> Entry:
         if ref.startswith("model:"):
-            # model:<name>, or model:<name>:<width> to draw the width a run trained
-            name, _, width = ref[len("model:"):].partition(":")
-            if name not in MODELS:
-                raise NotFoundError(f"no model {name!r}; built in: {', '.join(MODELS)}")
-            if width and not (width.isdigit() and 1 <= int(width) <= MAX_MODEL_WIDTH):
-                raise NotFoundError(f"a model's width is 1..{MAX_MODEL_WIDTH}, not {width!r}")
-            return Entry(model_view(name, int(width or 32)), name, "network",
-                         self.lock_factory())
+            name, width = _model_ref(ref)
+            return Entry(model_view(name, width), name, "network", self.lock_factory())
         name, fmt, text = self.source(ref, workspace)
         loaded = load(text, fmt, limits=self.limits)
         return Entry(loaded, name, loaded.format, self.lock_factory())
@@ -143,6 +170,22 @@ class Catalog:
     def check_upload(self, source, fmt: str | None, filename: str | None) -> Loaded:
         """Parse an upload; FormatError lists what is wrong."""
         return load(source, fmt, limits=self.limits, filename=filename)
+
+
+def _model_ref(ref: str) -> tuple[str, int]:
+    """model:<name>, or model:<name>:<width> to draw the width a run trained: (name, width)."""
+    name, _, width = ref[len("model:"):].partition(":")
+    if name not in MODELS:
+        raise NotFoundError(f"no model {name!r}; built in: {', '.join(MODELS)}")
+    if width and not (width.isdigit() and len(width) <= 4 and 1 <= int(width) <= MAX_MODEL_WIDTH):
+        raise NotFoundError(f"a model's width is 1..{MAX_MODEL_WIDTH}, not {width[:20]!r}")
+    return name, int(width or 32)
+
+
+def _give_memory_back() -> None:
+    """Return freed memory to the system after dropping graphs (glibc keeps it otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _format_of(file_name: str) -> str:

@@ -1,5 +1,5 @@
-"""The services the handlers use — storage, the catalog of graphs, the job runner, the follower
-of terminal runs, Socket.IO — built once by ``create_app`` and kept in
+"""The services the handlers use — storage, the catalog of graphs, the pool for CPU work, the
+training runs, the follower of terminal runs, Socket.IO — built once by ``create_app`` and kept in
 ``app.extensions["backprop_live"]``. HTTP views reach them with ``services()``; Socket.IO
 handlers receive them as their first argument."""
 
@@ -15,9 +15,10 @@ from flask_socketio import SocketIO
 from engine.formats import Limits
 
 from .catalog import Catalog
-from .jobs import Jobs
+from .jobs import CpuPool, TrainingJobs
 from .jobs.terminal import TerminalRuns
 from .store import DATABASE, Store
+from .workspaces import NewWorkspaces
 
 
 @dataclass
@@ -25,8 +26,10 @@ class Services:
     config: dict  # the app's configuration (the limits handlers enforce are read here)
     store: Store
     catalog: Catalog
-    jobs: Jobs
+    cpu: CpuPool
+    jobs: TrainingJobs
     terminal_runs: TerminalRuns
+    workspaces: NewWorkspaces
     socketio: SocketIO
 
     def shutdown(self) -> None:
@@ -52,7 +55,7 @@ def build_services(config: dict, socketio: SocketIO) -> Services:
     store = Store(data_dir / DATABASE, os_lock)
     store.interrupt_running()  # any run still 'running' was cut off by a crash or kill
     limits = Limits(max_bytes=config["MAX_UPLOAD_BYTES"], max_nodes=config["MAX_NODES"])
-    catalog = Catalog(store, Path(config["EXAMPLES_DIR"]), limits, config["GRAPH_CACHE_SIZE"],
+    catalog = Catalog(store, Path(config["EXAMPLES_DIR"]), limits, config["GRAPH_CACHE_BYTES"],
                       os_lock)
 
     def publish_records(run_id, records):
@@ -62,10 +65,9 @@ def build_services(config: dict, socketio: SocketIO) -> Services:
         socketio.emit("run_status", {"run_id": run_id, "status": status, "summary": summary},
                       to=f"run:{run_id}")
 
-    jobs = Jobs(store, socketio.start_background_task, limits={
-        "training": (config["MAX_TRAINING_JOBS"], config["MAX_TRAINING_PER_WORKSPACE"]),
-        "trace": (config["MAX_TRACES"], config["MAX_TRACES_PER_WORKSPACE"]),
-    }, cpu_call=cpu_call, on_records=publish_records, on_status=publish_status)
+    jobs = TrainingJobs(store, socketio.start_background_task, socketio.sleep, config,
+                        on_records=publish_records, on_status=publish_status)
     terminal_runs = TerminalRuns(store, jobs.lock, socketio.start_background_task,
                                  socketio.sleep, publish_records, publish_status)
-    return Services(config, store, catalog, jobs, terminal_runs, socketio)
+    return Services(config, store, catalog, CpuPool(config, cpu_call), jobs, terminal_runs,
+                    NewWorkspaces(config["MAX_NEW_WORKSPACES_PER_MINUTE"]), socketio)

@@ -13,6 +13,7 @@ version k to k+1.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -21,6 +22,8 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+
+from .limits import LimitError
 
 MIGRATIONS = [
     """
@@ -71,9 +74,45 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(9)}"
 
 
+class StorageError(RuntimeError):
+    """The database cannot be written (a full disk, a read-only file): a message for users."""
+
+
+class QuotaError(LimitError):
+    """A workspace's storage budget is spent."""
+
+
+def _storage_error(exc: sqlite3.Error) -> StorageError | None:
+    """What a write's failure means for users, if it is the storage's fault."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc).lower()
+    if code == sqlite3.SQLITE_FULL or "full" in text:
+        return StorageError("the server's disk is full: nothing was saved")
+    if code == sqlite3.SQLITE_READONLY or "readonly" in text or "read-only" in text:
+        return StorageError("the server's database is read-only: nothing was saved")
+    if code == sqlite3.SQLITE_IOERR or "disk i/o" in text:
+        return StorageError("the server could not write to its disk: nothing was saved")
+    return None
+
+
+def _statements(script: str) -> list[str]:
+    """A migration's SQL statements, one by one (executescript would commit the transaction)."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    assert not pending.strip(), f"an incomplete statement in a migration: {pending!r}"
+    return statements
+
+
 class Store:
     def __init__(self, path: str | Path, lock_factory=threading.Lock):
         self.path = str(path)
+        # Private: other users of the machine must not read anyone's workspace.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode = WAL")
@@ -86,27 +125,39 @@ class Store:
     # -- plumbing ------------------------------------------------------------------------------
     def _write(self, statements):
         """Run [(sql, params), ...] as one transaction."""
-        with self._lock:
+        with self._lock, self._transaction():
+            return [self._db.execute(sql, params) for sql, params in statements]
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error; a full disk or a read-only file
+        becomes a StorageError that says so. Call it holding ``self._lock``."""
+        try:
             self._db.execute("BEGIN IMMEDIATE")
-            try:
-                results = [self._db.execute(sql, params) for sql, params in statements]
-                self._db.execute("COMMIT")
-                return results
-            except BaseException:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException as exc:
+            if self._db.in_transaction:  # SQLite may have rolled back already (SQLITE_FULL)
                 self._db.execute("ROLLBACK")
-                raise
+            storage = _storage_error(exc) if isinstance(exc, sqlite3.Error) else None
+            if storage is not None:
+                raise storage from exc
+            raise
 
     def _read(self, sql, params=()):
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
     def migrate(self) -> int:
-        with self._lock:
+        """Bring the schema up to date, in one write transaction: the version is read inside
+        it, so two processes starting on a new database at once migrate it once."""
+        with self._lock, self._transaction():
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             for k in range(version, len(MIGRATIONS)):
-                self._db.executescript(f"BEGIN; {MIGRATIONS[k]} PRAGMA user_version = {k + 1}; "
-                                       "COMMIT;")
-            return len(MIGRATIONS)
+                for statement in _statements(MIGRATIONS[k]):
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+        return len(MIGRATIONS)
 
     def integrity_check(self) -> str:
         return self._read("PRAGMA integrity_check")[0][0]
@@ -116,12 +167,29 @@ class Store:
             self._db.close()
 
     # -- graphs --------------------------------------------------------------------------------
-    def add_graph(self, workspace, name, fmt, source, normalized: dict, nodes: int) -> str:
+    def add_graph(self, workspace, name, fmt, source: str, nodes: int, *,
+                  max_graphs: int | None = None, max_bytes: int | None = None) -> str:
+        """Store an upload's source (its export is made again when asked for: a small spec can
+        build a large graph); QuotaError if the workspace would go over ``max_graphs`` graphs
+        or ``max_bytes`` stored bytes. The check and the insert are one transaction."""
         graph_id = new_id("g")
-        self._write([("INSERT INTO graphs (id, workspace, name, format, source, normalized, "
-                      "nodes, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      (graph_id, workspace, name, fmt, source, json.dumps(normalized), nodes,
-                       time.time()))])
+        size = len(source.encode("utf-8"))
+        with self._lock, self._transaction():
+            count, stored = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(source AS BLOB)) "
+                "+ LENGTH(CAST(normalized AS BLOB))), 0) FROM graphs WHERE workspace = ?",
+                (workspace,)).fetchone()
+            if max_graphs is not None and count >= max_graphs:
+                raise QuotaError(f"this workspace already keeps {count} graphs "
+                                 f"(MAX_GRAPHS_PER_WORKSPACE={max_graphs}); delete one first",
+                                 "MAX_GRAPHS_PER_WORKSPACE")
+            if max_bytes is not None and stored + size > max_bytes:
+                raise QuotaError(f"this workspace's graphs would take {stored + size:,} bytes "
+                                 f"(MAX_WORKSPACE_BYTES={max_bytes:,}); delete some first",
+                                 "MAX_WORKSPACE_BYTES")
+            self._db.execute("INSERT INTO graphs (id, workspace, name, format, source, "
+                             "normalized, nodes, created) VALUES (?, ?, ?, ?, ?, '', ?, ?)",
+                             (graph_id, workspace, name, fmt, source, nodes, time.time()))
         return graph_id
 
     def graphs(self, workspace) -> list[dict]:
@@ -151,8 +219,18 @@ class Store:
                           (item_id, workspace))
         return rows[0][0] if rows else None
 
+    def unshare(self, table: str, item_id, workspace) -> bool:
+        """Revoke the item's share link (a later share makes a new one); False if not this
+        workspace's."""
+        assert table in ("graphs", "runs")
+        cursor = self._write([(f"UPDATE {table} SET share_token = NULL WHERE id = ? AND "
+                               "workspace = ?", (item_id, workspace))])[0]
+        return cursor.rowcount > 0
+
     def shared(self, token) -> tuple[str, dict] | None:
         """("graph", row) or ("run", run) for a share token; None if nothing is shared by it."""
+        if not isinstance(token, str):
+            return None
         for table, kind in (("graphs", "graph"), ("runs", "run")):
             rows = self._read(f"SELECT * FROM {table} WHERE share_token = ?", (token,))
             if rows:
@@ -161,9 +239,10 @@ class Store:
 
     # -- runs ----------------------------------------------------------------------------------
     def add_run(self, workspace, name, config: dict, owner: str | None = None) -> str:
-        """A new running run; ``owner`` ("host:pid") makes it a terminal run."""
+        """A new running run: a terminal run in workspace TERMINAL, trained by ``owner``
+        ("host:pid"), else a server run."""
         run_id = new_id("r")
-        origin = "server" if owner is None else "terminal"
+        origin = "terminal" if workspace == TERMINAL else "server"
         self._write([("INSERT INTO runs (id, workspace, name, config, status, created, origin, "
                       "owner) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
                       (run_id, workspace, name, json.dumps(config), time.time(), origin,
@@ -172,20 +251,14 @@ class Store:
 
     def add_metrics(self, run_id, records: list[dict]) -> list[int]:
         """Append records in one transaction; returns their seqs, consecutive."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                first = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM metrics "
-                                         "WHERE run_id = ?", (run_id,)).fetchone()[0]
-                seqs = list(range(first, first + len(records)))
-                self._db.executemany(
-                    "INSERT INTO metrics (run_id, seq, type, data) VALUES (?, ?, ?, ?)",
-                    [(run_id, seq, r["type"], json.dumps(r)) for seq, r in zip(seqs, records,
-                                                                               strict=True)])
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            first = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM metrics "
+                                     "WHERE run_id = ?", (run_id,)).fetchone()[0]
+            seqs = list(range(first, first + len(records)))
+            self._db.executemany(
+                "INSERT INTO metrics (run_id, seq, type, data) VALUES (?, ?, ?, ?)",
+                [(run_id, seq, r["type"], json.dumps(r)) for seq, r in zip(seqs, records,
+                                                                           strict=True)])
         return seqs
 
     def finish_run(self, run_id, status, summary: dict | None = None, error=None) -> None:
@@ -228,6 +301,10 @@ class Store:
             return None
         return _run(rows[0])
 
+    def set_owner(self, run_id, owner: str) -> None:
+        """The process that trains a server run (its worker), for operators who stop it."""
+        self._write([("UPDATE runs SET owner = ? WHERE id = ?", (owner, run_id))])
+
     def owner(self, run_id) -> str | None:
         rows = self._read("SELECT owner FROM runs WHERE id = ?", (run_id,))
         return rows[0][0] if rows else None
@@ -236,12 +313,25 @@ class Store:
         return self._read("SELECT COALESCE(MAX(seq), 0) FROM metrics WHERE run_id = ?",
                           (run_id,))[0][0]
 
-    def metrics(self, run_id, after: int = 0, upto: int | None = None) -> list[dict]:
-        """The run's records with ``after < seq <= upto``, in order."""
+    def metrics(self, run_id, after: int = 0, upto: int | None = None,
+                limit: int | None = None) -> list[dict]:
+        """The run's records with ``after < seq <= upto``, in order, at most ``limit``."""
         rows = self._read("SELECT seq, data FROM metrics WHERE run_id = ? AND seq > ? "
-                          "AND seq <= ? ORDER BY seq",
-                          (run_id, after, (1 << 62) if upto is None else upto))
+                          "AND seq <= ? ORDER BY seq LIMIT ?",
+                          (run_id, after, (1 << 62) if upto is None else upto,
+                           -1 if limit is None else limit))
         return [{"seq": r["seq"], **json.loads(r["data"])} for r in rows]
+
+    def metric_pages(self, run_id, after: int = 0, upto: int | None = None,
+                     page: int = 5000):
+        """The same records, ``page`` at a time: big runs are never read whole."""
+        while True:
+            records = self.metrics(run_id, after, upto, page)
+            if records:
+                yield records
+            if len(records) < page:
+                return
+            after = records[-1]["seq"]
 
     def rename_run(self, run_id, workspace, name) -> bool:
         cursor = self._write([("UPDATE runs SET name = ? WHERE id = ? AND workspace = ?",
@@ -268,9 +358,9 @@ def _run(row) -> dict:
     return run
 
 
-def this_process() -> str:
-    """The owner of a run this process trains: "host:pid"."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+def this_process(pid: int | None = None) -> str:
+    """The owner of a run this process (or its child ``pid``) trains: "host:pid"."""
+    return f"{socket.gethostname()}:{pid or os.getpid()}"
 
 
 def owner_alive(owner: str | None) -> bool:

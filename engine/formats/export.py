@@ -60,11 +60,13 @@ def _ids(nodes: Sequence[node], outputs: Iterable[node], inputs: Iterable[node],
          ) -> dict[node, str]:
     taken: set[str] = set()
     ids: dict[node, str] = {}
+    next_suffix: dict[str, int] = {}  # base -> the next "#k" to try: linear, not quadratic
 
     def claim(n: node, base: str) -> None:
-        candidate, k = base, 2
+        candidate, k = base, next_suffix.get(base, 2)
         while candidate in taken:
             candidate, k = f"{base}#{k}", k + 1
+        next_suffix[base] = k
         taken.add(candidate)
         ids[n] = candidate
 

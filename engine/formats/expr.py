@@ -416,5 +416,6 @@ def _show(value: Any) -> str:
 def _magnitude(value: float) -> str:
     try:
         return f"{value:.6g}"
-    except OverflowError:  # an integer beyond float64
-        return f"with {len(str(abs(value)))} digits"
+    except OverflowError:  # an integer beyond float64, too long to print (str() refuses ints
+        # over 4,300 digits): say how big it is from its bit length instead
+        return f"of about {int(abs(value)).bit_length() * 0.30103:,.0f} digits"

@@ -20,6 +20,7 @@ from ..errors import EngineError
 DIGITS_PATH: Path = Path(__file__).resolve().parent / "data" / "digits.npz"
 
 N_IMAGES = 1797
+TEST_SIZE = 360  # the default split keeps 1,437 images for training
 CLASSES = 10
 NATIVE_SIZE = 8
 MAX_PIXEL = 16  # each pixel counts "on" bits in a 4x4 block of a 32x32 bitmap
@@ -128,7 +129,7 @@ class Digits:
     classes: int = CLASSES
 
 
-def load_digits(size: int = 16, test_size: int = 360, seed: int = 0) -> Digits:
+def load_digits(size: int = 16, test_size: int = TEST_SIZE, seed: int = 0) -> Digits:
     """Load the bundled digits as a seeded, stratified split (1,437 train / 360 test by default).
 
     The same seed always gives the same split, so results and demos are

@@ -3,7 +3,11 @@ terminal's — listed, shown, exported or deleted from the command line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import socket
 import sys
 import time
 
@@ -29,6 +33,12 @@ def add_parser(commands) -> None:
     export.add_argument("-o", "--output", default="-",
                         help="the file to write ('-', the default: standard output)")
     export.set_defaults(main=export_run)
+    stop = actions.add_parser("stop", help="stop a run that is training (on the page or in a "
+                                           "terminal)")
+    stop.add_argument("run_id", metavar="RUN")
+    stop.add_argument("--grace", type=float, default=5.0,
+                      help="seconds to wait before killing a process that does not stop")
+    stop.set_defaults(main=stop_run)
     delete = actions.add_parser("delete", help="delete a run that is not training")
     delete.add_argument("run_id", metavar="RUN")
     delete.set_defaults(main=delete_run)
@@ -103,6 +113,41 @@ def export_run(args) -> int:
         with open(args.output, "w", encoding="utf-8", newline="") as out:
             out.write(text)
         print(f"{len(records)} records of run {args.run_id} written to {args.output}")
+    return 0
+
+
+def stop_run(args) -> int:
+    """SIGTERM to the process that trains the run (a server's worker, or a terminal's
+    ``backprop-live train``): it sends what it has and ends, recorded as stopped; SIGKILL if it
+    has not ended after the grace period."""
+    from ..store import owner_alive
+
+    found = _named_run(args)
+    if found is None:
+        return 2
+    store, run = found
+    if run["status"] != "running":
+        print(f"run {args.run_id} is not training: it is {run['status']}")
+        return 0
+    owner = store.owner(args.run_id)
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        trainer = owner or "an unknown process"
+        print(f"backprop-live runs: run {args.run_id} is trained by {trainer}, not on this "
+              "computer: stop it there", file=sys.stderr)
+        return 2
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(int(pid), signal.SIGTERM)
+    deadline = time.monotonic() + args.grace
+    while owner_alive(owner) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if owner_alive(owner):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
+        print(f"run {args.run_id}: its process {pid} did not stop within {args.grace:g} s and "
+              "was killed")
+    else:
+        print(f"stopped run {args.run_id}")
     return 0
 
 

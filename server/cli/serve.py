@@ -1,36 +1,179 @@
-"""``backprop-live serve``: the web app on eventlet's WSGI server."""
+"""``backprop-live serve``: the web app on eventlet's WSGI server.
+
+Bound to loopback (the default) it is this computer's alone. Bound beyond it (``--host
+0.0.0.0`` for a classroom) every visitor needs an access token, generated at start and printed
+as a ready-to-open address, as Jupyter does; ``--no-token`` opens it to anyone who can reach it.
+One server per data dir: a second one says which process holds it and exits with status 2.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import ipaddress
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+
 from . import data_dir
+
+EXIT_BAD_SETUP = 2
 
 
 def add_parser(commands) -> None:
-    parser = commands.add_parser("serve", help="start the web app (on this computer only, by "
-                                               "default)",
-                                 description="Start the web app. Open the address it prints.")
+    parser = commands.add_parser(
+        "serve", help="start the web app (on this computer only, by default)",
+        description="Start the web app. Open the address it prints. Budgets (docs/api.md) are "
+                    "set with --set NAME=VALUE or the environment, BACKPROP_LIVE_NAME=VALUE.")
     parser.add_argument("--host", default="127.0.0.1",
-                        help="the address to listen on (0.0.0.0: every network interface)")
+                        help="the address to listen on (0.0.0.0: every network interface, "
+                             "which asks visitors for the access token)")
     parser.add_argument("--port", type=int, default=5000, help="the port (0 picks a free one)")
     data_dir.add_argument(parser)
+    parser.add_argument("--token", default=os.environ.get("BACKPROP_LIVE_TOKEN"),
+                        help="the access token visitors give (default: a new one at each start "
+                             "when bound beyond loopback; $BACKPROP_LIVE_TOKEN)")
+    parser.add_argument("--no-token", action="store_true",
+                        help="no access token even beyond loopback: anyone who can reach the "
+                             "server uses it (a warning is printed)")
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="a host name visitors use to reach it (repeat for more; default "
+                             "when bound beyond loopback: this computer's names and addresses)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a budget or setting, e.g. --set MAX_TRAINING_JOBS=8")
     parser.set_defaults(main=main)
 
 
 def main(args) -> int:
+    folder = data_dir.resolve(args.data_dir)
+    try:
+        settings = _settings(args)
+        _private_folder(folder)
+        lock = _lock(folder)
+    except SetupError as exc:
+        print(f"backprop-live serve: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETUP
     import eventlet
     import eventlet.wsgi
 
     from ..app import create_app
+    from ..store import StorageError
 
-    app = create_app({"ASYNC_MODE": "eventlet", "DATA_DIR": str(data_dir.resolve(args.data_dir))})
-    listener = eventlet.listen((args.host, args.port))
+    try:
+        app = create_app({"ASYNC_MODE": "eventlet", "DATA_DIR": str(folder), **settings})
+        listener = eventlet.listen((args.host, args.port))
+    except (StorageError, OSError) as exc:
+        print(f"backprop-live serve: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETUP
     bound_host, bound_port = listener.getsockname()[:2]
-    # Tests and scripts wait for this exact line (port 0 means: pick one and tell).
-    print(f"Backprop Live listening on http://{bound_host}:{bound_port}", flush=True)
+    _announce(args.host, bound_host, bound_port, settings.get("ACCESS_TOKEN"), args.no_token)
     try:
         eventlet.wsgi.server(listener, app, log_output=False)
     except KeyboardInterrupt:
         pass
     finally:
         app.extensions["backprop_live"].shutdown()
+        lock.close()
     return 0
+
+
+class SetupError(Exception):
+    """Something to fix before the server can start; the message says what."""
+
+
+def _settings(args) -> dict:
+    """create_app's configuration from the environment, --set, --token and the host."""
+    from ..app import DEFAULTS
+
+    given = {k[len("BACKPROP_LIVE_"):]: v for k, v in os.environ.items()
+             if k.startswith("BACKPROP_LIVE_") and k[len("BACKPROP_LIVE_"):] in DEFAULTS}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep or name not in DEFAULTS or name in ("DATA_DIR", "ASYNC_MODE"):
+            raise SetupError(f"--set {item!r}: give NAME=VALUE with a setting of docs/api.md")
+        given[name] = value
+    settings = {name: _typed(name, value, DEFAULTS[name]) for name, value in given.items()}
+    if not _loopback(args.host):
+        if not args.no_token:
+            settings["ACCESS_TOKEN"] = args.token or secrets.token_urlsafe(12)
+        settings["ALLOWED_HOSTS"] = args.allowed_host or _local_names(args.host)
+    elif args.token:
+        settings["ACCESS_TOKEN"] = args.token
+    if args.allowed_host:
+        settings["ALLOWED_HOSTS"] = args.allowed_host
+    return settings
+
+
+def _typed(name: str, value: str, default):
+    try:
+        return type(default)(value) if isinstance(default, int | float) else value
+    except ValueError:
+        raise SetupError(f"{name} must be a number, not {value!r}") from None
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _local_names(host: str) -> list[str]:
+    """The names a visitor may use for this computer: its host names and their addresses, the
+    address it is bound to, and loopback's."""
+    names = {"localhost", "127.0.0.1", "::1", socket.gethostname(), socket.getfqdn()}
+    if host not in ("0.0.0.0", "::", ""):
+        names.add(host)
+    for name in list(names):
+        try:
+            names.update(info[4][0] for info in socket.getaddrinfo(name, None))
+        except OSError:
+            continue
+    return sorted(n.lower() for n in names if n)
+
+
+def _private_folder(folder: Path) -> None:
+    """The data dir, made if missing, private to this user (0700)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder.chmod(0o700)
+        probe = folder / ".writable"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise SetupError(f"the data dir {folder} cannot be used: {exc.strerror} (choose "
+                         "another with --data-dir)") from None
+
+
+def _lock(folder: Path):
+    """Hold the data dir's lock file for as long as the server runs."""
+    path = folder / "server.lock"
+    handle = open(path, "a+")  # noqa: SIM115 - held open until the server stops
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise SetupError(f"another server (process {holder}) already uses the data dir "
+                         f"{folder}; stop it, or give this one another --data-dir") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def _announce(host: str, bound_host: str, port: int, token: str | None, open_to_all: bool):
+    # Tests and scripts wait for this exact line (port 0 means: pick one and tell).
+    print(f"Backprop Live listening on http://{bound_host}:{port}", flush=True)
+    if _loopback(host):
+        return
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
+    if token:
+        print(f"Open http://{shown}:{port}/?token={token}\n"
+              f"  or http://{shown}:{port} and give the access token: {token}", flush=True)
+    elif open_to_all:
+        print("WARNING: --no-token: anyone who can reach this computer on the network can use "
+              "this server, its training slots and its storage", file=sys.stderr, flush=True)

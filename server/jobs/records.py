@@ -21,6 +21,13 @@ TRAIN_FIELDS = ("model", "epochs", "batch_size", "lr", "optimizer", "momentum", 
 BATCH_SECONDS = 0.01  # records wait at most this long (plus one step) before they are sent
 
 
+def steps_per_epoch(batch_size: int) -> int:
+    """Steps in one epoch over the bundled digits' training set."""
+    from engine.training.datasets import N_IMAGES, TEST_SIZE
+
+    return -(-(N_IMAGES - TEST_SIZE) // batch_size)
+
+
 def run_options(config) -> dict:
     """The checked TrainConfig's fields, as stored with the run."""
     return {k: getattr(config, k) for k in TRAIN_FIELDS}
@@ -59,14 +66,24 @@ STEP_COLUMNS = ["seq", "step", "epoch", "loss", "accuracy", "seconds"]
 EPOCH_COLUMNS = ["train_loss", "train_accuracy", "test_loss", "test_accuracy"]
 
 
-def metrics_csv(records: list[dict]) -> str:
-    """A run's records as CSV: one row per record, a column per gradient-norm group."""
-    norms = sorted({k for r in records if r["type"] == "step" for k in r["grad_norms"]})
+def metrics_csv(records: list[dict], norms: list[str] | None = None,
+                header: bool = True) -> str:
+    """A run's records as CSV: one row per record, a column per gradient-norm group (``norms``:
+    those of ``records`` unless given — every step of a run has the same groups, so a run read
+    in pages passes its first page's, and a header only with the first page)."""
+    if norms is None:
+        norms = grad_norm_columns(records)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["type", *STEP_COLUMNS, *EPOCH_COLUMNS, *(f"grad_norm:{n}" for n in norms)])
+    if header:
+        writer.writerow(["type", *STEP_COLUMNS, *EPOCH_COLUMNS,
+                         *(f"grad_norm:{n}" for n in norms)])
     for r in records:
         writer.writerow([r["type"], *(r.get(c, "") for c in STEP_COLUMNS),
                          *(r.get(c, "") for c in EPOCH_COLUMNS),
                          *(r.get("grad_norms", {}).get(n, "") for n in norms)])
     return out.getvalue()
+
+
+def grad_norm_columns(records: list[dict]) -> list[str]:
+    return sorted({k for r in records if r["type"] == "step" for k in r["grad_norms"]})

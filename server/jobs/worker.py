@@ -2,7 +2,8 @@
 
 Messages: ``{"type": "records", "records": [...]}`` with the step and epoch records of the last
 ~10 ms (``records.BATCH_SECONDS``), then ``{"type": "done", "summary": {...}}`` — or
-``{"type": "error", "message": ...}``. It exits as soon as its stdin closes: the server that
+``{"type": "error", "message": ...}``, or, on SIGTERM (a stop), what it has and
+``{"type": "stopped"}``. It exits as soon as its stdin closes: the server that
 started it is gone, nobody is reading.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import threading
 
@@ -19,7 +21,12 @@ def _exit_when_parent_goes(stream) -> None:
     os._exit(0)
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop)
     config_line = sys.stdin.readline()
     threading.Thread(target=_exit_when_parent_goes, args=(sys.stdin,), daemon=True).start()
 
@@ -35,6 +42,10 @@ def main() -> int:
         config = TrainConfig(**json.loads(config_line)).checked()
         result = train(config, on_step=lambda m: batcher.add("step", m),
                        on_epoch=lambda m: batcher.add("epoch", m))
+    except KeyboardInterrupt:  # asked to stop
+        batcher.flush()
+        send({"type": "stopped"})
+        return 0
     except (TrainingError, TypeError, ValueError) as exc:
         batcher.flush()
         send({"type": "error", "message": str(exc)})

@@ -4,11 +4,35 @@ services; ``register`` binds them to a SocketIO."""
 
 from __future__ import annotations
 
+from flask import request, session
+
+from .. import guard
+from ..limits import LimitError
 from . import runs, traces
-from .common import workspace
+from .common import address, workspace
+from .traces import Streams
 
 
 def register(socketio, services) -> None:
-    socketio.on_event("connect", lambda auth=None: workspace())
-    traces.register(socketio, services)
+    streams = Streams()
+
+    def connect(auth=None):
+        if not guard.admitted(services.config["ACCESS_TOKEN"]):
+            raise ConnectionRefusedError("this server needs its access token")
+        if not guard.host_allowed(services.config["ALLOWED_HOSTS"], request.host):
+            raise ConnectionRefusedError("this server does not answer to that host name")
+        if "workspace" not in session:  # a socket without the page's cookie
+            try:
+                session["workspace"] = services.workspaces.new(address())
+            except LimitError as exc:
+                raise ConnectionRefusedError(str(exc)) from None
+        services.jobs.client_connected(workspace())
+
+    def disconnect(reason=None):
+        streams.cancel(request.sid)
+        services.jobs.client_left(workspace())
+
+    socketio.on_event("connect", connect)
+    socketio.on_event("disconnect", disconnect)
+    traces.register(socketio, services, streams)
     runs.register(socketio, services)

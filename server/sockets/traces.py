@@ -1,7 +1,7 @@
 """Socket.IO events for graphs (docs/protocol.md): load a graph, trace it, check its gradients.
 
-Handlers translate between messages and the engine; the CPU work itself runs through the job
-runner (``jobs.call_cpu``), off the event loop.
+Handlers translate between messages and the engine; the CPU work itself runs in the pool
+(``services.cpu``), off the event loop, within the workspace's budget.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from engine.trace import Trace
 
 from .. import wire
 from ..catalog import NotFoundError
-from .common import checked_values, fail, handle, workspace
+from . import backpressure
+from .common import checked_values, fail, handle, text_arg, workspace
 
 MODES = ("forward", "backward", "both")
 
@@ -37,9 +38,15 @@ class Streams:
     def new_token() -> str:
         return "t_" + secrets.token_urlsafe(6)
 
-    def open(self, sid: str, token: str) -> None:
+    @contextmanager
+    def opened(self, sid: str, token: str):
+        """The trace ``token`` streams to ``sid`` while inside; a disconnect cancels it."""
         with self.lock:
             self.by_sid.setdefault(sid, set()).add(token)
+        try:
+            yield
+        finally:
+            self.close(sid, token)
 
     def close(self, sid: str, token: str) -> None:
         with self.lock:
@@ -153,37 +160,35 @@ def _gradient_check(catalog, ref, workspace, values: dict, max_inputs: int) -> l
 
 
 def load_graph(services, data):
-    entry, description = services.jobs.call_cpu(_describe, services.catalog, data.get("graph"),
-                                                workspace())
-    return {"ok": True, "graph": {"ref": data.get("graph"), "name": entry.name,
-                                  "format": entry.format, "description": description}}
+    ref, ws = text_arg(data, "graph"), workspace()
+    entry, description = services.cpu.call(ws, _describe, services.catalog, ref, ws)
+    return {"ok": True, "graph": {"ref": ref, "name": entry.name, "format": entry.format,
+                                  "description": description}}
 
 
 def trace_graph(services, streams, data):
     mode = data.get("mode", "both")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    values = checked_values(data)
+    values, ref = checked_values(data), text_arg(data, "graph")
     sid, ws = request.sid, workspace()
+    most = services.config["MAX_QUEUED_BYTES"]
+    backpressure.check(services.socketio, sid, most)  # a client that reads nothing gets no more
     token = streams.new_token()
-    services.jobs.begin_trace(token, ws)  # BusyError: nothing to clean up
-    streams.open(sid, token)
-    try:
+    with services.cpu.trace(token, ws), streams.opened(sid, token):
         try:
-            done = services.jobs.call_cpu(_trace, services.catalog, data.get("graph"), ws, mode,
-                                          values, lambda: token in streams.cancelled)
+            done = services.cpu.call(ws, _trace, services.catalog, ref, ws, mode, values,
+                                     lambda: token in streams.cancelled)
         except DomainError as exc:
             return fail(str(exc), node=getattr(exc, "position", None))
         if done is None or token in streams.cancelled:
             return fail("cancelled", trace=token)
-        return _stream(services.socketio, streams, sid, token, mode, *done)
-    finally:
-        services.jobs.end_trace(token)
-        streams.close(sid, token)
+        return _stream(services.socketio, streams, sid, token, mode, most, *done)
 
 
-def _stream(socketio, streams, sid, token, mode, trace, program, flagged):
-    """Send a computed trace's frames to one connection, stopping if it is cancelled."""
+def _stream(socketio, streams, sid, token, mode, most, trace, program, flagged):
+    """Send a computed trace's frames to one connection, stopping if it is cancelled or stops
+    reading."""
     frames = list(wire.forward_frames(trace, token))
     if mode != "forward":
         frames.append(wire.seed_frame(trace, token))
@@ -194,6 +199,7 @@ def _stream(socketio, streams, sid, token, mode, trace, program, flagged):
     for frame in frames:
         if token in streams.cancelled:
             return fail("cancelled", trace=token)
+        backpressure.check(socketio, sid, most)
         socketio.emit("trace", frame, to=sid)
         socketio.sleep(0)  # let pings and other clients through between frames
     socketio.emit("trace_done", {"trace": token, "flagged": flagged}, to=sid)
@@ -202,14 +208,15 @@ def _stream(socketio, streams, sid, token, mode, trace, program, flagged):
 
 
 def cancel_trace(streams, data):
-    streams.cancel(request.sid, data.get("trace"))
+    streams.cancel(request.sid, text_arg(data, "trace"))
     return {"ok": True}
 
 
-def gradient_check(services, data):
-    report = services.jobs.call_cpu(_gradient_check, services.catalog, data.get("graph"),
-                                    workspace(), checked_values(data),
-                                    services.config["GRADIENT_CHECK_MAX_INPUTS"])
+def gradient_check(services, streams, data):
+    values, ref, ws = checked_values(data), text_arg(data, "graph"), workspace()
+    with services.cpu.trace(streams.new_token(), ws):  # it costs a trace's worth, and more
+        report = services.cpu.call(ws, _gradient_check, services.catalog, ref, ws, values,
+                                   services.config["GRADIENT_CHECK_MAX_INPUTS"])
     return {"ok": True, "inputs": report}
 
 
@@ -217,11 +224,9 @@ def ping_server(data):
     return {"ok": True, "time": time.time()}
 
 
-def register(socketio, services) -> None:
-    streams = Streams()
-    socketio.on_event("disconnect", lambda reason=None: streams.cancel(request.sid))
+def register(socketio, services, streams: Streams) -> None:
     handle(socketio, "ping_server", ping_server)
     handle(socketio, "load_graph", partial(load_graph, services))
     handle(socketio, "trace_graph", partial(trace_graph, services, streams))
     handle(socketio, "cancel_trace", partial(cancel_trace, streams))
-    handle(socketio, "gradient_check", partial(gradient_check, services))
+    handle(socketio, "gradient_check", partial(gradient_check, services, streams))

@@ -253,7 +253,7 @@ def test_bad_training_options_are_refused(sock, config, fragment):
 
 
 def test_busy_beyond_the_per_workspace_limit(app, sock):
-    app.extensions["backprop_live"].jobs.limits["training"] = (4, 1)
+    app.config["MAX_TRAINING_PER_WORKSPACE"] = 1  # read at each admission
     first = call(sock, "train", {"model": "resnet", "epochs": 20})
     second = call(sock, "train", {"model": "mlp", "epochs": 1})
     assert first["ok"] and second["ok"] is False

@@ -1,0 +1,139 @@
+"""Graphs over HTTP: built-in examples and models, uploads, their exports and share links."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, jsonify, request
+
+from engine.formats import export_graph
+
+from ..catalog import Entry, NotFoundError
+from ..services import services
+from . import bp
+from .common import MAX_NAME, cpu, json_body, problem, workspace
+
+FORMATS = ("expr", "graph", "network")
+
+
+@bp.get("/examples")
+def examples():
+    catalog = services().catalog
+    return jsonify(examples=catalog.examples(), models=catalog.models())
+
+
+@bp.post("/graphs")
+def upload_graph():
+    """A multipart ``file`` (and optional ``format``, ``name``) or JSON {source, format, name}."""
+    if request.files.get("file") is not None:
+        upload = request.files["file"]
+        source, filename = upload.read(), upload.filename
+        fmt, name = request.form.get("format") or None, request.form.get("name") or filename
+    else:
+        body = json_body()
+        if not isinstance(body, dict) or not isinstance(body.get("source"), str):
+            return problem(400, "send a multipart 'file', or JSON {\"source\": text, "
+                                "\"format\": \"expr\" | \"graph\" | \"network\"}")
+        source, filename = body["source"], None
+        fmt, name = body.get("format"), body.get("name")
+    if fmt is not None and fmt not in FORMATS:
+        return problem(400, f"format must be expr, graph or network, not {str(fmt)[:50]!r}")
+    loaded, nodes = cpu(_parse, services().catalog, source, fmt, filename)  # FormatError: 400
+    text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
+    name = str(name or "untitled")[:MAX_NAME]
+    config = services().config
+    graph_id = services().store.add_graph(
+        workspace(), name, loaded.format, text, nodes,
+        max_graphs=config["MAX_GRAPHS_PER_WORKSPACE"], max_bytes=config["MAX_WORKSPACE_BYTES"])
+    # The page loads it next: keep what was just parsed rather than parse it again.
+    catalog = services().catalog
+    catalog.remember(catalog.upload_key(graph_id, workspace()),
+                     Entry(loaded, name, loaded.format, catalog.lock_factory()))
+    return jsonify(id=graph_id, ref=graph_id, name=name, format=loaded.format, nodes=nodes,
+                   inputs=list(loaded.inputs), outputs=list(loaded.outputs)), 201
+
+
+def _parse(catalog, source, fmt, filename):
+    """Load an upload and compile it (both CPU work, in the pool): (Loaded, its node count)."""
+    loaded = catalog.check_upload(source, fmt, filename)
+    return loaded, len(loaded.graph.program().nodes)
+
+
+@bp.get("/graphs")
+def list_graphs():
+    return jsonify(graphs=services().store.graphs(workspace()))
+
+
+def _own_graph(graph_id):
+    row = services().store.graph(graph_id, workspace())
+    if row is None:
+        raise NotFoundError(graph_id)
+    return row
+
+
+def _export(ref: str) -> bytes:
+    """The JSON graph of a graph the workspace may see, made (in the pool) once per entry."""
+    catalog, ws = services().catalog, workspace()
+
+    def make() -> bytes:
+        entry = catalog.entry(ref, ws)
+        with entry.lock:
+            if entry.export is None:
+                entry.export = json.dumps(export_graph(entry.loaded.graph)).encode()
+            return entry.export
+    return cpu(make)
+
+
+@bp.get("/graphs/<graph_id>")
+def get_graph(graph_id):
+    row = _own_graph(graph_id)
+    row["normalized"] = json.loads(_export(graph_id))
+    row.pop("workspace")
+    return jsonify(row)
+
+
+@bp.delete("/graphs/<graph_id>")
+def delete_graph(graph_id):
+    row = _own_graph(graph_id)
+    services().store.delete_graph(graph_id, workspace())
+    services().catalog.forget(graph_id, row["share_token"])
+    return "", 204
+
+
+@bp.get("/graphs/<graph_id>/export")
+def export(graph_id):
+    _own_graph(graph_id)
+    return Response(_export(graph_id), mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{graph_id}.graph.json"'})
+
+
+@bp.post("/graphs/<graph_id>/share")
+def share_graph(graph_id):
+    token = services().store.share("graphs", graph_id, workspace())
+    if token is None:
+        raise NotFoundError(graph_id)
+    return jsonify(token=token, ref=f"shared:{token}", url=f"/?shared={token}")
+
+
+@bp.delete("/graphs/<graph_id>/share")
+def unshare_graph(graph_id):
+    row = _own_graph(graph_id)
+    services().store.unshare("graphs", graph_id, workspace())
+    services().catalog.forget(graph_id, row["share_token"])
+    return "", 204
+
+
+@bp.get("/shared/<token>")
+def shared(token):
+    found = services().store.shared(token)
+    if found is None:
+        raise NotFoundError(token)
+    kind, row = found
+    if kind == "run":
+        from .runs import public_run  # a shared run: its records, nothing of the server's
+
+        return jsonify(kind=kind, **public_run(row))
+    ref = f"shared:{token}"
+    return jsonify(kind=kind, id=row["id"], name=row["name"], format=row["format"],
+                   source=row["source"], nodes=row["nodes"], created=row["created"], ref=ref,
+                   normalized=json.loads(_export(ref)))

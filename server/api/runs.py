@@ -1,0 +1,134 @@
+"""Training runs over HTTP: list, read (in pages), rename, delete, share, export.
+
+Runs are started, stopped and watched over Socket.IO (docs/protocol.md). Metrics are read a
+page at a time (``METRICS_PAGE`` records), in the CPU pool: a run of 100,000 steps never
+stalls the server, and each answer says where the next page starts.
+"""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request, stream_with_context
+
+from ..catalog import NotFoundError
+from ..jobs.records import grad_norm_columns, metrics_csv
+from ..services import services
+from . import bp
+from .common import MAX_NAME, TerminalRunError, cpu, json_body, problem, workspace
+
+PUBLIC = ("id", "name", "config", "status", "created", "finished", "summary", "steps")
+
+
+def _own_run(run_id):
+    """A run this workspace may see: its own, or one trained in a terminal."""
+    run = services().store.run(run_id, workspace())
+    if run is None:
+        raise NotFoundError(run_id)
+    return run
+
+
+def _changeable_run(run_id):
+    run = _own_run(run_id)
+    if run["origin"] == "terminal":
+        raise TerminalRunError(run_id)
+    return run
+
+
+def _after() -> int:
+    after = request.args.get("after", "0")
+    if not after.isdigit() or len(after) > 18:
+        raise ValueError("after must be a seq: a whole number ≥ 0")
+    return int(after)
+
+
+def metrics_page(run_id: str) -> dict:
+    """One page of a run's records after ``?after=`` (0: from the start), and where the next
+    page starts (``next_after``; null when this page ends the run's records so far)."""
+    page = services().config["METRICS_PAGE"]
+    records = cpu(services().store.metrics, run_id, _after(), None, page + 1)
+    more = len(records) > page
+    records = records[:page]
+    return {"metrics": records, "next_after": records[-1]["seq"] if more else None}
+
+
+def public_run(run: dict) -> dict:
+    """What a share link shows of a run: the run and its records, nothing of the server's."""
+    return {**{k: run.get(k) for k in PUBLIC}, **metrics_page(run["id"])}
+
+
+@bp.get("/runs")
+def list_runs():
+    return jsonify(runs=services().store.runs(workspace()))
+
+
+@bp.get("/runs/<run_id>")
+def get_run(run_id):
+    return jsonify({**_own_run(run_id), **metrics_page(run_id)})
+
+
+@bp.patch("/runs/<run_id>")
+def rename_run(run_id):
+    body = json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str) \
+            or not body["name"].strip():
+        return problem(400, "send JSON {\"name\": \"a new name\"}")
+    _changeable_run(run_id)
+    if not services().store.rename_run(run_id, workspace(), body["name"].strip()[:MAX_NAME]):
+        raise NotFoundError(run_id)
+    return jsonify(_own_run(run_id))
+
+
+@bp.delete("/runs/<run_id>")
+def delete_run(run_id):
+    _changeable_run(run_id)
+    # A running run stops first (killed if it does not), and is deleted only once its last
+    # record is stored and its slot is free.
+    jobs = services().jobs
+    jobs.stop_training(run_id, workspace(), wait=services().config["STOP_GRACE_SECONDS"] + 10)
+    if run_id in jobs.training:
+        return problem(409, "the run is still stopping; try again in a moment")
+    services().store.delete_run(run_id, workspace())
+    return "", 204
+
+
+@bp.post("/runs/<run_id>/share")
+def share_run(run_id):
+    token = services().store.share("runs", run_id, workspace())
+    if token is None:
+        raise NotFoundError(run_id)
+    return jsonify(token=token, url=f"/?shared={token}")
+
+
+@bp.delete("/runs/<run_id>/share")
+def unshare_run(run_id):
+    if not services().store.unshare("runs", run_id, workspace()):
+        raise NotFoundError(run_id)
+    return "", 204
+
+
+@bp.get("/runs/<run_id>/metrics.json")
+def run_metrics_json(run_id):
+    _own_run(run_id)
+    page = metrics_page(run_id)
+    return jsonify(run_id=run_id, records=page["metrics"], next_after=page["next_after"])
+
+
+@bp.get("/runs/<run_id>/metrics.csv")
+def run_metrics_csv(run_id):
+    """Every record as CSV, streamed page by page (each page read in the pool)."""
+    _own_run(run_id)
+    store, page = services().store, services().config["METRICS_PAGE"]
+
+    def rows():
+        after, norms = 0, None
+        while True:
+            records = cpu(store.metrics, run_id, after, None, page)
+            header = norms is None
+            if header:
+                norms = grad_norm_columns(records)
+            if records or header:
+                yield metrics_csv(records, norms, header)
+            if len(records) < page:
+                return
+            after = records[-1]["seq"]
+    return Response(stream_with_context(rows()), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{run_id}.csv"'})

@@ -1,0 +1,80 @@
+"""CPU-heavy work off the event loop, within budgets: parsing and exporting uploads, building
+graphs, traces, gradient checks and big reads run in OS threads (eventlet's tpool under the
+server), never on the loop, which only moves bytes.
+
+At most ``MAX_CPU_JOBS`` calls run at once in all — more wait their turn — and at most
+``MAX_CPU_JOBS_PER_WORKSPACE`` for one workspace: more are refused, so one visitor's flood
+waits on itself, not on everyone. Traces (computed, then streamed) are counted apart, since
+streaming one lasts longer than computing it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from contextlib import contextmanager
+
+from ..limits import BusyError
+
+
+class CpuPool:
+    def __init__(self, settings: dict, cpu_call=None):
+        self.most = settings["MAX_CPU_JOBS"]
+        self.most_each = settings["MAX_CPU_JOBS_PER_WORKSPACE"]
+        self.traces_most = settings["MAX_TRACES"]
+        self.traces_most_each = settings["MAX_TRACES_PER_WORKSPACE"]
+        self._cpu_call = cpu_call or (lambda fn, *a: fn(*a))
+        # Green under eventlet (the server patches threading first): a waiting call yields.
+        self._slots = threading.BoundedSemaphore(self.most)
+        self._lock = threading.Lock()
+        self.running: Counter[str] = Counter()  # workspace -> calls running or waiting
+        self.traces: dict[str, str] = {}  # trace token -> workspace
+
+    def call(self, workspace: str, fn, *args):
+        """``fn(*args)`` in a worker thread, once a slot is free; BusyError over the
+        workspace's budget."""
+        with self._admitted(workspace), self._slots:
+            return self._cpu_call(fn, *args)
+
+    @contextmanager
+    def _admitted(self, workspace: str):
+        with self._lock:
+            if self.running[workspace] >= self.most_each:
+                raise BusyError(f"this workspace already has {self.running[workspace]} "
+                                f"computations going on (MAX_CPU_JOBS_PER_WORKSPACE="
+                                f"{self.most_each}); wait for them", "MAX_CPU_JOBS_PER_WORKSPACE")
+            self.running[workspace] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.running[workspace] -= 1
+                if not self.running[workspace]:
+                    del self.running[workspace]
+
+    # -- traces: computed here, then streamed by the caller -----------------------------------
+    def begin_trace(self, token: str, workspace: str) -> None:
+        with self._lock:
+            owners = list(self.traces.values())
+            if len(owners) >= self.traces_most:
+                raise BusyError(f"the server is busy: {len(owners)} graph traces are going on "
+                                f"(MAX_TRACES={self.traces_most}); try again when one ends",
+                                "MAX_TRACES")
+            mine = owners.count(workspace)
+            if mine >= self.traces_most_each:
+                raise BusyError(f"this workspace already has {mine} graph traces going on "
+                                f"(MAX_TRACES_PER_WORKSPACE={self.traces_most_each}); wait "
+                                "for one to end", "MAX_TRACES_PER_WORKSPACE")
+            self.traces[token] = workspace
+
+    def end_trace(self, token: str) -> None:
+        with self._lock:
+            self.traces.pop(token, None)
+
+    @contextmanager
+    def trace(self, token: str, workspace: str):
+        self.begin_trace(token, workspace)
+        try:
+            yield
+        finally:
+            self.end_trace(token)
