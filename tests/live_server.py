@@ -22,9 +22,11 @@ LISTENING = re.compile(r"listening on (http://[\d.]+:\d+)")
 
 
 class LiveServer:
-    def __init__(self, data_dir: Path, env: dict | None = None, timeout: float = 60):
+    def __init__(self, data_dir: Path, env: dict | None = None, timeout: float = 60,
+                 args: tuple[str, ...] = (), host: str = "127.0.0.1"):
         self.data_dir = Path(data_dir)
         self.env = env
+        self.args, self.host = list(args), host
         self.timeout = timeout
         self.process: subprocess.Popen | None = None
         self.url = ""
@@ -33,8 +35,8 @@ class LiveServer:
     def start(self) -> LiveServer:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", "0",
-             "--data-dir", str(self.data_dir)],
+            [sys.executable, "-m", "server", "serve", "--host", self.host, "--port", "0",
+             "--data-dir", str(self.data_dir), *self.args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
             start_new_session=True)
         deadline = time.monotonic() + self.timeout
@@ -42,7 +44,8 @@ class LiveServer:
             self.output.append(line)
             match = LISTENING.search(line)
             if match:
-                self.url = match.group(1)
+                # Bound to every interface, it is still only ever reached on loopback here.
+                self.url = match.group(1).replace("://0.0.0.0:", "://127.0.0.1:")
                 break
             if time.monotonic() > deadline:
                 break
@@ -53,6 +56,12 @@ class LiveServer:
         threading.Thread(target=lambda: self.output.extend(self.process.stdout),
                          daemon=True).start()
         return self
+
+    def line_matching(self, pattern: str, timeout: float = 30) -> re.Match:
+        """The first line the server printed that matches ``pattern`` (waiting for it)."""
+        found = wait_until(lambda: next((m for m in map(re.compile(pattern).search,
+                                                        list(self.output)) if m), None), timeout)
+        return found
 
     def kill(self, sig=signal.SIGKILL) -> None:
         """Send ``sig`` to the server process only (a crash), not to its workers."""

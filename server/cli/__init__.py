@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from . import demo, run_file, runs, serve, train
 
@@ -26,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve"]:
         # Only the server's entry point patches the standard library, and before anything else
-        # is imported; importing the package (in tests, say) never does.
+        # is imported; importing the package (in tests, say) never does. Eventlet's notice that
+        # it is deprecated is for developers (docs/deploy notes it), not for every start.
+        warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
         import eventlet
         eventlet.monkey_patch()
     args = build_parser().parse_args(argv)

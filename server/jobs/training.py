@@ -28,6 +28,10 @@ from ..limits import BusyError, LimitError
 from ..store import StorageError, this_process
 from ..wire import jsonable
 
+# A run's end that could not be stored (a full disk) is tried again this often, for an hour;
+# after that, the next start marks it interrupted.
+FINISH_RETRY_SECONDS, FINISH_RETRIES = 1.0, 3600
+
 
 @dataclass
 class TrainingJob:
@@ -166,13 +170,22 @@ class TrainingJobs:
                 status = "stopped"
             else:
                 status, error = "failed", error or stderr.strip()[-2000:] or "the worker died"
-            with contextlib.suppress(StorageError):  # the run stays 'running' until a restart
+            try:
                 self.store.finish_run(job.run_id, status, summary, error)
+            except StorageError:  # a full disk: record the end once there is room again
+                self.start_task(self._finish_later, job.run_id, status, summary, error)
         finally:
             with self.lock:
                 self.training.pop(job.run_id, None)
             job.done.set()
         self.on_status(job.run_id, status, summary)
+
+    def _finish_later(self, run_id: str, status: str, summary, error) -> None:
+        for _ in range(FINISH_RETRIES):
+            self.sleep(FINISH_RETRY_SECONDS)
+            with contextlib.suppress(StorageError):
+                self.store.finish_run(run_id, status, summary, error)
+                return
 
     # -- stopping runs nobody watches ------------------------------------------------------
     def client_connected(self, workspace: str) -> None:

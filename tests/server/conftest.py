@@ -8,11 +8,23 @@ from server.app import create_app
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True})
-    yield app
-    app.extensions["backprop_live"].shutdown()
-    app.extensions["backprop_live"].store.close()
+def make_app(tmp_path):
+    """create_app on a temporary data dir, with settings for the test (budgets, say)."""
+    made = []
+
+    def make(**settings):
+        folder = tmp_path / f"data{len(made)}"
+        made.append(create_app({"DATA_DIR": str(folder), "TESTING": True, **settings}))
+        return made[-1]
+    yield make
+    for app in made:
+        app.extensions["backprop_live"].shutdown()
+        app.extensions["backprop_live"].store.close()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture
