@@ -67,7 +67,7 @@ def main() -> None:
         # many workspaces, so each client gets its own cookie.
         def cookie():
             session = requests.Session()
-            session.get(server.url + "/healthz", timeout=10)
+            session.get(server.url + "/api/examples", timeout=10)  # a workspace cookie
             return "; ".join(f"{k}={v}" for k, v in session.cookies.items())
 
         trainer, _ = connect(server.url, cookie())

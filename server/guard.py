@@ -52,7 +52,8 @@ def install(app, services) -> None:
                                   f"{host_name(request.host)!r} (ALLOWED_HOSTS)"}), 400
         if request.method in CHANGES and not same_site(request):
             return jsonify(error={"message": "a request from another site was refused"}), 403
-        if token and request.path != "/healthz" and not request.path.startswith("/static/"):
+        public = request.path == "/healthz" or request.path.startswith("/static/")
+        if token and not public:
             if hmac.compare_digest(request.args.get("token", ""), token):
                 session["admitted"] = fingerprint(token)
                 return redirect(without_token(request))
@@ -61,7 +62,7 @@ def install(app, services) -> None:
                     return jsonify(error={"message": "this server needs its access token: "
                                           "open the address the teacher gave"}), 401
                 return render_template("token.html"), 401
-        if "workspace" not in session:
+        if "workspace" not in session and not public:  # liveness and files need none
             try:
                 session["workspace"] = services.workspaces.new(request.remote_addr or "")
             except LimitError as exc:

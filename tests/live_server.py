@@ -111,7 +111,7 @@ class Page:
     def __init__(self, url: str, http: requests.Session | None = None):
         self.url = url
         self.http = http or requests.Session()
-        self.http.get(url + "/healthz", timeout=10)
+        self.http.get(url + "/api/examples", timeout=10)  # a workspace cookie
         self.events: list[tuple[str, dict]] = []
         self.arrived = threading.Condition()
         self.sio = ordered_client(reconnection=False)

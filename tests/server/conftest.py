@@ -30,7 +30,7 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     client = app.test_client()
-    client.get("/healthz")  # the first request gives this client its workspace cookie
+    client.get("/api/examples")  # the first request gives this client its workspace cookie
     return client
 
 
@@ -38,7 +38,7 @@ def client(app):
 def other_client(app):
     """A second browser: another workspace."""
     client = app.test_client()
-    client.get("/healthz")
+    client.get("/api/examples")
     return client
 
 
