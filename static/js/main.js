@@ -9,15 +9,16 @@ import { Playback } from './graph/playback.js';
 import { Inspector } from './graph/inspector.js';
 import { ExpressionEditor } from './graph/editor.js';
 import { GradientCheck, WhatIf } from './graph/whatif.js';
+import { ShareLink } from './graph/share-link.js';
 import { drawLegend } from './graph/legend.js';
 import { describeEvent } from './graph/caption.js';
 import { exportPng, exportSvg } from './shared/export.js';
-import { getGraph, getShared, listExamples, shareGraph, uploadFile, uploadGraph } from './shared/api.js';
+import { getGraph, getShared, listExamples, uploadFile, uploadGraph } from './shared/api.js';
 import { invalidate, onFrame } from './shared/frame-loop.js';
 import { EDGE, GRADIENT } from './graph/timeline.js';
 import { thousands } from './shared/numbers.js';
 import { createTraining } from './training/training-page.js';
-import { absoluteLink, graphFromUrl, graphLink, setGraph } from './shared/url-state.js';
+import { graphFromUrl, setGraph } from './shared/url-state.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -86,6 +87,9 @@ const gradCheck = new GradientCheck($('#gradcheck'), {
   onToggle: (on) => (on ? controller.check() : (gradCheck.clear(), invalidate())),
 });
 const editor = new ExpressionEditor($('#editor'), { onLoad: (text) => loadExpression(text) });
+const shareLink = new ShareLink({
+  share: $('#share'), field: $('#share-link'), unshare: $('#unshare'), status: $('#share-status'),
+}, { notify });
 
 const controller = new GraphController({
   onDomainError: (id) => select(id, { pin: true }),
@@ -99,6 +103,7 @@ const controller = new GraphController({
     const option = Array.from($('#graph-select').options).find((o) => o.value === meta.ref);
     $('#graph-select').value = option ? meta.ref : '';
     training.graphLoaded(meta);
+    shareLink.graphLoaded(meta.ref);
   },
 });
 // Before the drawing below registers, so that each frame shows the training state of that frame.
@@ -161,21 +166,7 @@ stage.addEventListener('drop', (event) => {
 
 $('#export-svg').addEventListener('click', () => views.view && exportSvg(views.view));
 $('#export-png').addEventListener('click', () => views.view && exportPng(views.view));
-$('#share').addEventListener('click', async () => {
-  const ref = session.ref || '';
-  let link;
-  try {
-    link = graphLink(ref) ?? absoluteLink((await shareGraph(ref)).url);
-  } catch (error) {
-    notify(error);
-    return;
-  }
-  const field = $('#share-link');
-  field.value = link;
-  field.hidden = false;
-  field.focus();
-  field.select();
-});
+$('#share').addEventListener('click', () => shareLink.open(session.ref || ''));
 
 // -- drawing, once per frame ---------------------------------------------------------------------
 let lastLegend = null;

@@ -42,6 +42,12 @@ export async function shareGraph(graphId) {
   return json(await fetch(`/api/graphs/${encodeURIComponent(graphId)}/share`, { method: 'POST' }));
 }
 
+/** Revoke an uploaded graph's share link: it stops working at once; sharing again makes a new one. */
+export async function unshareGraph(graphId) {
+  const response = await fetch(`/api/graphs/${encodeURIComponent(graphId)}/share`, { method: 'DELETE' });
+  if (!response.ok) await json(response);
+}
+
 /** An uploaded graph (its source text and name), or null. */
 export async function getGraph(graphId) {
   const response = await fetch(`/api/graphs/${encodeURIComponent(graphId)}`);
