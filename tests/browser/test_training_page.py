@@ -208,8 +208,10 @@ def test_clicking_the_curve_shows_the_blocks_at_that_step_with_exploding_gradien
 
     # Click the curve near step 30: the blocks show that step.
     box = page.locator("svg.chart .panel.loss rect.mouse").bounding_box()
+    before = page.locator("#health").get_attribute("data-step")  # the latest step, or none yet
     page.mouse.click(box["x"] + box["width"] * 30 / len(steps), box["y"] + box["height"] / 2)
-    page.wait_for_function("() => document.querySelector('#health').dataset.step")
+    page.wait_for_function("b => { const s = document.querySelector('#health').dataset.step;"
+                           " return s && s !== b; }", arg=before or "")
     clicked = int(page.locator("#health").get_attribute("data-step"))
     assert abs(clicked - 30) <= 1
     blocks_match_the_server_at(page, steps, clicked)

@@ -20,12 +20,16 @@ export class GraphController {
     this.tracing = false;
   }
 
-  /** Load `ref`; on failure the previous graph stays. Resolves true when loaded and traced. */
+  /**
+   * Load `ref`; on failure the previous graph stays. Resolves true when loaded and traced, false
+   * when a later load took its place.
+   */
   async load(ref, { meta = {} } = {}) {
     let graph;
     try {
       graph = await this.session.load(ref);
     } catch (error) {
+      if (error.message === 'superseded') return false; // a later load is on its way
       this.notify(error, { context: 'load' });
       throw error;
     }
@@ -37,6 +41,7 @@ export class GraphController {
     this.gradCheck.clear();
     this.onGraph(graph, { ...this.session.meta, ...meta, ref: this.session.ref });
     await this.views.setGraph(graph);
+    if (graph !== this.graph) return false; // another graph arrived while this one was laid out
     invalidate();
     await this.trace({ fresh: true, at: 'start' });
     return true;

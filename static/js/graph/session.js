@@ -19,6 +19,7 @@ export class GraphSession {
     this.traces = new Map(); // trace token → {frames: [], done: message|null, job: {...}|null}
     this.streaming = new Set(); // traces between trace_start and trace_done
     this.generation = 0;
+    this.loads = 0; // load() calls so far: only the latest one's graph is taken
     connection.on('trace_start', (message) => {
       this.streaming.add(message.trace);
       this._entry(message.trace).start = message;
@@ -27,10 +28,15 @@ export class GraphSession {
     connection.on('trace_done', (message) => this._done(message));
   }
 
-  /** Load a graph reference; resolves with the built graph (graph-model.js). */
+  /**
+   * Load a graph reference; resolves with the built graph (graph-model.js). Rejects with
+   * 'superseded' if another load began meanwhile: the latest one asked for wins, not the slowest.
+   */
   async load(ref) {
+    const generation = ++this.loads;
     performance.mark('load_graph:sent');
     const ack = ok(await this.connection.request('load_graph', { graph: ref }));
+    if (generation !== this.loads) throw new Error('superseded');
     performance.mark('load_graph:ack');
     const info = ack.graph;
     const graph = buildGraph(info.description, info.ref || ref);
