@@ -106,6 +106,8 @@ def _settings(args) -> dict:
 
 
 def _typed(name: str, value: str, default):
+    if name == "ALLOWED_HOSTS":
+        return [h.strip() for h in value.split(",") if h.strip()]
     try:
         return type(default)(value) if isinstance(default, int | float) else value
     except ValueError:
