@@ -12,6 +12,7 @@ Layout of a compiled program (a "position" is a node's index in these arrays):
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
@@ -175,8 +176,9 @@ class Program:
     # -- running -------------------------------------------------------------------------------
     def bind(self) -> None:
         """Point each node at this program, so ``node.forward`` reads these arrays."""
+        me = weakref.ref(self)
         for slot, n in enumerate(self.nodes):
-            n._program = self
+            n._program = me
             n._slot = slot
 
     @np.errstate(all="ignore")  # non-finite results are found and reported below

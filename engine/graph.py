@@ -8,6 +8,7 @@ and the nodes built on those that reach no output (they get values, and gradient
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -76,9 +77,9 @@ class graph:
             self.compute_forward()
             program = self._program
             assert program is not None, "compute_forward() compiled it"
-        elif _bound_last[0] is not program:
+        elif not _is_bound(program):
             program.bind()
-            _bound_last[0] = program
+            _bound_last[0] = weakref.ref(program)
         program.backward()
         if observer is not None:
             for event in Trace(program).backward_events():
@@ -99,9 +100,9 @@ class graph:
             self._leaf_cache = None
         program = self._program
         program.lenient = self.lenient
-        if _bound_last[0] is not program:
+        if not _is_bound(program):
             program.bind()
-            _bound_last[0] = program
+            _bound_last[0] = weakref.ref(program)
         return program
 
     def trace(self) -> Trace:
@@ -166,7 +167,13 @@ class graph:
 
 
 # The program whose arrays nodes currently point at; rebinding is needed only when it changes.
-_bound_last: list[Program | None] = [None]
+# Held weakly: a graph nobody uses any more must be freed, not kept alive by this note.
+_bound_last: list[weakref.ref[Program] | None] = [None]
+
+
+def _is_bound(program: Program) -> bool:
+    ref = _bound_last[0]
+    return ref is not None and ref() is program
 
 
 def _as_list(nodes: Iterable[node]) -> list[node]:

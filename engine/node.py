@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -59,7 +60,9 @@ class node:
         self.right_child: node | None = None
         self._fed: Value | None = None
         self._fed_version = 0
-        self._program: Program | None = None
+        # The program whose arrays hold this node's value, held weakly: nodes and their program
+        # would otherwise form a cycle that only the cyclic collector frees.
+        self._program: weakref.ref[Program] | None = None
         self._slot = -1
         op = OPS.get(operator)
         if op is None:
@@ -111,7 +114,7 @@ class node:
     @property
     def forward(self) -> Value | None:
         """This node's value from the last ``compute_forward`` (None before any)."""
-        program = self._program
+        program = self._program() if self._program is not None else None
         if program is None or program.values is None:
             return self._fed if self.operator in LEAVES else None
         return program.value_of(self._slot)
@@ -127,7 +130,7 @@ class node:
         With a batch, 'input' nodes (the trainable variables) hold the gradient summed over the
         batch; every other node holds one gradient per sample.
         """
-        program = self._program
+        program = self._program() if self._program is not None else None
         if program is None or program.grads is None:
             return None
         return program.grad_of(self._slot, self.operator == "input")

@@ -31,7 +31,7 @@ DEFAULTS = {
     "MAX_GRAPHS_PER_WORKSPACE": 100,
     "MAX_WORKSPACE_BYTES": 20_000_000,  # the sources a workspace keeps
     "MAX_NEW_WORKSPACES_PER_MINUTE": 120,  # from one address
-    "MAX_CPU_JOBS": 4,  # computations at once (others wait their turn)
+    "MAX_CPU_JOBS": 2,  # computations at once (others wait their turn; Python runs one at a time)
     "MAX_CPU_JOBS_PER_WORKSPACE": 2,
     "MAX_TRAINING_JOBS": 4,  # training runs at once, in total
     "MAX_TRAINING_PER_WORKSPACE": 2,
@@ -41,7 +41,12 @@ DEFAULTS = {
     "MAX_TRACES": 64,  # traces being computed or streamed at once, in total
     "MAX_TRACES_PER_WORKSPACE": 4,
     "MAX_QUEUED_BYTES": 32_000_000,  # unsent bytes per connection before it is cut off
-    "GRAPH_CACHE_BYTES": 200_000_000,  # loaded graphs kept in memory (an estimate)
+    "QUEUE_STALL_SECONDS": 10.0,  # a connection that reads nothing of its queue this long too
+    # A client that does not read does not answer pings either (they queue behind its data):
+    # it is dropped within these two.
+    "PING_INTERVAL_SECONDS": 10,
+    "PING_TIMEOUT_SECONDS": 10,
+    "GRAPH_CACHE_BYTES": 96_000_000,  # loaded graphs kept in memory (an estimate)
     "GRADIENT_CHECK_MAX_INPUTS": 64,
     "METRICS_PAGE": 5_000,  # records read (and sent) at a time
     "STOP_GRACE_SECONDS": 5.0,  # after SIGTERM, a worker is killed
@@ -72,7 +77,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     socketio = SocketIO(app, async_mode=app.config["ASYNC_MODE"],
                         cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"],
-                        max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"])
+                        max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],
+                        ping_interval=app.config["PING_INTERVAL_SECONDS"],
+                        ping_timeout=app.config["PING_TIMEOUT_SECONDS"])
     services = build_services(app.config, socketio)
     app.extensions["backprop_live"] = services
     guard.install(app, services)

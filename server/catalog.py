@@ -10,8 +10,6 @@ traces of one graph must not interleave. References that name the same graph sha
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import re
 import threading
 from collections import OrderedDict
@@ -28,7 +26,9 @@ MODEL_TITLES = {"resnet": "The reference ResNet (16×16 digit, FC 32)",
 
 
 MAX_MODEL_WIDTH = 256  # a drawn model at 256 is ~215,000 nodes
-BYTES_PER_NODE = 800  # measured: ~400-600 B a node traced by tracemalloc, plus allocator slack
+# Measured as the server's resident memory grows with a cached graph: ~1.5 kB a node (Python
+# objects, the compiled arrays, the description, allocator slack).
+BYTES_PER_NODE = 1500
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 
@@ -98,15 +98,14 @@ class Catalog:
         """Keep an entry, dropping the least recently used ones over the byte budget (an entry
         bigger than the whole budget is used, and not kept)."""
         entry.nodes = entry.nodes or len(entry.loaded.graph.program().nodes)
+        dropped = []
         with self._cache_lock:
             self._cache[key] = entry
             self._cache.move_to_end(key)
-            dropped = False
             while sum(e.size for e in self._cache.values()) > self.cache_bytes:
-                self._cache.popitem(last=False)
-                dropped = True
-        if dropped:
-            _give_memory_back()
+                dropped.append(self._cache.popitem(last=False)[1])
+        for old in dropped:
+            _dismantle(old)
 
     def upload_key(self, graph_id: str, workspace: str) -> str:
         return f"upload:{workspace}:{graph_id}"
@@ -114,9 +113,11 @@ class Catalog:
     def forget(self, graph_id: str, share_token: str | None = None) -> None:
         """Drop a deleted upload from the cache, under its id and its share link."""
         with self._cache_lock:
-            for key in [k for k in self._cache if k.endswith(f":{graph_id}")
-                        or (share_token and k == f"shared:{share_token}")]:
-                del self._cache[key]
+            dropped = [self._cache.pop(key) for key in [
+                k for k in self._cache if k.endswith(f":{graph_id}")
+                or (share_token and k == f"shared:{share_token}")]]
+        for old in dropped:
+            _dismantle(old)
 
     def _cache_key(self, ref: str, workspace: str) -> str:
         """One key per graph, however the reference spells it."""
@@ -183,10 +184,13 @@ def _model_ref(ref: str) -> tuple[str, int]:
     return name, int(width or 32)
 
 
-def _give_memory_back() -> None:
-    """Return freed memory to the system after dropping graphs (glibc keeps it otherwise)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+def _dismantle(entry: Entry) -> None:
+    """Unlink a dropped graph's nodes from their parents. Parent lists make every engine graph
+    a web of cycles, which only Python's cyclic collector frees — a pause of ~100 ms per 100,000
+    nodes, holding the interpreter lock. Without them, the graph is freed as soon as its last
+    user lets go of it. (A trace still using it is unaffected: parents only serve compiling.)"""
+    for n in entry.loaded.graph.program().nodes:
+        n.parents.clear()
 
 
 def _format_of(file_name: str) -> str:

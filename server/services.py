@@ -17,6 +17,7 @@ from engine.formats import Limits
 from .catalog import Catalog
 from .jobs import CpuPool, TrainingJobs
 from .jobs.terminal import TerminalRuns
+from .memory import MemoryRelease
 from .store import DATABASE, Store
 from .workspaces import NewWorkspaces
 
@@ -69,5 +70,9 @@ def build_services(config: dict, socketio: SocketIO) -> Services:
                         on_records=publish_records, on_status=publish_status)
     terminal_runs = TerminalRuns(store, jobs.lock, socketio.start_background_task,
                                  socketio.sleep, publish_records, publish_status)
-    return Services(config, store, catalog, CpuPool(config, cpu_call), jobs, terminal_runs,
+    cpu = CpuPool(config, cpu_call)
+    release = MemoryRelease(socketio.start_background_task, socketio.sleep,
+                            lambda: not cpu.running)
+    cpu.on_idle = release.soon
+    return Services(config, store, catalog, cpu, jobs, terminal_runs,
                     NewWorkspaces(config["MAX_NEW_WORKSPACES_PER_MINUTE"]), socketio)

@@ -115,14 +115,27 @@ class Store:
         os.close(fd)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA busy_timeout = 5000")
+        self._wal()
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA busy_timeout = 5000")
         self._lock = lock_factory()  # an OS lock: worker threads read graphs too
         self.migrate()
 
     # -- plumbing ------------------------------------------------------------------------------
+    def _wal(self) -> None:
+        """Switch to write-ahead logging. Another process may be creating the database at this
+        very moment; SQLite then answers "locked" at once, not after the busy timeout (to
+        avoid a deadlock between the two), so this tries again, for a while."""
+        for attempt in range(100):
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 99:
+                    raise
+                time.sleep(0.05)
+
     def _write(self, statements):
         """Run [(sql, params), ...] as one transaction."""
         with self._lock, self._transaction():

@@ -38,25 +38,26 @@ def upload_graph():
         fmt, name = body.get("format"), body.get("name")
     if fmt is not None and fmt not in FORMATS:
         return problem(400, f"format must be expr, graph or network, not {str(fmt)[:50]!r}")
-    loaded, nodes = cpu(_parse, services().catalog, source, fmt, filename)  # FormatError: 400
-    text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
     name = str(name or "untitled")[:MAX_NAME]
-    config = services().config
-    graph_id = services().store.add_graph(
-        workspace(), name, loaded.format, text, nodes,
-        max_graphs=config["MAX_GRAPHS_PER_WORKSPACE"], max_bytes=config["MAX_WORKSPACE_BYTES"])
-    # The page loads it next: keep what was just parsed rather than parse it again.
-    catalog = services().catalog
-    catalog.remember(catalog.upload_key(graph_id, workspace()),
-                     Entry(loaded, name, loaded.format, catalog.lock_factory()))
-    return jsonify(id=graph_id, ref=graph_id, name=name, format=loaded.format, nodes=nodes,
-                   inputs=list(loaded.inputs), outputs=list(loaded.outputs)), 201
+    graph = cpu(_store_upload, services(), workspace(), source, fmt, filename, name)
+    return jsonify(graph), 201
 
 
-def _parse(catalog, source, fmt, filename):
-    """Load an upload and compile it (both CPU work, in the pool): (Loaded, its node count)."""
+def _store_upload(services, workspace: str, source, fmt, filename, name: str) -> dict:
+    """Load an upload, compile it and store it (CPU work, in the pool); FormatError, or a
+    QuotaError when the workspace's budget is spent. The page loads it next: what was just
+    parsed is kept in the cache rather than parsed again."""
+    catalog, config = services.catalog, services.config
     loaded = catalog.check_upload(source, fmt, filename)
-    return loaded, len(loaded.graph.program().nodes)
+    nodes = len(loaded.graph.program().nodes)
+    text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
+    graph_id = services.store.add_graph(
+        workspace, name, loaded.format, text, nodes,
+        max_graphs=config["MAX_GRAPHS_PER_WORKSPACE"], max_bytes=config["MAX_WORKSPACE_BYTES"])
+    catalog.remember(catalog.upload_key(graph_id, workspace),
+                     Entry(loaded, name, loaded.format, catalog.lock_factory()))
+    return {"id": graph_id, "ref": graph_id, "name": name, "format": loaded.format,
+            "nodes": nodes, "inputs": list(loaded.inputs), "outputs": list(loaded.outputs)}
 
 
 @bp.get("/graphs")
@@ -132,7 +133,7 @@ def shared(token):
     if kind == "run":
         from .runs import public_run  # a shared run: its records, nothing of the server's
 
-        return jsonify(kind=kind, **public_run(row))
+        return public_run(row)
     ref = f"shared:{token}"
     return jsonify(kind=kind, id=row["id"], name=row["name"], format=row["format"],
                    source=row["source"], nodes=row["nodes"], created=row["created"], ref=ref,

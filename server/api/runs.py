@@ -7,6 +7,8 @@ stalls the server, and each answer says where the next page starts.
 
 from __future__ import annotations
 
+import json
+
 from flask import Response, jsonify, request, stream_with_context
 
 from ..catalog import NotFoundError
@@ -40,19 +42,24 @@ def _after() -> int:
     return int(after)
 
 
-def metrics_page(run_id: str) -> dict:
-    """One page of a run's records after ``?after=`` (0: from the start), and where the next
-    page starts (``next_after``; null when this page ends the run's records so far)."""
-    page = services().config["METRICS_PAGE"]
-    records = cpu(services().store.metrics, run_id, _after(), None, page + 1)
-    more = len(records) > page
-    records = records[:page]
-    return {"metrics": records, "next_after": records[-1]["seq"] if more else None}
+def metrics_page(run_id: str, about: dict, records_key: str = "metrics") -> Response:
+    """``about`` and one page of the run's records after ``?after=`` (0: from the start), with
+    where the next page starts (``next_after``; null when this page ends the records so far) —
+    read and encoded as JSON in the pool: a page is thousands of records."""
+    store, page, after = services().store, services().config["METRICS_PAGE"], _after()
+
+    def encode() -> str:
+        records = store.metrics(run_id, after, None, page + 1)
+        more = len(records) > page
+        records = records[:page]
+        return json.dumps({**about, records_key: records,
+                           "next_after": records[-1]["seq"] if more else None})
+    return Response(cpu(encode), mimetype="application/json")
 
 
-def public_run(run: dict) -> dict:
+def public_run(run: dict) -> Response:
     """What a share link shows of a run: the run and its records, nothing of the server's."""
-    return {**{k: run.get(k) for k in PUBLIC}, **metrics_page(run["id"])}
+    return metrics_page(run["id"], {"kind": "run", **{k: run.get(k) for k in PUBLIC}})
 
 
 @bp.get("/runs")
@@ -62,7 +69,7 @@ def list_runs():
 
 @bp.get("/runs/<run_id>")
 def get_run(run_id):
-    return jsonify({**_own_run(run_id), **metrics_page(run_id)})
+    return metrics_page(run_id, _own_run(run_id))
 
 
 @bp.patch("/runs/<run_id>")
@@ -108,8 +115,7 @@ def unshare_run(run_id):
 @bp.get("/runs/<run_id>/metrics.json")
 def run_metrics_json(run_id):
     _own_run(run_id)
-    page = metrics_page(run_id)
-    return jsonify(run_id=run_id, records=page["metrics"], next_after=page["next_after"])
+    return metrics_page(run_id, {"run_id": run_id}, records_key="records")
 
 
 @bp.get("/runs/<run_id>/metrics.csv")

@@ -9,6 +9,7 @@ One server per data dir: a second one says which process holds it and exits with
 from __future__ import annotations
 
 import fcntl
+import gc
 import ipaddress
 import os
 import secrets
@@ -56,9 +57,15 @@ def main(args) -> int:
         return EXIT_BAD_SETUP
     import eventlet
     import eventlet.wsgi
+    from eventlet import tpool
 
-    from ..app import create_app
+    from ..app import DEFAULTS, create_app
+    from ..memory import few_arenas
     from ..store import StorageError
+
+    few_arenas()
+    # The CPU pool's calls run in eventlet's thread pool: a few threads, not its default 20.
+    tpool.set_num_threads(settings.get("MAX_CPU_JOBS", DEFAULTS["MAX_CPU_JOBS"]) + 2)
 
     try:
         app = create_app({"ASYNC_MODE": "eventlet", "DATA_DIR": str(folder), **settings})
@@ -67,6 +74,13 @@ def main(args) -> int:
         print(f"backprop-live serve: {exc}", file=sys.stderr)
         return EXIT_BAD_SETUP
     bound_host, bound_port = listener.getsockname()[:2]
+    # The event loop shares the interpreter lock with the CPU pool's threads: asking for it back
+    # every millisecond (not Python's 5 ms) keeps pings and pages quick while they compute; and
+    # the cyclic collector, whose full passes over a big graph being built hold the lock for
+    # ~100 ms, runs rarely (server/memory.py collects when the pool is idle).
+    sys.setswitchinterval(0.001)
+    gc.freeze()  # what start-up made lives as long as the server: never scan it again
+    gc.set_threshold(20_000, 50, 1000)
     _announce(args.host, bound_host, bound_port, settings.get("ACCESS_TOKEN"), args.no_token)
     try:
         eventlet.wsgi.server(listener, app, log_output=False)

@@ -29,6 +29,7 @@ class CpuPool:
         self._lock = threading.Lock()
         self.running: Counter[str] = Counter()  # workspace -> calls running or waiting
         self.traces: dict[str, str] = {}  # trace token -> workspace
+        self.on_idle = lambda: None  # called when the last running call ends
 
     def call(self, workspace: str, fn, *args):
         """``fn(*args)`` in a worker thread, once a slot is free; BusyError over the
@@ -51,6 +52,9 @@ class CpuPool:
                 self.running[workspace] -= 1
                 if not self.running[workspace]:
                     del self.running[workspace]
+                idle = not self.running
+            if idle:
+                self.on_idle()
 
     # -- traces: computed here, then streamed by the caller -----------------------------------
     def begin_trace(self, token: str, workspace: str) -> None:

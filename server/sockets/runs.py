@@ -79,14 +79,16 @@ def watch_run(services, data):
 def _send_history_pages(services, run_id: str, after: int) -> int:
     """A long history goes first as ``run_metrics`` pages, read off the loop and outside the
     lock (stored records never change); returns the last seq sent."""
-    page, most = services.config["METRICS_PAGE"], services.config["MAX_QUEUED_BYTES"]
+    page = services.config["METRICS_PAGE"]
     upto = services.store.last_seq(run_id)
     while upto - after > page:
         records = services.cpu.call(workspace(), services.store.metrics, run_id, after, upto,
                                     page)
         if not records:
             break
-        backpressure.check(services.socketio, request.sid, most)
+        backpressure.wait_to_send(services.socketio, request.sid,
+                                  services.config["MAX_QUEUED_BYTES"],
+                                  services.config["QUEUE_STALL_SECONDS"])
         services.socketio.emit("run_metrics", {"run_id": run_id, "records": records},
                                to=request.sid)
         after = records[-1]["seq"]

@@ -172,8 +172,10 @@ def trace_graph(services, streams, data):
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     values, ref = checked_values(data), text_arg(data, "graph")
     sid, ws = request.sid, workspace()
-    most = services.config["MAX_QUEUED_BYTES"]
-    backpressure.check(services.socketio, sid, most)  # a client that reads nothing gets no more
+    def wait_to_send():
+        backpressure.wait_to_send(services.socketio, sid, services.config["MAX_QUEUED_BYTES"],
+                                  services.config["QUEUE_STALL_SECONDS"])
+    wait_to_send()  # a client that reads nothing gets no more
     token = streams.new_token()
     with services.cpu.trace(token, ws), streams.opened(sid, token):
         try:
@@ -183,10 +185,10 @@ def trace_graph(services, streams, data):
             return fail(str(exc), node=getattr(exc, "position", None))
         if done is None or token in streams.cancelled:
             return fail("cancelled", trace=token)
-        return _stream(services.socketio, streams, sid, token, mode, most, *done)
+        return _stream(services.socketio, streams, sid, token, mode, wait_to_send, *done)
 
 
-def _stream(socketio, streams, sid, token, mode, most, trace, program, flagged):
+def _stream(socketio, streams, sid, token, mode, wait_to_send, trace, program, flagged):
     """Send a computed trace's frames to one connection, stopping if it is cancelled or stops
     reading."""
     frames = list(wire.forward_frames(trace, token))
@@ -199,7 +201,7 @@ def _stream(socketio, streams, sid, token, mode, most, trace, program, flagged):
     for frame in frames:
         if token in streams.cancelled:
             return fail("cancelled", trace=token)
-        backpressure.check(socketio, sid, most)
+        wait_to_send()
         socketio.emit("trace", frame, to=sid)
         socketio.sleep(0)  # let pings and other clients through between frames
     socketio.emit("trace_done", {"trace": token, "flagged": flagged}, to=sid)
