@@ -511,3 +511,22 @@ def test_another_graphs_flagged_output_built_on_this_one_is_not_an_output():
     assert x.backward == pytest.approx(math.cos(0.4), rel=1e-15)  # d sin(x)/dx only
     assert other_loss.forward == pytest.approx(math.sin(0.4) ** 2, rel=1e-15)  # still computed
     assert other_loss.backward == 0.0
+
+
+def test_a_graph_nobody_holds_is_freed():
+    """The engine keeps no graph alive by itself: once the caller lets go, the nodes and the
+    compiled program go too (they used to stay until another graph was computed)."""
+    import gc
+    import weakref
+
+    x = node("input", 0.5)
+    y = x * x + engine.sin(x)
+    g = graph([x], [], [y])
+    g.compute_forward()
+    g.back_prop()
+    assert y.forward == pytest.approx(0.25 + np.sin(0.5)) and x.backward == pytest.approx(
+        1.0 + np.cos(0.5))
+    program, output = weakref.ref(g.program()), weakref.ref(y)
+    del x, y, g
+    gc.collect()
+    assert program() is None and output() is None
