@@ -110,7 +110,8 @@ def _settings(args) -> dict:
     settings = {name: _typed(name, value, DEFAULTS[name]) for name, value in given.items()}
     if not _loopback(args.host):
         if not args.no_token:
-            settings["ACCESS_TOKEN"] = args.token or secrets.token_urlsafe(12)
+            # 11 characters (64 bits): short enough to write on a board, far too many to guess
+            settings["ACCESS_TOKEN"] = args.token or secrets.token_urlsafe(8)
         settings["ALLOWED_HOSTS"] = args.allowed_host or _local_names(args.host)
     elif args.token:
         settings["ACCESS_TOKEN"] = args.token

@@ -71,6 +71,9 @@ BAD_FILES = {
         "  /nodes/0/args/0: these nodes form a cycle: 'a' → 'a'"),
     "broken.json": ('{"format": "backprop-live/graph",', "  1:34: JSON syntax error"),
     "domain.expr": ("x = input(-1)\ny = 2 * log(x)\noutput y\n", "  2:9: node #"),
+    # 16**4000 - 1: too long for str() (Python refuses over 4,300 digits), said by its size
+    "huge.expr": ("x = input(0x" + "f" * 4000 + ")\noutput x\n",
+                  "  1:11: the number of about 4,816 digits is too large"),
 }
 
 
