@@ -152,12 +152,18 @@ def _big_run(app, workspace, records=12_000):
     return run_id
 
 
-def test_a_big_run_is_watched_in_pages_each_record_once(make_app):
+@pytest.fixture
+def big_run(make_app):
+    """(app, a client, the id of its finished run of 12,000 records), read 5,000 at a time."""
     app = make_app(METRICS_PAGE=5000)
     client = app.test_client()
     client.get("/api/examples")
     with client.session_transaction() as session:
-        run_id = _big_run(app, session["workspace"])
+        return app, client, _big_run(app, session["workspace"])
+
+
+def test_a_big_run_is_watched_in_pages_each_record_once(big_run):
+    app, client, run_id = big_run
     sock = app.extensions["socketio"].test_client(app, flask_test_client=client)
     ack = call(sock, "watch_run", {"run_id": run_id, "after": 0})
     assert ack == {"ok": True, "status": "completed", "records": 12_000}
@@ -169,12 +175,8 @@ def test_a_big_run_is_watched_in_pages_each_record_once(make_app):
     assert seqs == list(range(1, 12_001))
 
 
-def test_a_big_run_is_read_over_http_in_pages(make_app):
-    app = make_app(METRICS_PAGE=5000)
-    client = app.test_client()
-    client.get("/api/examples")
-    with client.session_transaction() as session:
-        run_id = _big_run(app, session["workspace"])
+def test_a_big_run_is_read_over_http_in_pages(big_run):
+    _, client, run_id = big_run
     seqs, after = [], 0
     while after is not None:
         page = client.get(f"/api/runs/{run_id}?after={after}").get_json()

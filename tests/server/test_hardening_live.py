@@ -72,6 +72,15 @@ def test_a_client_that_does_not_read_is_cut_off(tmp_path):
         assert health["traces"] == 0
 
 
+def training_page(server) -> tuple[Page, dict]:
+    """A page that started a long ResNet run and watches it train: (page, train's ack)."""
+    page = Page(server.url).connect()
+    ack = page.call("train", {"model": "resnet", "epochs": 50})
+    assert page.call("watch_run", {"run_id": ack["run_id"], "after": 0})["ok"]
+    page.wait_for(lambda events: any(n == "run_metrics" for n, _ in events))
+    return page, ack
+
+
 def _worker_pid(tmp_path, run_id) -> int:
     owner = Store(tmp_path / DATABASE).owner(run_id)
     return int(owner.rpartition(":")[2])
@@ -79,10 +88,7 @@ def _worker_pid(tmp_path, run_id) -> int:
 
 def test_a_stopped_worker_is_killed_and_its_slot_freed(tmp_path):
     with LiveServer(tmp_path, args=("--set", "STOP_GRACE_SECONDS=1")) as server:
-        page = Page(server.url).connect()
-        ack = page.call("train", {"model": "resnet", "epochs": 50})
-        assert page.call("watch_run", {"run_id": ack["run_id"], "after": 0})["ok"]
-        page.wait_for(lambda events: any(n == "run_metrics" for n, _ in events))
+        page, ack = training_page(server)
         worker = _worker_pid(tmp_path, ack["run_id"])
         os.kill(worker, signal.SIGSTOP)  # deaf to SIGTERM from now on
         assert page.call("stop_run", {"run_id": ack["run_id"]})["status"] == "stopping"
@@ -100,10 +106,7 @@ def _zombie(pid: int) -> bool:
 
 def test_an_operator_stops_a_server_run_from_the_command_line(tmp_path):
     with LiveServer(tmp_path) as server:
-        page = Page(server.url).connect()
-        ack = page.call("train", {"model": "resnet", "epochs": 50})
-        assert page.call("watch_run", {"run_id": ack["run_id"], "after": 0})["ok"]
-        page.wait_for(lambda events: any(n == "run_metrics" for n, _ in events))
+        page, ack = training_page(server)
         out = subprocess.run([sys.executable, "-m", "server", "runs", "--data-dir",
                               str(tmp_path), "stop", ack["run_id"]],
                              capture_output=True, text=True, timeout=60)
@@ -203,10 +206,7 @@ def _fill(folder: Path) -> Path:
 
 def test_a_full_disk_is_said_and_loses_no_slot(small_disk):
     with LiveServer(small_disk) as server:
-        page = Page(server.url).connect()
-        ack = page.call("train", {"model": "resnet", "epochs": 50})
-        assert page.call("watch_run", {"run_id": ack["run_id"], "after": 0})["ok"]
-        page.wait_for(lambda events: any(n == "run_metrics" for n, _ in events))
+        page, ack = training_page(server)
         filler = _fill(small_disk)
         page.wait_for(lambda events: any(n == "run_status" for n, _ in events))
         status = next(d for n, d in page.events if n == "run_status")
