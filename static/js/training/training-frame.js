@@ -37,8 +37,11 @@ export function trainingFrame({ registry, modes, chart, panel, health, confusion
       listDirty = false;
       lastList = now;
       list.render(registry.listRows());
+      return true;
     }
-    return true;
+    // The list's numbers may have changed since it was drawn: a later frame draws them, even
+    // if no message comes to ask (the last records of a run that just stopped, say).
+    return false;
   }
 
   return {
