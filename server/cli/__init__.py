@@ -39,20 +39,20 @@ def version() -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "serve":
-        _start_eventlet(verbose=args.verbose)
+        args.notes = _start_eventlet(verbose=args.verbose)
     return args.main(args)
 
 
-def _start_eventlet(verbose: bool) -> None:
+def _start_eventlet(verbose: bool) -> list[str]:
     """Only the server's entry point patches the standard library, before the app is imported;
     importing the package (in tests, say) never does. Eventlet warns, in eight lines, that it is
-    deprecated: a newcomer gets one line saying what that means here, --verbose the warning."""
+    deprecated: a newcomer gets one line saying what that means here (returned, for serve to
+    print once it listens), --verbose the warning."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         import eventlet
     deprecated = [w for w in caught if "deprecated" in str(w.message).lower()]
     for warning in caught if verbose else [w for w in caught if w not in deprecated]:
         warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
-    if deprecated and not verbose:
-        print(EVENTLET_NOTE, file=sys.stderr, flush=True)
     eventlet.monkey_patch()
+    return [EVENTLET_NOTE] if deprecated and not verbose else []

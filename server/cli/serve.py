@@ -94,9 +94,9 @@ def main(args) -> int:
               args.no_token)
     from ..app import WEB
 
-    problem = WEB.bundle_problem()
-    if problem:
-        print(problem, file=sys.stderr, flush=True)
+    for note in [*getattr(args, "notes", []), WEB.bundle_problem()]:
+        if note:
+            print(note, file=sys.stderr, flush=True)
     try:
         eventlet.wsgi.server(listener, app, log_output=False)
     except KeyboardInterrupt:
