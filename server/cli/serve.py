@@ -94,6 +94,11 @@ def main(args) -> int:
               args.no_token)
     from ..app import WEB
 
+    if int(app.config["TRUSTED_PROXIES"]) and not app.config["ACCESS_TOKEN"]:
+        # On loopback no token is made: behind a proxy, everyone the proxy serves reaches it.
+        print("WARNING: behind a proxy (TRUSTED_PROXIES) without an access token: anyone who "
+              "reaches the proxy uses this server; give --token (docs/deploy.md)",
+              file=sys.stderr, flush=True)
     for note in [*getattr(args, "notes", []), WEB.bundle_problem()]:
         if note:
             print(note, file=sys.stderr, flush=True)

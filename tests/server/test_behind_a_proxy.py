@@ -194,3 +194,13 @@ def test_sockets_without_a_cookie_count_the_forwarded_address_too(tmp_path):
             return True
         assert [connects("10.0.0.1") for _ in range(3)] == [True, True, False]
         assert connects("10.0.0.2")
+
+
+@pytest.mark.slow
+def test_behind_a_proxy_without_a_token_serve_warns_and_with_one_it_does_not(tmp_path):
+    with LiveServer(tmp_path / "open", args=("--trusted-proxies", "1")) as live:
+        assert "--token" in live.line_matching(r"WARNING: behind a proxy .*").group(0)
+    with LiveServer(tmp_path / "closed", args=("--trusted-proxies", "1", "--token", "t0k3n"),
+                    ) as live:
+        live.line_matching("(?i)eventlet")  # the last line it prints at start
+        assert not any("WARNING" in line for line in live.output)
