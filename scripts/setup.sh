@@ -9,6 +9,11 @@ python3 -c "import venv, ensurepip" 2>/dev/null || need_apt+=(python3-venv pytho
 if [[ "${1:-}" == "--test" ]] && ! command -v chromium >/dev/null; then
   need_apt+=(chromium)
 fi
+# nginx: the tests put Debian's in front of a server, with deploy/nginx.conf (in /usr/sbin,
+# which a user's PATH may not hold). The tests start their own, on a free port.
+if [[ "${1:-}" == "--test" ]] && ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
+  need_apt+=(nginx)
+fi
 command -v node >/dev/null && command -v npm >/dev/null || need_apt+=(nodejs npm)
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]} with apt-get"

@@ -13,10 +13,10 @@ from pathlib import Path
 from flask import Flask, jsonify, render_template
 from flask_socketio import SocketIO
 
-from . import api, guard, sockets
+from . import api, guard, proxy, sockets, web_files
 from .services import build_services
 
-ROOT = Path(__file__).resolve().parent.parent
+WEB = web_files.locate()  # the template, static files and examples: packaged or the checkout's
 
 DEFAULTS = {
     "DATA_DIR": None,  # default: the Flask instance folder
@@ -24,7 +24,9 @@ DEFAULTS = {
     "CORS_ALLOWED_ORIGINS": None,  # None: the served origin only
     "ACCESS_TOKEN": None,  # visitors must give it (serve sets one when bound beyond loopback)
     "ALLOWED_HOSTS": None,  # Host names the server answers to; None: any
-    "EXAMPLES_DIR": str(ROOT / "examples"),
+    "EXAMPLES_DIR": str(WEB.examples),
+    "BASE_URL": "/",  # the path the app lives under behind a proxy, e.g. /backprop/
+    "TRUSTED_PROXIES": 0,  # proxies in front whose X-Forwarded-* headers are believed
     # -- budgets (docs/api.md): each error that one causes names it ---------------------------
     "MAX_UPLOAD_BYTES": 2_000_000,
     "MAX_NODES": 200_000,
@@ -64,10 +66,11 @@ def _secret_key(data_dir: Path) -> str:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"))
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(WEB.templates),
+                static_folder=str(WEB.static))
     app.config.update(DEFAULTS)
     app.config.update(config or {})
+    app.config["BASE_URL"] = proxy.base_url(app.config["BASE_URL"])
     data_dir = Path(app.config["DATA_DIR"] or app.instance_path)
     data_dir.mkdir(parents=True, exist_ok=True)
     app.config["DATA_DIR"] = str(data_dir)
@@ -86,7 +89,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.get("/")
     def index():
-        return render_template("index.html")
+        # A source checkout whose bundle is missing or stale says what to run, in place of a
+        # page that would stay at "connecting…" (or run old code against this server).
+        return render_template("index.html", bundle_problem=WEB.bundle_problem())
 
     @app.get("/healthz")
     def health():
@@ -96,4 +101,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(api.bp)
     sockets.register(socketio, services)
+    # Outside Socket.IO's own middleware, so that it too sees paths without the prefix.
+    app.wsgi_app = proxy.wrap(app.wsgi_app, app.config["BASE_URL"],
+                              int(app.config["TRUSTED_PROXIES"]))
     return app

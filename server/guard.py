@@ -33,10 +33,14 @@ CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class SessionCookies(SecureCookieSessionInterface):
-    """The session cookie is Secure whenever the request came over HTTPS."""
+    """The session cookie is Secure whenever the request came over HTTPS, and its path is the
+    app's (behind a proxy, its prefix: other apps on that host never see it)."""
 
     def get_cookie_secure(self, app) -> bool:
         return bool(super().get_cookie_secure(app) or request.is_secure)
+
+    def get_cookie_path(self, app) -> str:
+        return app.config["SESSION_COOKIE_PATH"] or request.script_root + "/"
 
 
 def install(app, services) -> None:
@@ -110,4 +114,4 @@ def same_site(req) -> bool:
 
 def without_token(req) -> str:
     rest = [(k, v) for k, v in req.args.items(multi=True) if k != "token"]
-    return req.path + (f"?{urlencode(rest)}" if rest else "")
+    return req.script_root + req.path + (f"?{urlencode(rest)}" if rest else "")

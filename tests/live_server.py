@@ -23,7 +23,11 @@ LISTENING = re.compile(r"listening on (http://[\d.]+:\d+)")
 
 class LiveServer:
     def __init__(self, data_dir: Path, env: dict | None = None, timeout: float = 60,
-                 args: tuple[str, ...] = (), host: str = "127.0.0.1"):
+                 args: tuple[str, ...] = (), host: str = "127.0.0.1",
+                 command: tuple[str, ...] = (sys.executable, "-m", "server"),
+                 cwd: Path | None = None):
+        # command: how to run backprop-live (an installed one: its console script); cwd: where
+        self.command, self.cwd = list(command), cwd
         self.data_dir = Path(data_dir)
         self.env = env
         self.args, self.host = list(args), host
@@ -35,10 +39,10 @@ class LiveServer:
     def start(self) -> LiveServer:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--host", self.host, "--port", "0",
+            [*self.command, "serve", "--host", self.host, "--port", "0",
              "--data-dir", str(self.data_dir), *self.args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-            start_new_session=True)
+            cwd=self.cwd, start_new_session=True)
         deadline = time.monotonic() + self.timeout
         for line in self.process.stdout:
             self.output.append(line)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify, request, url_for
 
 from engine.formats import export_graph
 
@@ -113,7 +113,7 @@ def share_graph(graph_id):
     token = services().store.share("graphs", graph_id, workspace())
     if token is None:
         raise NotFoundError(graph_id)
-    return jsonify(token=token, ref=f"shared:{token}", url=f"/?shared={token}")
+    return jsonify(token=token, ref=f"shared:{token}", url=url_for("index", shared=token))
 
 
 @bp.delete("/graphs/<graph_id>/share")

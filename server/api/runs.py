@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import Response, jsonify, request, stream_with_context, url_for
 
 from ..catalog import NotFoundError
 from ..jobs.records import grad_norm_columns, metrics_csv
@@ -102,7 +102,7 @@ def share_run(run_id):
     token = services().store.share("runs", run_id, workspace())
     if token is None:
         raise NotFoundError(run_id)
-    return jsonify(token=token, url=f"/?shared={token}")
+    return jsonify(token=token, url=url_for("index", shared=token))
 
 
 @bp.delete("/runs/<run_id>/share")

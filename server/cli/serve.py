@@ -41,8 +41,16 @@ def add_parser(commands) -> None:
     parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                         help="a host name visitors use to reach it (repeat for more; default "
                              "when bound beyond loopback: this computer's names and addresses)")
+    parser.add_argument("--base-url", default=None, metavar="PATH",
+                        help="serve every URL under this path, as behind a proxy that passes "
+                             "/backprop/… through (docs/deploy.md; the setting BASE_URL)")
+    parser.add_argument("--trusted-proxies", type=int, default=None, metavar="N",
+                        help="believe the X-Forwarded-For/Proto/Host/Prefix headers of this "
+                             "many proxies in front (default 0; the setting TRUSTED_PROXIES)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a budget or setting, e.g. --set MAX_TRAINING_JOBS=8")
+    parser.add_argument("--verbose", action="store_true",
+                        help="print the warnings of the libraries underneath in full")
     parser.set_defaults(main=main)
 
 
@@ -81,7 +89,19 @@ def main(args) -> int:
     sys.setswitchinterval(0.001)
     gc.freeze()  # what start-up made lives as long as the server: never scan it again
     gc.set_threshold(20_000, 50, 1000)
-    _announce(args.host, bound_host, bound_port, settings.get("ACCESS_TOKEN"), args.no_token)
+    base = app.config["BASE_URL"]
+    _announce(args.host, bound_host, bound_port, base, settings.get("ACCESS_TOKEN"),
+              args.no_token)
+    from ..app import WEB
+
+    if int(app.config["TRUSTED_PROXIES"]) and not app.config["ACCESS_TOKEN"]:
+        # On loopback no token is made: behind a proxy, everyone the proxy serves reaches it.
+        print("WARNING: behind a proxy (TRUSTED_PROXIES) without an access token: anyone who "
+              "reaches the proxy uses this server; give --token (docs/deploy.md)",
+              file=sys.stderr, flush=True)
+    for note in [*getattr(args, "notes", []), WEB.bundle_problem()]:
+        if note:
+            print(note, file=sys.stderr, flush=True)
     try:
         eventlet.wsgi.server(listener, app, log_output=False)
     except KeyboardInterrupt:
@@ -107,6 +127,9 @@ def _settings(args) -> dict:
         if not sep or name not in DEFAULTS or name in ("DATA_DIR", "ASYNC_MODE"):
             raise SetupError(f"--set {item!r}: give NAME=VALUE with a setting of docs/api.md")
         given[name] = value
+    for name, value in (("BASE_URL", args.base_url), ("TRUSTED_PROXIES", args.trusted_proxies)):
+        if value is not None:
+            given[name] = str(value)
     settings = {name: _typed(name, value, DEFAULTS[name]) for name, value in given.items()}
     if not _loopback(args.host):
         if not args.no_token:
@@ -121,8 +144,15 @@ def _settings(args) -> dict:
 
 
 def _typed(name: str, value: str, default):
+    from ..proxy import base_url
+
     if name == "ALLOWED_HOSTS":
         return [h.strip() for h in value.split(",") if h.strip()]
+    if name == "BASE_URL":
+        try:
+            return base_url(value)
+        except ValueError as exc:
+            raise SetupError(str(exc)) from None
     try:
         return type(default)(value) if isinstance(default, int | float) else value
     except ValueError:
@@ -182,15 +212,16 @@ def _lock(folder: Path):
     return handle
 
 
-def _announce(host: str, bound_host: str, port: int, token: str | None, open_to_all: bool):
+def _announce(host: str, bound_host: str, port: int, base: str, token: str | None,
+              open_to_all: bool):
     # Tests and scripts wait for this exact line (port 0 means: pick one and tell).
-    print(f"Backprop Live listening on http://{bound_host}:{port}", flush=True)
+    print(f"Backprop Live listening on http://{bound_host}:{port}{base}", flush=True)
     if _loopback(host):
         return
     shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
     if token:
-        print(f"Open http://{shown}:{port}/?token={token}\n"
-              f"  or http://{shown}:{port} and give the access token: {token}", flush=True)
+        print(f"Open http://{shown}:{port}{base}?token={token}\n"
+              f"  or http://{shown}:{port}{base} and give the access token: {token}", flush=True)
     elif open_to_all:
         print("WARNING: --no-token: anyone who can reach this computer on the network can use "
               "this server, its training slots and its storage", file=sys.stderr, flush=True)

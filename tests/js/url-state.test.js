@@ -65,3 +65,11 @@ test('links: examples and models by ?graph=, shared graphs by ?shared=, uploads 
   assert.equal(graphLink('9f2c'), null);
   assert.equal(absoluteLink('/?shared=k3y'), 'http://host:5000/?shared=k3y');
 });
+
+test('behind a proxy, under /backprop/, links stay under the prefix the page is served at', () => {
+  globalThis.window = fakeWindow('https://uni.example/backprop/?graph=example:a.expr#training');
+  assert.equal(graphLink('example:reference.expr'), 'https://uni.example/backprop/?graph=example%3Areference.expr');
+  assert.equal(graphLink('shared:k3y'), 'https://uni.example/backprop/?shared=k3y');
+  // The server names shared links with its prefix (url_for): they resolve as they are.
+  assert.equal(absoluteLink('/backprop/?shared=k3y'), 'https://uni.example/backprop/?shared=k3y');
+});

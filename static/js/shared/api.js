@@ -1,6 +1,7 @@
 // The server's HTTP side: uploading a graph definition (expression text or a file) gives a graph
 // id that load_graph and trace_graph accept; examples and sharing.
 import { ServerError } from './socket.js';
+import { serverPath } from './base.js';
 
 async function json(response) {
   let body;
@@ -17,7 +18,7 @@ async function json(response) {
 
 /** Upload a definition; resolves with {id, …}; rejects with ServerError carrying problems. */
 export async function uploadGraph(text, { name = null, format = null } = {}) {
-  const response = await fetch('/api/graphs', {
+  const response = await fetch(serverPath('api/graphs'), {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ source: text, format, name }),
@@ -29,46 +30,46 @@ export async function uploadGraph(text, { name = null, format = null } = {}) {
 export async function uploadFile(file) {
   const form = new FormData();
   form.append('file', file, file.name);
-  return json(await fetch('/api/graphs', { method: 'POST', body: form }));
+  return json(await fetch(serverPath('api/graphs'), { method: 'POST', body: form }));
 }
 
 /** Built-in examples and models: {examples: [{ref, name, format, file}], models: [{ref, name, title}]}. */
 export async function listExamples() {
-  return json(await fetch('/api/examples'));
+  return json(await fetch(serverPath('api/examples')));
 }
 
 /** A read-only share link for an uploaded graph: {token, ref: "shared:…", url}. */
 export async function shareGraph(graphId) {
-  return json(await fetch(`/api/graphs/${encodeURIComponent(graphId)}/share`, { method: 'POST' }));
+  return json(await fetch(serverPath(`api/graphs/${encodeURIComponent(graphId)}/share`), { method: 'POST' }));
 }
 
 /** Revoke an uploaded graph's share link: it stops working at once; sharing again makes a new one. */
 export async function unshareGraph(graphId) {
-  const response = await fetch(`/api/graphs/${encodeURIComponent(graphId)}/share`, { method: 'DELETE' });
+  const response = await fetch(serverPath(`api/graphs/${encodeURIComponent(graphId)}/share`), { method: 'DELETE' });
   if (!response.ok) await json(response);
 }
 
 /** An uploaded graph (its source text and name), or null. */
 export async function getGraph(graphId) {
-  const response = await fetch(`/api/graphs/${encodeURIComponent(graphId)}`);
+  const response = await fetch(serverPath(`api/graphs/${encodeURIComponent(graphId)}`));
   return response.ok ? response.json() : null;
 }
 
 /** A shared graph (source text, name, ref), or null. */
 export async function getShared(token) {
-  const response = await fetch(`/api/shared/${encodeURIComponent(token)}`);
+  const response = await fetch(serverPath(`api/shared/${encodeURIComponent(token)}`));
   return response.ok ? response.json() : null;
 }
 
 // -- training runs (docs/api.md, "runs") -----------------------------------------------------------
 /** This workspace's runs: [{id, name, config, status, created, finished, summary, steps}]. */
 export async function listRuns() {
-  return (await json(await fetch('/api/runs'))).runs;
+  return (await json(await fetch(serverPath('api/runs')))).runs;
 }
 
 /** Rename a run; resolves with the run. */
 export async function renameRun(runId, name) {
-  return json(await fetch(`/api/runs/${encodeURIComponent(runId)}`, {
+  return json(await fetch(serverPath(`api/runs/${encodeURIComponent(runId)}`), {
     method: 'PATCH',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ name }),
@@ -77,9 +78,9 @@ export async function renameRun(runId, name) {
 
 /** Stop (if running) and delete a run with its metrics. */
 export async function deleteRun(runId) {
-  const response = await fetch(`/api/runs/${encodeURIComponent(runId)}`, { method: 'DELETE' });
+  const response = await fetch(serverPath(`api/runs/${encodeURIComponent(runId)}`), { method: 'DELETE' });
   if (!response.ok) await json(response);
 }
 
 /** Where a run's metrics download as CSV (every record). */
-export const runCsvUrl = (runId) => `/api/runs/${encodeURIComponent(runId)}/metrics.csv`;
+export const runCsvUrl = (runId) => serverPath(`api/runs/${encodeURIComponent(runId)}/metrics.csv`);

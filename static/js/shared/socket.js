@@ -2,10 +2,11 @@
 // event and resolves with its acknowledgement ({ok: true, …} or {ok: false, error}); it rejects
 // only when no acknowledgement came (timeout, connection lost).
 import { io } from 'socket.io-client';
+import { serverPath } from './base.js';
 
 export function connect({ onStatus = () => {} } = {}) {
   // WebSocket first (no long-polling handshake, big messages in one frame), polling as fallback.
-  const socket = io({ autoConnect: true, reconnection: true, transports: ['websocket', 'polling'] });
+  const socket = io({ path: serverPath('socket.io'), autoConnect: true, reconnection: true, transports: ['websocket', 'polling'] });
   socket.on('connect', () => {
     performance.mark('socket:connected');
     onStatus('connected');

@@ -48,9 +48,11 @@ export function setGraph(ref) {
 /** A link that opens the graph `ref` on this server, or null when the graph is an upload only
  * this workspace knows (it must be shared first; the server then answers with a path). */
 export function graphLink(ref) {
-  const { origin } = current();
-  if (ref.startsWith('example:') || ref.startsWith('model:')) return `${origin}/?graph=${encodeURIComponent(ref)}`;
-  if (ref.startsWith(SHARED)) return `${origin}/?shared=${ref.slice(SHARED.length)}`;
+  // The page is served at the server's base only ("/", or its prefix behind a proxy).
+  const { origin, pathname } = current();
+  const page = origin + pathname;
+  if (ref.startsWith('example:') || ref.startsWith('model:')) return `${page}?graph=${encodeURIComponent(ref)}`;
+  if (ref.startsWith(SHARED)) return `${page}?shared=${ref.slice(SHARED.length)}`;
   return null;
 }
 
