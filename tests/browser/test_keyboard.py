@@ -16,10 +16,9 @@ import pytest
 from playwright.sync_api import expect
 
 from engine import formats
-
-from .conftest import shot
 from tests.live_server import wait_until
 
+from .conftest import shot
 from .pages import open_page, open_training, position
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -187,8 +186,7 @@ def test_the_graph_is_one_tab_stop_and_arrows_move_between_nodes_as_drawn(page):
     while frontier:
         start = frontier.pop()
         for key in ("ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"):
-            page.evaluate("i => document.querySelector(`#view g.node[data-node-id='${i}']`).focus()",
-                          start)
+            page.locator(f"#view g.node[data-node-id='{start}']").focus()
             page.keyboard.press(key)
             moves += 1
             to = at()

@@ -76,3 +76,52 @@ test('Home and End are the first and last node in reading order', () => {
   assert.equal(rows.last(), 2);
   assert.equal(nav.move(0, 'x'), null);
 });
+
+// A stand-in for a DOM element: what usesKey reads of one.
+function element(tag, attrs = {}, inside = '') {
+  return {
+    nodeType: 1, tagName: tag, isContentEditable: false,
+    getAttribute: (name) => attrs[name] ?? null,
+    hasAttribute: (name) => name in attrs,
+    closest: (selector) => (inside && selector.includes(inside) ? {} : null),
+  };
+}
+
+test('a focused control keeps the keys it uses, and only those', async () => {
+  const { usesKey, Shortcuts } = await import('../../static/js/shared/keyboard.js');
+  const button = element('BUTTON');
+  const radio = element('INPUT', { type: 'radio' });
+  const range = element('INPUT', { type: 'range' });
+  const text = element('INPUT', { type: 'text' });
+  const select = element('SELECT');
+  assert.ok(usesKey(button, ' ') && usesKey(button, 'Enter'));
+  assert.ok(!usesKey(button, 'ArrowLeft') && !usesKey(button, 'k'));
+  for (const key of ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', ' ']) assert.ok(usesKey(radio, key), key);
+  assert.ok(!usesKey(radio, '?'));
+  assert.ok(usesKey(range, 'ArrowRight') && usesKey(range, 'End') && !usesKey(range, ' '));
+  for (const key of ['k', ' ', 'ArrowLeft', '?']) assert.ok(usesKey(text, key) && usesKey(select, key), key);
+  assert.ok(usesKey(element('G', { role: 'tab' }), 'ArrowLeft'));
+  assert.ok(!usesKey(element('DIV'), ' '));
+
+  // The router: a shortcut fires where nothing uses its key, with its `when`.
+  const listeners = [];
+  const keys = new Shortcuts({ addEventListener: (type, f) => listeners.push(f) });
+  const fired = [];
+  let on = true;
+  keys.add({ keys: [' ', 'k'], label: 'Play', run: () => fired.push('play'), when: () => on });
+  const press = (key, target, extra = {}) => {
+    let prevented = false;
+    listeners[0]({ key, target, defaultPrevented: false, preventDefault: () => { prevented = true; }, ...extra });
+    return prevented;
+  };
+  assert.ok(press(' ', element('DIV')));
+  assert.ok(!press(' ', button));
+  assert.ok(press('K', button)); // letters match either case
+  assert.ok(!press('k', text));
+  assert.ok(!press('k', element('DIV'), { ctrlKey: true }));
+  assert.ok(!press('k', element('DIV'), { defaultPrevented: true }));
+  on = false;
+  assert.ok(!press('k', element('DIV')));
+  assert.deepEqual(fired, ['play', 'play']);
+  assert.deepEqual(keys.groups(), [{ group: 'Anywhere', items: [{ keys: ['Space', 'K'], label: 'Play' }] }]);
+});

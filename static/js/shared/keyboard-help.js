@@ -21,8 +21,8 @@ export class KeyboardHelp {
     const note = Object.assign(document.createElement('p'), {
       className: 'hint',
       textContent: 'Tab moves between controls; the graph is one stop. Shortcuts wait while you type in '
-        + 'a field or choose in a menu, and Space, Enter and the arrows keep their usual job on '
-        + 'buttons, radio buttons and sliders.',
+        + 'a field or choose in a menu, and a focused control keeps its own keys: Space and Enter '
+        + 'press a button, the arrows move a radio button or a slider.',
     });
     dialog.append(head, this.body, note);
     dialog.addEventListener('close', () => this._restoreFocus());
