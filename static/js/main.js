@@ -173,7 +173,8 @@ $('#share').addEventListener('click', () => shareLink.open(session.ref || ''));
 // -- keyboard: the playback and graph shortcuts on the Graph tab, and the help that lists them --
 const shortcuts = new Shortcuts();
 const onGraphTab = () => !training.active;
-shortcuts.add(...playback.shortcuts({ when: onGraphTab }), ...views.shortcuts({ when: onGraphTab }));
+shortcuts.add(...playback.shortcuts({ when: onGraphTab, group: 'Playback (Graph tab)' }),
+  ...views.shortcuts({ when: onGraphTab }));
 new KeyboardHelp($('#keyboard-help'), shortcuts);
 
 // -- drawing, once per frame ---------------------------------------------------------------------

@@ -39,7 +39,7 @@ export class ViewManager {
   shortcuts({ when = () => true } = {}) {
     const group = 'In the graph';
     return [
-      { keys: ['g'], label: 'Move the focus to the graph', group: 'Playback', when, run: () => this.focus() },
+      { keys: ['g'], label: 'Move the focus into the graph', group, when, run: () => this.focus() },
       { keys: ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown'], label: 'Move between nodes or blocks, as they are drawn', group },
       { keys: ['Home', 'End'], label: 'First / last node', group },
       { keys: ['Enter', ' '], label: 'Show the node in the Inspector; expand a block', group },
