@@ -42,7 +42,10 @@ def tab_to(page, selector: str, *, backwards: bool = False, most: int = 80) -> N
 
 
 def focused(page, attribute: str) -> str | None:
-    return page.evaluate("a => document.activeElement.getAttribute(a)", attribute)
+    """An attribute of the focused element, or of the graph node or block it is the button of."""
+    return page.evaluate("""a => { const el = document.activeElement;
+      const node = el.closest('g.node, g.block'); return (node || el).getAttribute(a); }""",
+                         attribute)
 
 
 def engine_program(text: str, filename: str):
@@ -163,8 +166,8 @@ def test_the_graph_is_one_tab_stop_and_arrows_move_between_nodes_as_drawn(page):
         if stops[-1] == "graph-select":
             break
     assert stops.count("graph") == 1, stops
-    tab_to(page, "#view g.node")
-    expect(page.locator("#view g.node[tabindex='0']")).to_have_count(1)
+    tab_to(page, "#view g.node [role=button]")
+    expect(page.locator("#view [tabindex='0']")).to_have_count(1)
 
     # Home: the leftmost column's top node; End: the rightmost column's bottom one (the output).
     def at() -> int:
@@ -177,7 +180,7 @@ def test_the_graph_is_one_tab_stop_and_arrows_move_between_nodes_as_drawn(page):
     page.keyboard.press("End")
     last = max((i for i in boxes if round(boxes[i][0]) == xs[-1]), key=lambda i: boxes[i][1])
     assert at() == last
-    assert page.evaluate("() => document.activeElement.dataset.nodeName") == "y"
+    assert focused(page, "data-node-name") == "y"
 
     # Each arrow moves the way it points (or stays at an edge), and every node can be reached.
     seen = {last}
@@ -186,7 +189,7 @@ def test_the_graph_is_one_tab_stop_and_arrows_move_between_nodes_as_drawn(page):
     while frontier:
         start = frontier.pop()
         for key in ("ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"):
-            page.locator(f"#view g.node[data-node-id='{start}']").focus()
+            page.locator(f"#view g.node[data-node-id='{start}'] [role=button]").focus()
             page.keyboard.press(key)
             moves += 1
             to = at()
@@ -200,8 +203,9 @@ def test_the_graph_is_one_tab_stop_and_arrows_move_between_nodes_as_drawn(page):
                 frontier.append(to)
     assert seen == set(boxes), sorted(set(boxes) - seen)
     # The one tab stop is where the focus last was.
-    expect(page.locator("#view g.node[tabindex='0']")).to_have_count(1)
-    assert page.locator("#view g.node[tabindex='0']").get_attribute("data-node-id") == str(at())
+    expect(page.locator("#view [tabindex='0']")).to_have_count(1)
+    roving = page.locator("#view g.node:has([tabindex='0'])")
+    assert roving.get_attribute("data-node-id") == str(at())
     # Moving the focus does not move the playhead.
     assert position(page)[0] == 0
 
@@ -209,7 +213,7 @@ def test_the_graph_is_one_tab_stop_and_arrows_move_between_nodes_as_drawn(page):
 def test_each_node_is_named_by_its_label_value_and_gradient_as_the_playhead_moves(page):
     open_page(page, "?graph=example:reference.expr")
     nodes, _ = engine_program(REFERENCE.read_text(), "reference.expr")
-    y = page.locator('#view g.node[data-node-name="y"]')
+    y = page.locator('#view g.node[data-node-name="y"] [role=button]')
     label = y.get_attribute("aria-label")
     assert label.startswith("y") and "not computed" in label
     # To the end of the trace with the End shortcut (focus on the page, not on a control).
@@ -218,7 +222,7 @@ def test_each_node_is_named_by_its_label_value_and_gradient_as_the_playhead_move
     page.wait_for_function("() => { const s = document.querySelector('#scrubber');"
                            " return +s.value === +s.max; }")
     for wire_id in range(len(nodes)):
-        el = page.locator(f'#view g.node[data-node-id="{wire_id}"]')
+        el = page.locator(f'#view g.node[data-node-id="{wire_id}"] [role=button]')
         label = el.get_attribute("aria-label")
         value, grad = nodes[wire_id].forward, nodes[wire_id].backward
         assert "value" in label and "gradient" in label and "not computed" not in label, label
@@ -291,8 +295,8 @@ def test_a_canvas_view_is_reached_moved_through_and_inspected_by_keyboard(page):
 def test_network_blocks_are_one_tab_stop_enter_expands_and_escape_comes_back(page):
     open_page(page, "?graph=model:resnet")
     page.wait_for_selector("#view[data-view=blocks]")
-    tab_to(page, "#view g.block")
-    expect(page.locator("#view g.block[tabindex='0']")).to_have_count(1)
+    tab_to(page, "#view g.block [role=button]")
+    expect(page.locator("#view [tabindex='0']")).to_have_count(1)
     # Find Conv2 with the arrows alone: down the main column.
     for _ in range(40):
         if focused(page, "data-block") == "Conv2":
@@ -305,8 +309,9 @@ def test_network_blocks_are_one_tab_stop_enter_expands_and_escape_comes_back(pag
     page.wait_for_function("() => document.activeElement.closest('#view') !== null")
     page.keyboard.press("Escape")
     expect(page.locator("#view")).to_have_attribute("data-view", "blocks")
-    page.wait_for_function("() => document.activeElement.dataset.block === 'Conv2'")
-    expect(page.locator("#view g.block[tabindex='0']")).to_have_count(1)
+    page.wait_for_function(
+        "() => document.activeElement.closest('g.block').dataset.block === 'Conv2'")
+    expect(page.locator("#view [tabindex='0']")).to_have_count(1)
 
 
 def test_the_keyboard_help_opens_with_question_mark_or_its_button_and_escape_returns(page):
@@ -381,7 +386,7 @@ def test_keyboard_only_load_play_mode_step_inspect_train_and_stop(page):
     wait_position(page, done + 2)
 
     # Inspect a node: into the graph, to its first node, Enter.
-    tab_to(page, "#view g.node", backwards=True)
+    tab_to(page, "#view g.node [role=button]", backwards=True)
     page.keyboard.press("Home")
     page.keyboard.press("ArrowRight")
     target = int(focused(page, "data-node-id"))
@@ -445,3 +450,32 @@ def test_training_tab_keys_stay_with_the_tab_and_tabs_follow_the_aria_pattern(pa
     expect(page.get_by_role("tab", name="Graph")).to_have_attribute("aria-selected", "true")
     page.keyboard.press("ArrowLeft")  # wraps
     expect(page.get_by_role("tab", name="Training")).to_have_attribute("aria-selected", "true")
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_serious(page, selector: str) -> list:
+    """axe-core's serious and critical violations inside `selector` (evaluated, not injected as a
+    script tag: the page's CSP allows no inline scripts)."""
+    page.evaluate(AXE.read_text() + "; 0")
+    return page.evaluate("""async (s) => (await axe.run(s, {resultTypes: ['violations']}))
+      .violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => [v.id, v.nodes.slice(0, 3).map((n) => n.target.join(' '))])""", selector)
+
+
+def test_the_keyboard_parts_pass_axe_at_the_start_and_the_end_of_a_trace(page):
+    open_page(page, "?graph=example:reference.expr")
+    assert axe_serious(page, "#view") == []
+    page.keyboard.press("End")  # every node now shows a value and a gradient
+    page.wait_for_function("() => { const s = document.querySelector('#scrubber');"
+                           " return +s.value === +s.max; }")
+    page.wait_for_selector('#view g.node[data-node-name="y"][data-grad]')
+    assert axe_serious(page, "#view") == []
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard")).to_be_visible()
+    assert axe_serious(page, "dialog") == []
+    page.keyboard.press("Escape")
+    open_page(page, "?graph=model:resnet")
+    page.wait_for_selector("#view[data-view=blocks]")
+    assert axe_serious(page, "#view") == []

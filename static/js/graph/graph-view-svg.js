@@ -5,6 +5,8 @@
 // Keyboard: the graph is one tab stop (roving tabindex); arrows move between nodes in the order
 // they are drawn (node-navigation.js), Enter or Space shows the focused node in the Inspector.
 // Each node's aria-label says its label, value and gradient, rewritten only when they change.
+// The focusable button is the node's shape, not its group: the group's texts (symbol, value,
+// "∇ …") would otherwise be its visible name, which a spoken name must contain (WCAG 2.5.3).
 import * as d3 from 'd3';
 import { FORWARD, EDGE } from './timeline.js';
 import { GRAD_FINAL, GRAD_PARTIAL } from './trace-state.js';
@@ -94,9 +96,6 @@ export class SvgGraphView {
       .attr('class', (id) => `node ${isLeaf(graph.op[id]) ? graph.op[id] : 'op'}${graph.output[id] ? ' output' : ''}`)
       .attr('data-node-id', (id) => id)
       .attr('data-node-name', (id) => graph.name[id] ?? null)
-      .attr('tabindex', -1)
-      .attr('role', 'button')
-      .attr('aria-label', (id) => describeNode(graph, null, id))
       // No focus listeners on SVG elements: in Chromium they make the element a tab stop.
       .on('click', (event, id) => {
         this._rove(id);
@@ -106,6 +105,10 @@ export class SvgGraphView {
     this.nodeSel.select('text.name').text((id) => (isLeaf(graph.op[id]) ? '' : graph.name[id] ?? ''));
     this.nodeById = new Map();
     this.nodeSel.each((id, k, nodes) => this.nodeById.set(id, nodes[k]));
+    this.buttonById = new Map();
+    this.nodeSel.select('.shape').attr('tabindex', -1).attr('role', 'button')
+      .attr('aria-label', (id) => describeNode(graph, null, id))
+      .each((id, k, nodes) => this.buttonById.set(id, nodes[k]));
     this.edgeById = new Map();
     this.edgeSel.each((e, k, nodes) => this.edgeById.set(e, nodes[k]));
     this.navigator = new NodeNavigator(layout.x, layout.y);
@@ -118,20 +121,20 @@ export class SvgGraphView {
 
   /** Node `id` (default: the one last focused) takes the graph's tab stop and the focus. */
   focus(id = this.roving) {
-    if (id == null || !this.nodeById.has(id)) id = this.layout.ids[this.navigator.first()];
+    if (id == null || !this.buttonById.has(id)) id = this.layout.ids[this.navigator.first()];
     if (id == null) return;
     this._rove(id);
-    this.nodeById.get(id).focus({ preventScroll: true });
+    this.buttonById.get(id).focus({ preventScroll: true });
     this._reveal(id);
   }
 
   _rove(id) {
     if (id === this.roving) return;
-    if (this.roving != null && this.nodeById && this.nodeById.has(this.roving)) {
-      this.nodeById.get(this.roving).setAttribute('tabindex', '-1');
+    if (this.roving != null && this.buttonById && this.buttonById.has(this.roving)) {
+      this.buttonById.get(this.roving).setAttribute('tabindex', '-1');
     }
     this.roving = id;
-    if (id != null && this.nodeById) this.nodeById.get(id).setAttribute('tabindex', '0');
+    if (id != null && this.buttonById) this.buttonById.get(id).setAttribute('tabindex', '0');
   }
 
   _key(event) {
@@ -267,7 +270,7 @@ export class SvgGraphView {
         .style('fill', fill);
       setText(el.querySelector('text.value'), valueText(state, id));
       setText(el.querySelector('text.grad'), gradText(state, id, g));
-      setLabel(el, describeNode(g, state, id));
+      setLabel(shape.node(), describeNode(g, state, id));
     }
     // Edges: which carried their contribution; the one just crossed shows the chain rule.
     const t = state.timeline;
@@ -346,7 +349,7 @@ export class SvgGraphView {
       .attr('data-value', null).attr('data-grad', null).attr('data-grad-partial', null);
     this.nodeSel.select('.shape').style('fill', null);
     this.nodeSel.selectAll('text.value, text.grad').text('');
-    this.nodeSel.each((id, k, nodes) => setLabel(nodes[k], describeNode(this.graph, null, id)));
+    this.nodeSel.select('.shape').each((id, k, nodes) => setLabel(nodes[k], describeNode(this.graph, null, id)));
     this.edgeSel.classed('reached active', false);
     this.termLayer.selectAll('*').remove();
   }

@@ -64,8 +64,9 @@ export function blockLayout(graph, groups) {
       [MAIN_W / 2 + 40 + 22 * skips, (main.length - 1) * ROW + BLOCK_H]] };
 }
 
+// Its drawn words first, in the order drawn: a spoken command can use what the eye reads.
 function blockName(b, figures) {
-  return `Block ${b.name}${b.declared ? ` (${b.kind})` : ''}: ${thousands(b.count)} nodes${figures ? `; ${figures.replace('|∇|', 'absolute gradient')}` : ''}; Enter expands`;
+  return `${b.name}${b.declared ? ` ${b.kind}` : ''}, ${thousands(b.count)} nodes${figures ? `, ${figures}` : ''}: block, Enter expands it`;
 }
 
 /** A skip connection: its source also reaches its target through other blocks. */
@@ -153,22 +154,22 @@ export class GroupedView {
         g.append('text').attr('class', 'title');
         g.append('text').attr('class', 'count');
         g.append('text').attr('class', 'mean');
-        g.append('title');
         return g;
       })
       .attr('class', (b) => `block${b.declared ? '' : ' leaf-block'}`)
       .attr('transform', (b) => `translate(${b.x},${b.y})`)
       .attr('data-block', (b) => b.name)
       .attr('data-count', (b) => b.count)
-      .attr('tabindex', -1)
-      .attr('role', 'button')
-      .attr('aria-label', (b) => blockName(b, ''))
       .on('click', (event, b) => {
         this._rove(b.name); // no focus listeners on SVG elements: they would make tab stops
         this.onExpand(b.name);
       });
+    // The button is the block's box, not its group: the group's separate texts would make its
+    // visible name, which the spoken name must contain (WCAG 2.5.3).
     this.blockByName = new Map();
-    this.blockSel.each((b, k, nodes) => this.blockByName.set(b.name, nodes[k]));
+    this.blockSel.select('rect.shape').attr('tabindex', -1).attr('role', 'button')
+      .attr('aria-label', (b) => blockName(b, ''))
+      .each((b, k, nodes) => this.blockByName.set(b.name, nodes[k]));
     this.navigator = new NodeNavigator(layout.blocks.map((b) => b.x), layout.blocks.map((b) => b.y),
       { lines: 'rows' });
     this.roving = null;
@@ -181,7 +182,8 @@ export class GroupedView {
     this.blockSel.select('text.count').attr('x', (b) => b.w / 2 - 10).attr('y', -6)
       .text((b) => `${d3.format(',')(b.count)} nodes`);
     this.blockSel.select('text.mean').attr('x', (b) => -b.w / 2 + 10).attr('y', 12);
-    this.blockSel.select('title').text((b) => `${b.name} (${b.kind}): ${thousands(b.count)} scalar nodes. Click to expand.`);
+    // No <title> tooltip: the block draws its name, kind and count, and its button's name says
+    // that a click or Enter expands it.
     this.fit();
   }
 
@@ -300,7 +302,8 @@ export class GroupedView {
   _labelFromText() {
     this.blockSel.each(function (b) {
       const text = blockName(b, this.querySelector('text.mean').textContent);
-      if (this.getAttribute('aria-label') !== text) this.setAttribute('aria-label', text);
+      const button = this.querySelector('rect.shape');
+      if (button.getAttribute('aria-label') !== text) button.setAttribute('aria-label', text);
     });
   }
 
