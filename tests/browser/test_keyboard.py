@@ -181,6 +181,7 @@ def test_the_graph_is_one_tab_stop_and_arrows_move_between_nodes_as_drawn(page):
     last = max((i for i in boxes if round(boxes[i][0]) == xs[-1]), key=lambda i: boxes[i][1])
     assert at() == last
     assert focused(page, "data-node-name") == "y"
+    shot(page, "keyboard-focus-ring")
 
     # Each arrow moves the way it points (or stays at an edge), and every node can be reached.
     seen = {last}
@@ -323,6 +324,14 @@ def test_the_keyboard_help_opens_with_question_mark_or_its_button_and_escape_ret
     for words in ("Play / pause", "Step forward one event", "Move between nodes",
                   "Show or hide this help"):
         expect(dialog).to_contain_text(words)
+    shot(page, "keyboard-help-1400")
+    # It fits a projector and a phone: inside the viewport, whatever its size.
+    for width, height in ((1024, 768), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        box = dialog.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height, box
+        shot(page, f"keyboard-help-{width}")
     # The keys it lists do what it says: K plays, K again pauses (from outside the dialog).
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()

@@ -79,11 +79,11 @@ export class SvgGraphView {
           if (isLeaf(graph.op[id])) {
             node.append('rect').attr('class', 'shape').attr('x', -LEAF_W / 2).attr('y', -LEAF_H / 2)
               .attr('width', LEAF_W).attr('height', LEAF_H).attr('rx', 6);
-            node.append('rect').attr('class', 'focus-ring').attr('x', -LEAF_W / 2 - 3).attr('y', -LEAF_H / 2 - 3)
-              .attr('width', LEAF_W + 6).attr('height', LEAF_H + 6).attr('rx', 8);
+            node.append('rect').attr('class', 'focus-ring').attr('x', -LEAF_W / 2 - 5).attr('y', -LEAF_H / 2 - 5)
+              .attr('width', LEAF_W + 10).attr('height', LEAF_H + 10).attr('rx', 9);
           } else {
             node.append('circle').attr('class', 'shape').attr('r', R);
-            node.append('circle').attr('class', 'focus-ring').attr('r', R + 3);
+            node.append('circle').attr('class', 'focus-ring').attr('r', R + 5);
           }
         });
         g.append('text').attr('class', 'op').attr('dy', '0.35em');
