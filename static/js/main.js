@@ -19,6 +19,8 @@ import { EDGE, GRADIENT } from './graph/timeline.js';
 import { thousands } from './shared/numbers.js';
 import { createTraining } from './training/training-page.js';
 import { graphFromUrl, setGraph } from './shared/url-state.js';
+import { Shortcuts } from './shared/keyboard.js';
+import { KeyboardHelp } from './shared/keyboard-help.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -167,6 +169,13 @@ stage.addEventListener('drop', (event) => {
 $('#export-svg').addEventListener('click', () => views.view && exportSvg(views.view));
 $('#export-png').addEventListener('click', () => views.view && exportPng(views.view));
 $('#share').addEventListener('click', () => shareLink.open(session.ref || ''));
+
+// -- keyboard: the playback and graph shortcuts on the Graph tab, and the help that lists them --
+const shortcuts = new Shortcuts();
+const onGraphTab = () => !training.active;
+shortcuts.add(...playback.shortcuts({ when: onGraphTab, group: 'Playback (Graph tab)' }),
+  ...views.shortcuts({ when: onGraphTab }));
+new KeyboardHelp($('#keyboard-help'), shortcuts);
 
 // -- drawing, once per frame ---------------------------------------------------------------------
 let lastLegend = null;

@@ -5,15 +5,21 @@
 //            moves, else only the nodes that changed since the last frame are painted over;
 //   overlay  the edges back-prop just crossed and the selection, cleared every frame.
 // So a frame costs what changed in it, not the size of the graph.
+// Keyboard: the canvas is one tab stop with the scalar views' keys (arrows between nodes in the
+// order they are drawn, Home/End, Enter or Space shows the node in the Inspector); a drawn ring
+// marks the focused node and a live region says its label, value and gradient.
 import * as d3 from 'd3';
 import { EDGE } from './timeline.js';
 import { GRAD_FINAL } from './trace-state.js';
 import { UNREACHED, VALUE_ONLY, FLAGGED } from '../shared/colors.js';
+import { NodeNavigator } from './node-navigation.js';
+import { describeNode } from './node-description.js';
 
 const STEPS = 32; // palette steps across the diverging scale
 const B_UNREACHED = STEPS + 1;
 const B_VALUE = STEPS + 2;
 const B_FLAGGED = STEPS + 3;
+let canvasCount = 0; // ids for each canvas view's live region
 const NODE_SPACING = 16; // layout units between neighbours (views.js lays out with this)
 
 export class CanvasGraphView {
@@ -21,10 +27,19 @@ export class CanvasGraphView {
     this.kind = 'canvas';
     this.onSelect = onSelect;
     this.root = d3.select(container).append('div').attr('class', 'graph-canvas')
-      .attr('role', 'img').attr('aria-label', 'Graph (canvas)');
+      .attr('tabindex', 0).attr('role', 'application').attr('aria-roledescription', 'graph')
+      .attr('aria-label', 'Graph: arrow keys move between nodes, Enter shows one in the Inspector')
+      .attr('aria-describedby', `canvas-focus-${++canvasCount}`)
+      .on('keydown', (event) => this._key(event))
+      .on('focus', () => { this.hasFocus = true; this._focusMoved(); })
+      .on('blur', () => { this.hasFocus = false; this._drawOverlay(); });
     this.base = this.root.append('canvas').attr('class', 'base').node();
     this.nodes = this.root.append('canvas').attr('class', 'nodes').node();
     this.top = this.root.append('canvas').attr('class', 'top').node();
+    this.live = this.root.append('div').attr('class', 'visually-hidden').attr('aria-live', 'polite')
+      .attr('id', `canvas-focus-${canvasCount}`).node();
+    this.focusK = -1; // the focused node, index into the layout
+    this.hasFocus = false;
     this.transform = d3.zoomIdentity;
     this.zoom = d3.zoom().scaleExtent([0.002, 20]).on('zoom', (event) => {
       this.transform = event.transform;
@@ -58,6 +73,9 @@ export class CanvasGraphView {
     }
     this.edges = Int32Array.from(edges);
     this.quadtree = d3.quadtree().x((k) => layout.x[k]).y((k) => layout.y[k]).addAll(d3.range(m));
+    const focusedId = this.focusK >= 0 && this.layout ? this.layout.ids[this.focusK] : null;
+    this.navigator = new NodeNavigator(layout.x, layout.y);
+    this.focusK = focusedId != null && layout.index.has(focusedId) ? layout.index.get(focusedId) : this.navigator.first();
     this._resize();
     this.fit();
   }
@@ -124,10 +142,58 @@ export class CanvasGraphView {
     ctx.restore();
   }
 
+  /** Node `id` (default: the one last focused) is focused: the canvas takes the focus. */
+  focus(id = null) {
+    if (id != null && this.layout.index.has(id)) this.focusK = this.layout.index.get(id);
+    this.root.node().focus({ preventScroll: true });
+    this._focusMoved();
+  }
+
+  _key(event) {
+    if (!this.layout || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      if (this.focusK >= 0) this.onSelect(this.layout.ids[this.focusK]);
+      return;
+    }
+    const next = this.navigator.move(this.focusK, event.key);
+    if (next === null) return;
+    event.preventDefault();
+    this.focusK = next;
+    this._focusMoved();
+  }
+
+  /** After the focus moved to another node: pan it into view, ring it, say it. */
+  _focusMoved() {
+    if (this.focusK < 0 || !this.layout) return;
+    const x = this.layout.x[this.focusK];
+    const y = this.layout.y[this.focusK];
+    const [sx, sy] = this.transform.apply([x, y]);
+    const margin = 20;
+    if (sx < margin || sy < margin || sx > this.width - margin || sy > this.height - margin) {
+      d3.select(this.top).call(this.zoom.translateTo, x, y); // redraws through the zoom handler
+    } else this._drawOverlay();
+    this._describe();
+  }
+
+  // Rewritten only when the words change: a node's value and gradient change a few times a trace.
+  _describe() {
+    if (this.focusK < 0 || !this.layout) return;
+    const id = this.layout.ids[this.focusK];
+    const text = describeNode(this.graph, this.lastState, id);
+    if (this.live.textContent !== text) this.live.textContent = text;
+    this.root.node().dataset.focusNode = String(id);
+  }
+
   update(state, ctx) {
     this.ctx = ctx;
     let full = state !== this.lastState;
     this.lastState = state;
+    const described = [state, state && state.version];
+    if (this.hasFocus && !(this.described && described.every((v, k) => v === this.described[k]))) {
+      this.described = described;
+      this._describe();
+    }
     const scale = ctx.gradScale;
     if (scale !== this.scale) {
       this.scale = scale;
@@ -246,6 +312,22 @@ export class CanvasGraphView {
       }
       ctx.stroke();
     }
+    if (this.hasFocus && this.focusK >= 0) {
+      // The keyboard focus: a ring in the page's accent colour on a white halo, larger than the
+      // selection's square so both show when they are the same node.
+      const size = this._size();
+      const cx = t.x + t.k * x[this.focusK];
+      const cy = t.y + t.k * y[this.focusK];
+      const r = size / 2 + 7;
+      ctx.lineWidth = 5;
+      ctx.strokeStyle = '#fff';
+      ctx.beginPath();
+      ctx.arc(cx, cy, r, 0, 2 * Math.PI);
+      ctx.stroke();
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = getComputedStyle(this.root.node()).getPropertyValue('--accent').trim() || '#2f6fdb';
+      ctx.stroke();
+    }
     const selected = this.ctx && this.ctx.selected;
     const ks = selected != null ? index.get(selected) : undefined;
     if (ks !== undefined) {
@@ -261,7 +343,11 @@ export class CanvasGraphView {
     const [mx, my] = d3.pointer(event, this.top);
     const [lx, ly] = this.transform.invert([mx, my]);
     const k = this.quadtree.find(lx, ly, Math.max(6, 10 / this.transform.k));
-    if (k !== undefined) this.onSelect(this.layout.ids[k]);
+    if (k !== undefined) {
+      this.focusK = k;
+      this._describe();
+      this.onSelect(this.layout.ids[k]);
+    }
   }
 
   /** An SVG rendering of what the canvas shows (for export). */

@@ -2,11 +2,18 @@
 // edge back-prop is crossing. Joins once per layout (selection.join); per frame only the nodes
 // that changed are touched. Test hooks on each node: data-node-id, data-node-name,
 // data-value and data-grad (String(number), once reached).
+// Keyboard: the graph is one tab stop (roving tabindex); arrows move between nodes in the order
+// they are drawn (node-navigation.js), Enter or Space shows the focused node in the Inspector.
+// Each node's aria-label says its label, value and gradient, rewritten only when they change.
+// The focusable button is the node's shape, not its group: the group's texts (symbol, value,
+// "∇ …") would otherwise be its visible name, which a spoken name must contain (WCAG 2.5.3).
 import * as d3 from 'd3';
 import { FORWARD, EDGE } from './timeline.js';
 import { GRAD_FINAL, GRAD_PARTIAL } from './trace-state.js';
 import { fillOf, gradText, isFlagged, isLeaf, symbol, valueText } from './node-style.js';
 import { full, short } from '../shared/numbers.js';
+import { NodeNavigator } from './node-navigation.js';
+import { describeNode } from './node-description.js';
 
 const R = 17; // operator circle radius
 const LEAF_W = 46;
@@ -17,14 +24,16 @@ export class SvgGraphView {
     this.kind = 'svg';
     this.onSelect = onSelect;
     this.svg = d3.select(container).append('svg')
-      .attr('class', 'graph-svg').attr('role', 'group').attr('aria-label', 'Graph');
+      .attr('class', 'graph-svg').attr('role', 'group').attr('aria-roledescription', 'graph')
+      .attr('aria-label', 'Graph: arrow keys move between nodes, Enter shows one in the Inspector');
     this.svg.append('defs').html(
       '<marker id="arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="8" markerHeight="8" ' +
       'markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L8,4 L0,8 z" class="arrowhead"/></marker>');
     this.zoomLayer = this.svg.append('g').attr('class', 'zoom-layer');
     this.edgeLayer = this.zoomLayer.append('g').attr('class', 'edges');
     this.nodeLayer = this.zoomLayer.append('g').attr('class', 'nodes');
-    this.termLayer = this.zoomLayer.append('g').attr('class', 'terms');
+    this.termLayer = this.zoomLayer.append('g').attr('class', 'terms').attr('aria-hidden', 'true');
+    this.nodeLayer.on('keydown', (event) => this._key(event));
     this.zoom = d3.zoom().scaleExtent([0.05, 8])
       .on('zoom', (event) => this.zoomLayer.attr('transform', event.transform));
     this.svg.call(this.zoom).on('dblclick.zoom', null);
@@ -70,8 +79,11 @@ export class SvgGraphView {
           if (isLeaf(graph.op[id])) {
             node.append('rect').attr('class', 'shape').attr('x', -LEAF_W / 2).attr('y', -LEAF_H / 2)
               .attr('width', LEAF_W).attr('height', LEAF_H).attr('rx', 6);
+            node.append('rect').attr('class', 'focus-ring').attr('x', -LEAF_W / 2 - 5).attr('y', -LEAF_H / 2 - 5)
+              .attr('width', LEAF_W + 10).attr('height', LEAF_H + 10).attr('rx', 9);
           } else {
             node.append('circle').attr('class', 'shape').attr('r', R);
+            node.append('circle').attr('class', 'focus-ring').attr('r', R + 5);
           }
         });
         g.append('text').attr('class', 'op').attr('dy', '0.35em');
@@ -84,27 +96,77 @@ export class SvgGraphView {
       .attr('class', (id) => `node ${isLeaf(graph.op[id]) ? graph.op[id] : 'op'}${graph.output[id] ? ' output' : ''}`)
       .attr('data-node-id', (id) => id)
       .attr('data-node-name', (id) => graph.name[id] ?? null)
-      .attr('tabindex', 0)
-      .attr('role', 'button')
-      .attr('aria-label', (id) => `${graph.name[id] ?? ''} ${graph.op[id]} node ${id}`.trim())
-      .on('click', (event, id) => this.onSelect(id))
-      .on('keydown', (event, id) => {
-        if (event.key === 'Enter') this.onSelect(id);
+      // No focus listeners on SVG elements: in Chromium they make the element a tab stop.
+      .on('click', (event, id) => {
+        this._rove(id);
+        this.onSelect(id);
       });
     this.nodeSel.select('text.op').text((id) => (isLeaf(graph.op[id]) ? (graph.name[id] ?? graph.op[id]) : symbol(graph.op[id])));
     this.nodeSel.select('text.name').text((id) => (isLeaf(graph.op[id]) ? '' : graph.name[id] ?? ''));
     this.nodeById = new Map();
     this.nodeSel.each((id, k, nodes) => this.nodeById.set(id, nodes[k]));
+    this.buttonById = new Map();
+    this.nodeSel.select('.shape').attr('tabindex', -1).attr('role', 'button')
+      .attr('aria-label', (id) => describeNode(graph, null, id))
+      .each((id, k, nodes) => this.buttonById.set(id, nodes[k]));
     this.edgeById = new Map();
     this.edgeSel.each((e, k, nodes) => this.edgeById.set(e, nodes[k]));
+    this.navigator = new NodeNavigator(layout.x, layout.y);
+    this.roving = null;
+    this._rove(ids[this.navigator.first()] ?? null);
     this._place(false);
     this.fit();
     this.shownVersion = -1;
   }
 
+  /** Node `id` (default: the one last focused) takes the graph's tab stop and the focus. */
+  focus(id = this.roving) {
+    if (id == null || !this.buttonById.has(id)) id = this.layout.ids[this.navigator.first()];
+    if (id == null) return;
+    this._rove(id);
+    this.buttonById.get(id).focus({ preventScroll: true });
+    this._reveal(id);
+  }
+
+  _rove(id) {
+    if (id === this.roving) return;
+    if (this.roving != null && this.buttonById && this.buttonById.has(this.roving)) {
+      this.buttonById.get(this.roving).setAttribute('tabindex', '-1');
+    }
+    this.roving = id;
+    if (id != null && this.buttonById) this.buttonById.get(id).setAttribute('tabindex', '0');
+  }
+
+  _key(event) {
+    const el = event.target.closest && event.target.closest('g.node');
+    if (!el || event.altKey || event.ctrlKey || event.metaKey) return;
+    const id = +el.dataset.nodeId;
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      this.onSelect(id);
+      return;
+    }
+    const next = this.navigator.move(this.layout.index.get(id), event.key);
+    if (next === null) return;
+    event.preventDefault();
+    this.focus(this.layout.ids[next]);
+  }
+
+  /** Pan (no zoom) so that a node moved to by the keyboard is inside the view. */
+  _reveal(id) {
+    const el = this.svg.node();
+    const [x, y] = this._pos(id);
+    const [sx, sy] = d3.zoomTransform(el).apply([x, y]);
+    const margin = 40;
+    if (sx < margin || sy < margin || sx > el.clientWidth - margin || sy > el.clientHeight - margin) {
+      this.svg.call(this.zoom.translateTo, x, y);
+    }
+  }
+
   /** New positions for the same nodes (e.g. dagre finished after the fallback): animate. */
   setLayout(layout) {
     this.layout = layout;
+    this.navigator = new NodeNavigator(layout.x, layout.y);
     this._place(true);
     this.fit(true);
   }
@@ -208,6 +270,7 @@ export class SvgGraphView {
         .style('fill', fill);
       setText(el.querySelector('text.value'), valueText(state, id));
       setText(el.querySelector('text.grad'), gradText(state, id, g));
+      setLabel(shape.node(), describeNode(g, state, id));
     }
     // Edges: which carried their contribution; the one just crossed shows the chain rule.
     const t = state.timeline;
@@ -286,6 +349,7 @@ export class SvgGraphView {
       .attr('data-value', null).attr('data-grad', null).attr('data-grad-partial', null);
     this.nodeSel.select('.shape').style('fill', null);
     this.nodeSel.selectAll('text.value, text.grad').text('');
+    this.nodeSel.select('.shape').each((id, k, nodes) => setLabel(nodes[k], describeNode(this.graph, null, id)));
     this.edgeSel.classed('reached active', false);
     this.termLayer.selectAll('*').remove();
   }
@@ -307,6 +371,10 @@ function isDark(fill) {
 
 function setText(el, text) {
   if (el && el.textContent !== text) el.textContent = text;
+}
+
+function setLabel(el, text) {
+  if (el.getAttribute('aria-label') !== text) el.setAttribute('aria-label', text);
 }
 
 function setData(el, key, value) {

@@ -3,9 +3,12 @@
 // connections between blocks; a skip connection arcs beside the blocks it skips. Positions come
 // from the network's own order, in linear time, and stay put while values change.
 // Data flows down the page; back-prop climbs it. Click a block to expand it.
+// Keyboard: the blocks are one tab stop (roving tabindex), arrows move between them row by row
+// (node-navigation.js), Enter or Space expands the focused one.
 import * as d3 from 'd3';
 import { magnitudeColor } from '../shared/colors.js';
 import { short, thousands } from '../shared/numbers.js';
+import { NodeNavigator } from './node-navigation.js';
 
 const MAIN_W = 250;
 const LEAF_W = 150;
@@ -61,6 +64,11 @@ export function blockLayout(graph, groups) {
       [MAIN_W / 2 + 40 + 22 * skips, (main.length - 1) * ROW + BLOCK_H]] };
 }
 
+// Its drawn words first, in the order drawn: a spoken command can use what the eye reads.
+function blockName(b, figures) {
+  return `${b.name}${b.declared ? ` ${b.kind}` : ''}, ${thousands(b.count)} nodes${figures ? `, ${figures}` : ''}: block, Enter expands it`;
+}
+
 /** A skip connection: its source also reaches its target through other blocks. */
 function bypasses(links, link) {
   const seen = new Set([link.source]);
@@ -103,13 +111,15 @@ export class GroupedView {
     this.onExpand = onExpand;
     this.onSelectBlock = onSelectBlock;
     this.svg = d3.select(container).append('svg').attr('class', 'graph-svg grouped')
-      .attr('role', 'group').attr('aria-label', 'Network blocks');
+      .attr('role', 'group').attr('aria-roledescription', 'network')
+      .attr('aria-label', 'Network blocks: arrow keys move between blocks, Enter expands one');
     this.svg.append('defs').html('<marker id="block-arrow" viewBox="0 0 8 8" refX="7" refY="4" '
       + 'markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
       + '<path d="M0,0 L8,4 L0,8 z"/></marker>');
     this.zoomLayer = this.svg.append('g');
     this.linkLayer = this.zoomLayer.append('g').attr('class', 'links');
     this.blockLayer = this.zoomLayer.append('g').attr('class', 'blocks');
+    this.blockLayer.on('keydown', (event) => this._key(event));
     this.zoom = d3.zoom().scaleExtent([0.1, 6])
       .on('zoom', (event) => this.zoomLayer.attr('transform', event.transform));
     this.svg.call(this.zoom).on('dblclick.zoom', null);
@@ -144,18 +154,26 @@ export class GroupedView {
         g.append('text').attr('class', 'title');
         g.append('text').attr('class', 'count');
         g.append('text').attr('class', 'mean');
-        g.append('title');
         return g;
       })
       .attr('class', (b) => `block${b.declared ? '' : ' leaf-block'}`)
       .attr('transform', (b) => `translate(${b.x},${b.y})`)
       .attr('data-block', (b) => b.name)
       .attr('data-count', (b) => b.count)
-      .attr('tabindex', 0)
-      .attr('role', 'button')
-      .attr('aria-label', (b) => `Block ${b.name}: ${b.count} nodes; expand`)
-      .on('click', (event, b) => this.onExpand(b.name))
-      .on('keydown', (event, b) => { if (event.key === 'Enter') this.onExpand(b.name); });
+      .on('click', (event, b) => {
+        this._rove(b.name); // no focus listeners on SVG elements: they would make tab stops
+        this.onExpand(b.name);
+      });
+    // The button is the block's box, not its group: the group's separate texts would make its
+    // visible name, which the spoken name must contain (WCAG 2.5.3).
+    this.blockByName = new Map();
+    this.blockSel.select('rect.shape').attr('tabindex', -1).attr('role', 'button')
+      .attr('aria-label', (b) => blockName(b, ''))
+      .each((b, k, nodes) => this.blockByName.set(b.name, nodes[k]));
+    this.navigator = new NodeNavigator(layout.blocks.map((b) => b.x), layout.blocks.map((b) => b.y),
+      { lines: 'rows' });
+    this.roving = null;
+    this._rove(layout.blocks[this.navigator.first()]?.name ?? null);
     this.blockSel.select('rect.shape').attr('x', (b) => -b.w / 2).attr('y', (b) => -b.h / 2)
       .attr('width', (b) => b.w).attr('height', (b) => b.h);
     this.blockSel.select('rect.progress').attr('x', (b) => -b.w / 2 + 8).attr('y', (b) => b.h / 2 - 9);
@@ -164,8 +182,42 @@ export class GroupedView {
     this.blockSel.select('text.count').attr('x', (b) => b.w / 2 - 10).attr('y', -6)
       .text((b) => `${d3.format(',')(b.count)} nodes`);
     this.blockSel.select('text.mean').attr('x', (b) => -b.w / 2 + 10).attr('y', 12);
-    this.blockSel.select('title').text((b) => `${b.name} (${b.kind}): ${thousands(b.count)} scalar nodes. Click to expand.`);
+    // No <title> tooltip: the block draws its name, kind and count, and its button's name says
+    // that a click or Enter expands it.
     this.fit();
+  }
+
+  /** Block `name` (default: the one last focused) takes the tab stop and the focus. */
+  focus(name = this.roving) {
+    if (name == null || !this.blockByName.has(name)) name = this.layout.blocks[this.navigator.first()]?.name;
+    if (name == null) return;
+    this._rove(name);
+    this.blockByName.get(name).focus({ preventScroll: true });
+  }
+
+  _rove(name) {
+    if (name === this.roving) return;
+    if (this.roving != null && this.blockByName.has(this.roving)) {
+      this.blockByName.get(this.roving).setAttribute('tabindex', '-1');
+    }
+    this.roving = name;
+    if (name != null) this.blockByName.get(name).setAttribute('tabindex', '0');
+  }
+
+  _key(event) {
+    const el = event.target.closest && event.target.closest('g.block');
+    if (!el || event.altKey || event.ctrlKey || event.metaKey) return;
+    const blocks = this.layout.blocks;
+    const k = blocks.findIndex((b) => b.name === el.dataset.block);
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      this.onExpand(blocks[k].name);
+      return;
+    }
+    const next = this.navigator.move(k, event.key);
+    if (next === null) return;
+    event.preventDefault();
+    this.focus(blocks[next].name);
   }
 
   fit() {
@@ -196,6 +248,7 @@ export class GroupedView {
       this.blockSel.select('rect.shape').style('fill', null);
       this.blockSel.select('text.mean').text('');
       this.blockSel.select('rect.progress').attr('width', 0);
+      this._labelFromText();
       return;
     }
     state.takeDirty();
@@ -216,6 +269,7 @@ export class GroupedView {
       if (!Number.isNaN(means[k])) return `mean |∇| ${short(means[k])} · ${thousands(state.groupFinal[b.index])} gradients`;
       return values ? `${thousands(values)} values` : '';
     });
+    this._labelFromText();
     this.blockSel.select('rect.progress').attr('width', (b) => {
       const done = state.groupFinal[b.index] || state.groupValues[b.index];
       return ((b.w - 16) * done) / Math.max(1, b.count);
@@ -240,7 +294,17 @@ export class GroupedView {
       .classed('dark', (b) => !!(info(b) && info(b).fill) && d3.hsl(info(b).fill).l < 0.5);
     this.blockSel.select('rect.shape').style('fill', (b) => (info(b) && info(b).fill) || null);
     this.blockSel.select('text.mean').text((b) => (info(b) ? info(b).text : ''));
+    this._labelFromText();
     this.blockSel.select('rect.progress').attr('width', 0);
+  }
+
+  // The accessible name says what the block's figures line says (a few dozen blocks: cheap).
+  _labelFromText() {
+    this.blockSel.each(function (b) {
+      const text = blockName(b, this.querySelector('text.mean').textContent);
+      const button = this.querySelector('rect.shape');
+      if (button.getAttribute('aria-label') !== text) button.setAttribute('aria-label', text);
+    });
   }
 
   /** The block colour scale, for the legend. */

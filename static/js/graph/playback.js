@@ -1,5 +1,6 @@
 // Play, pause, step, step back, restart, speed, the forward / back-prop / both choice, the
-// timeline scrubber and the keyboard (space, ←, →). Everything is client-side: the playhead
+// timeline scrubber, and the keyboard shortcuts for them (routed by shared/keyboard.js, so they
+// never take a key from a focused button, radio button or field). Everything is client-side: the playhead
 // moves over the events of a received trace (trace-state.js); the server is never asked per step.
 
 import { invalidate, onFrame } from '../shared/frame-loop.js';
@@ -33,7 +34,6 @@ export class Playback {
     for (const radio of el.modes) {
       radio.addEventListener('change', () => radio.checked && this.setMode(radio.value));
     }
-    document.addEventListener('keydown', (event) => this._key(event));
     onFrame((now) => this._tick(now));
     this._render();
   }
@@ -145,22 +145,20 @@ export class Playback {
     if (this.playing) invalidate();
   }
 
-  _key(event) {
-    const target = event.target;
-    const tag = target && target.tagName;
-    if (tag === 'TEXTAREA' || tag === 'SELECT' || (target && target.isContentEditable)) return;
-    if (tag === 'INPUT' && target.type !== 'radio' && target.type !== 'checkbox') return;
-    if (event.altKey || event.ctrlKey || event.metaKey) return;
-    if (event.key === ' ') {
-      event.preventDefault();
-      this.toggle();
-    } else if (event.key === 'ArrowRight') {
-      event.preventDefault();
-      this.step(1);
-    } else if (event.key === 'ArrowLeft') {
-      event.preventDefault();
-      this.step(-1);
-    }
+  /** Its keyboard shortcuts (shared/keyboard.js), applying while `when()` says so. */
+  shortcuts({ when = () => true, group = 'Playback' } = {}) {
+    const seekTo = (end) => {
+      if (!this.state) return;
+      this.pause();
+      this.seek(this.range()[end ? 1 : 0]);
+    };
+    return [
+      { keys: [' ', 'k'], label: 'Play / pause', run: () => this.toggle() },
+      { keys: ['ArrowRight', 'l'], label: 'Step forward one event', run: () => this.step(1) },
+      { keys: ['ArrowLeft', 'j'], label: 'Step back one event', run: () => this.step(-1) },
+      { keys: ['Home'], label: 'Go to the start', run: () => seekTo(false) },
+      { keys: ['End'], label: 'Go to the end', run: () => seekTo(true) },
+    ].map((s) => ({ ...s, when, group }));
   }
 
   _render() {

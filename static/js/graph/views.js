@@ -1,6 +1,8 @@
 // Which view the graph area shows, and the way back: the whole graph (SVG, or canvas when big),
 // a network's blocks, one block expanded to its scalar nodes, or one node's receptive field.
 // Each entry keeps its layout, so positions stay put when coming back or when values change.
+// Keyboard: Escape goes back one level (out of an expanded block or a receptive field); a view
+// that had the focus hands it to the next one, on the block or node it came from.
 import * as d3 from 'd3';
 import { SvgGraphView } from './graph-view-svg.js';
 import { CanvasGraphView } from './graph-view-canvas.js';
@@ -21,6 +23,28 @@ export class ViewManager {
     this.stack = [];
     this.view = null;
     this.token = 0;
+    container.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape' || event.defaultPrevented || this.stack.length < 2) return;
+      event.preventDefault();
+      this.back(this.stack.length - 2);
+    });
+  }
+
+  /** Keyboard focus to the graph (its last focused node). */
+  focus() {
+    if (this.view) this.view.focus();
+  }
+
+  /** The keys the views handle themselves, for the Keyboard help, and the one to reach them. */
+  shortcuts({ when = () => true } = {}) {
+    const group = 'In the graph';
+    return [
+      { keys: ['g'], label: 'Move the focus into the graph', group, when, run: () => this.focus() },
+      { keys: ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown'], label: 'Move between nodes or blocks, as they are drawn', group },
+      { keys: ['Home', 'End'], label: 'First / last node', group },
+      { keys: ['Enter', ' '], label: 'Show the node in the Inspector; expand a block', group },
+      { keys: ['Escape'], label: 'Leave an expanded block or receptive field', group },
+    ];
   }
 
   setGraph(graph) {
@@ -36,7 +60,7 @@ export class ViewManager {
     const ids = [];
     for (let i = 0; i < this.graph.n; i++) if (this.groups.of[i] === b) ids.push(i);
     this.stack = this.stack.slice(0, 1);
-    this.stack.push({ kind: 'block', title: name || 'leaves', ids });
+    this.stack.push({ kind: 'block', title: name || 'leaves', ids, block: name });
     return this._show();
   }
 
@@ -49,16 +73,18 @@ export class ViewManager {
   }
 
   back(level) {
+    const leaving = this.entry;
     this.stack = this.stack.slice(0, level + 1);
-    return this._show();
+    return this._show({ focusOn: leaving.kind === 'block' ? leaving.block : leaving.root });
   }
 
   get entry() {
     return this.stack[this.stack.length - 1];
   }
 
-  async _show() {
+  async _show({ focusOn } = {}) {
     const token = ++this.token;
+    const hadFocus = this.container.contains(document.activeElement);
     const entry = this.entry;
     const graph = this.graph;
     this._renderBreadcrumb();
@@ -98,6 +124,7 @@ export class ViewManager {
     }
     this.view = view;
     view.setGraph(graph, entry.layout);
+    if (hadFocus) view.focus(focusOn ?? undefined);
     this.container.dataset.view = entry.kind;
     this.container.dataset.renderer = view.kind;
     this.container.dataset.layout = entry.layout.method || 'blocks';

@@ -10,9 +10,14 @@ export class ModeTabs {
     this.mode = modeFromUrl();
     for (const tab of tabs) {
       tab.addEventListener('click', () => this.set(tab.dataset.mode));
+      // The ARIA tabs pattern: arrows move to the previous / next tab (wrapping), Home / End to
+      // the first / last, and the tab moved to is selected.
       tab.addEventListener('keydown', (event) => {
-        if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
-        const next = tabs[(tabs.indexOf(tab) + 1) % tabs.length];
+        const k = tabs.indexOf(tab);
+        const to = { ArrowLeft: k - 1, ArrowRight: k + 1, Home: 0, End: tabs.length - 1 }[event.key];
+        if (to === undefined || event.altKey || event.ctrlKey || event.metaKey) return;
+        event.preventDefault();
+        const next = tabs[(to + tabs.length) % tabs.length];
         next.focus();
         this.set(next.dataset.mode);
       });
