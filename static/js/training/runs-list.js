@@ -8,6 +8,7 @@
 import { runCsvUrl } from '../shared/api.js';
 import { absoluteLink } from '../shared/url-state.js';
 import { thousands } from '../shared/numbers.js';
+import { ADVICE, divergence } from './divergence.js';
 
 export class RunsList {
   /** onFocus(id), onToggle(id, on), onRename(id, name), onDelete(id); onShare(id) and
@@ -170,13 +171,21 @@ export class RunsList {
     const accuracy = data ? data.finalAccuracy()
       : meta.summary && meta.summary.test_accuracy != null ? meta.summary.test_accuracy : null;
     const loss = data && data.n ? data.columns.loss.data[data.n - 1] : null;
-    const key = `${steps}|${accuracy}|${loss}`;
+    const verdict = data ? divergence(data) : null;
+    const key = `${steps}|${accuracy}|${loss}|${verdict && verdict.step}`;
     if (key === row.key) return;
     row.key = key;
     const parts = [`${thousands(steps)} steps`];
     if (accuracy != null) parts.push(`test accuracy ${(100 * accuracy).toFixed(1)}%`);
     else if (loss != null) parts.push(`loss ${loss.toPrecision(3)}`);
     row.facts.textContent = parts.join(' · ');
+    if (verdict) {
+      const hint = Object.assign(document.createElement('span'), { className: 'run-hint',
+        textContent: `diverging at ${verdict.reason === 'rising' ? `epoch ${verdict.epoch}` : `step ${verdict.step}`} — ${ADVICE}`,
+        title: verdict.text });
+      row.facts.append(document.createElement('br'), hint);
+      row.li.dataset.diverged = String(verdict.step);
+    } else delete row.li.dataset.diverged;
     row.li.dataset.steps = String(steps);
     if (accuracy != null) row.li.dataset.testAccuracy = String(accuracy);
     else delete row.li.dataset.testAccuracy;

@@ -21,6 +21,7 @@ import { ConfusionMatrix } from './confusion.js';
 import { GradientHealth } from './gradient-health.js';
 import { TrainingStage } from './training-stage.js';
 import { trainingFrame } from './training-frame.js';
+import { ChartNote } from './chart-note.js';
 import { isSharedRun, readSharedRun, SharedRunPoller } from './shared-run.js';
 
 const $ = (selector) => document.querySelector(selector);
@@ -47,7 +48,7 @@ class TrainingPage {
     this.health = new GradientHealth($('#health'));
     this.follower = this.createFollower();
     this.frame = trainingFrame({ registry: this.registry, modes: this.modes, chart: this.chart, panel: this.panel,
-      health: this.health, list: this.list, confusion: new ConfusionMatrix($('#confusion'), $('#confusion-caption')) });
+      health: this.health, list: this.list, note: new ChartNote($('#chart')), confusion: new ConfusionMatrix($('#confusion'), $('#confusion-caption')) });
     onFrame((now) => {
       if (!this.frame.draw(now)) invalidate();
     });
