@@ -8,7 +8,7 @@
 export function smoothedFloor(eps) {
   const right = 1 - eps + eps / 10;
   const other = eps / 10;
-  return -(right * Math.log(right) + (other > 0 ? 9 * other * Math.log(other) : 0));
+  return Math.max(0, -(right * Math.log(right) + (other > 0 ? 9 * other * Math.log(other) : 0)));
 }
 
 export class ChartNote {
