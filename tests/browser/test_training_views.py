@@ -110,6 +110,30 @@ def test_a_shared_run_opens_read_only_on_the_training_tab_until_its_owner_stops_
     assert stored_run_token(page, run_id) not in (None, token)
 
 
+def test_a_shared_run_still_training_is_followed_to_its_end(page, browser):
+    open_training(page)
+    run_id = start_run(page, model="mlp", epochs=2, batch_size=1, name="long mlp")
+    row = run_row(page, run_id)
+    row.get_by_role("button", name="Share long mlp").click()
+    link = row.get_by_label("Read-only link to long mlp").input_value()
+    other = browser.new_context(viewport=VIEWPORT)
+    try:
+        viewer = other.new_page()
+        viewer.goto(link)
+        viewer.wait_for_selector("body[data-training-ready=true]")
+        shown = viewer.locator(f'.run-row[data-run="{run_id}"]')
+        expect(shown).to_have_attribute("aria-current", "true")
+        seen_running = shown.get_attribute("data-status") == "running"
+        expect(viewer.get_by_role("button", name="Stop", exact=True)).to_be_disabled()
+        wait_run_status(page, run_id, "completed", timeout=120_000)
+        wait_run_status(viewer, run_id, "completed", timeout=30_000)
+        steps = [r for r in all_records(page, run_id) if r["type"] == "step"]
+        wait_curve_points(viewer, len(steps))
+        assert seen_running, "the run ended before the visitor came: nothing was followed"
+    finally:
+        other.close()
+
+
 # -- finding 9: the CSV is named after the run-----------------------------------------------------
 def test_the_csv_download_is_named_after_the_run(page):
     open_training(page)

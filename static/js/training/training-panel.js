@@ -85,7 +85,7 @@ export class TrainingPanel {
   /** Progress of `data` (run-data.js), the run in focus; null: none. Cheap when unchanged. */
   showRun(data) {
     const status = data ? data.status : '';
-    this.stopButton.disabled = status !== 'running';
+    this.stopButton.disabled = status !== 'running' || !!data.meta.visiting; // (a shared run is its owner's to stop)
     const text = data ? this._describe(data) : 'No run yet: set the options and press Train.';
     const steps = data ? data.lastStep() : 0;
     const planned = data ? (data.status === 'completed' ? steps : data.plannedSteps()) : 1;
