@@ -118,7 +118,7 @@ function drawAxes(panel, x, { log, percent }) {
   panel.yAxis.call(percent ? d3.axisLeft(panel.y).ticks(yTicks, '.0%')
     : log ? d3.axisLeft(panel.y).ticks(yTicks, '~g')
       // A diverging run's loss reaches the 100,000s: "100k" fits the margin, "100,000" does not.
-      : d3.axisLeft(panel.y).ticks(yTicks, panel.y1 >= 1e4 ? '~s' : undefined));
+      : d3.axisLeft(panel.y).ticks(yTicks).tickFormat(panel.y1 >= 1e4 ? d3.format('~s') : null));
   const gridTicks = log ? panel.y.ticks().filter((t) => Number.isInteger(Math.log10(t))) : panel.y.ticks(yTicks);
   panel.grid.call(d3.axisLeft(panel.y).tickValues(gridTicks).tickSize(-w).tickFormat(''))
     .call((g) => g.select('.domain').remove());
