@@ -8,6 +8,9 @@ stalls the server, and each answer says where the next page starts.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
+from urllib.parse import quote
 
 from flask import Response, jsonify, request, stream_with_context, url_for
 
@@ -16,6 +19,11 @@ from ..jobs.records import grad_norm_columns, metrics_csv
 from ..services import services
 from . import bp
 from .common import MAX_NAME, TerminalRunError, cpu, json_body, problem, workspace
+
+# Characters no file name may hold on some system (and the quote that would end the header's
+# quoted string), with control characters; each becomes "_".
+UNSAFE_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+MAX_FILENAME = 120  # characters of the run's name kept in a download's file name
 
 PUBLIC = ("id", "name", "config", "status", "created", "finished", "summary", "steps")
 
@@ -120,8 +128,9 @@ def run_metrics_json(run_id):
 
 @bp.get("/runs/<run_id>/metrics.csv")
 def run_metrics_csv(run_id):
-    """Every record as CSV, streamed page by page (each page read in the pool)."""
-    _own_run(run_id)
+    """Every record as CSV, streamed page by page (each page read in the pool), named after
+    the run."""
+    run = _own_run(run_id)
     store, page = services().store, services().config["METRICS_PAGE"]
 
     def rows():
@@ -137,4 +146,18 @@ def run_metrics_csv(run_id):
                 return
             after = records[-1]["seq"]
     return Response(stream_with_context(rows()), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{run_id}.csv"'})
+        "Content-Disposition": attachment(run["name"], run_id, ".csv")})
+
+
+def attachment(name: str, fallback: str, suffix: str) -> str:
+    """A Content-Disposition that names the download after ``name`` (else ``fallback``): an
+    ASCII ``filename`` for old clients and, when the name is not plain ASCII, the name itself as
+    RFC 5987 ``filename*`` (UTF-8, percent-encoded) — what browsers use when it is there."""
+    clean = UNSAFE_IN_FILENAME.sub("_", unicodedata.normalize("NFC", name))
+    clean = " ".join(clean.split()).strip(". ")[:MAX_FILENAME].strip(". ") or fallback
+    ascii_name = unicodedata.normalize("NFKD", clean).encode("ascii", "ignore").decode()
+    ascii_name = " ".join(re.sub(r"[^\w.() -]+", "_", ascii_name).split()).strip("_. ") or fallback
+    header = f'attachment; filename="{ascii_name}{suffix}"'
+    if ascii_name != clean:
+        header += f"; filename*=UTF-8''{quote(clean + suffix, safe='')}"
+    return header

@@ -246,6 +246,7 @@ async function fillExamples() {
 
 async function start() {
   const examples = fillExamples();
+  await training.takeSharedLink(); // a ?shared= link to a training run opens it on the Training tab
   const { ref, sharedId } = graphFromUrl();
   if (sharedId) {
     const row = await getShared(sharedId);

@@ -84,3 +84,21 @@ export async function deleteRun(runId) {
 
 /** Where a run's metrics download as CSV (every record). */
 export const runCsvUrl = (runId) => serverPath(`api/runs/${encodeURIComponent(runId)}/metrics.csv`);
+
+/** A read-only link to a run of this workspace: {token, url} (the same token until revoked). */
+export async function shareRun(runId) {
+  return json(await fetch(serverPath(`api/runs/${encodeURIComponent(runId)}/share`), { method: 'POST' }));
+}
+
+/** Revoke a run's link: it stops working at once; sharing again makes a new one. */
+export async function unshareRun(runId) {
+  const response = await fetch(serverPath(`api/runs/${encodeURIComponent(runId)}/share`), { method: 'DELETE' });
+  if (!response.ok) await json(response);
+}
+
+/** One page of what a share link shares, after record `after`; null when nothing is shared by it. */
+export async function getSharedPage(token, after = 0) {
+  const response = await fetch(serverPath(`api/shared/${encodeURIComponent(token)}?after=${after}`));
+  if (response.status === 404) return null;
+  return json(response);
+}

@@ -4,6 +4,8 @@
 //   ?shared=ID       …or a shared graph, read-only (the graph's ref is then "shared:ID")
 //   ?runs=ID,ID      the training runs overlaid on the curves, besides the focused one
 //   ?focus=ID        the training run in focus
+//   ?run=TOKEN       a training run shared by link, shown read-only (a ?shared= link to a run
+//                    becomes this once the server has said the token is a run's)
 //   #training        the page is in training mode (no hash: graph mode)
 // Writes replace the history entry (never push one): the back button leaves the page, as before.
 
@@ -86,5 +88,21 @@ export function setComparison({ runs, focus }) {
   rewrite((url) => {
     setOrDelete(url.searchParams, 'runs', runs.join(','));
     setOrDelete(url.searchParams, 'focus', focus);
+  });
+}
+
+// -- a training run shared by link -------------------------------------------------------------
+
+/** The share token of the run the address opens read-only, or null. */
+export function sharedRunFromUrl() {
+  return current().searchParams.get('run');
+}
+
+/** The address opens the shared run `token` (read-only, in training mode), not a shared graph. */
+export function setSharedRun(token) {
+  rewrite((url) => {
+    url.searchParams.delete('shared');
+    setOrDelete(url.searchParams, 'run', token);
+    url.hash = 'training';
   });
 }

@@ -1,5 +1,5 @@
-// The controls around the loss chart: the smoothing slider, the log-scale box, "Follow latest"
-// and the two exports.
+// The controls around the loss chart: the smoothing slider, the log-scale box, the x axis (by
+// step or by epoch), "Follow latest" and the two exports.
 import { exportPng, exportSvg } from '../shared/export.js';
 import { invalidate } from '../shared/frame-loop.js';
 
@@ -15,6 +15,10 @@ export function wireChartControls(chart, { onPick }) {
   });
   $('#log-scale').addEventListener('change', (event) => {
     chart.setLog(event.target.checked);
+    invalidate();
+  });
+  $('#x-axis').addEventListener('change', (event) => {
+    chart.setAxis(event.target.value);
     invalidate();
   });
   $('#follow-latest').addEventListener('click', () => onPick(null));

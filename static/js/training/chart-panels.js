@@ -1,6 +1,8 @@
-// The loss chart's frame, drawn with D3: two panels sharing the step axis (loss above,
-// accuracy below), their scales, axes and grid, the epoch dots and the vertical marker lines.
-// Pure drawing over the runs it is given; loss-chart.js decides when, and handles the pointer.
+// The loss chart's frame, drawn with D3: two panels sharing the x axis — by step, or by epoch
+// (each run's steps divided by its steps per epoch, so runs of different batch sizes line up) —
+// loss above, accuracy below; their scales, axes and grid, the room for the legend above them
+// (chart-legend.js), the epoch dots and the vertical marker lines. Pure drawing over the runs it
+// is given; loss-chart.js decides when, and handles the pointer.
 import * as d3 from 'd3';
 
 const M = { top: 22, right: 18, bottom: 26, left: 50 };
@@ -38,18 +40,31 @@ export function createPanels(svg, id) {
     return panel;
   });
   root.append('text').attr('class', 'axis-label').text('step');
+  root.append('g').attr('class', 'chart-legend').attr('transform', `translate(${M.left},2)`);
   return panels;
 }
 
-/** The axes' domains for these runs: steps up to the longest run (planned, while running), the
- * loss up to the highest seen (log10 of the ends on a log scale); `key` changes with either. */
-export function chartDomains(runs, log) {
-  let x1 = 10;
+/** How many x units one step of `data` is: 1 by step, 1/(its steps per epoch) by epoch. */
+export function xPerStep(data, axis) {
+  return axis === 'epoch' ? 1 / data.stepsPerEpoch() : 1;
+}
+
+/** The legend's width: the panels'. */
+export function legendWidth(width) {
+  return Math.max(40, width - M.left - M.right);
+}
+
+/** The axes' domains for these runs: steps (or epochs) up to the longest run (planned, while
+ * running), the loss up to the highest seen (log10 of the ends on a log scale); `key` changes
+ * with either. */
+export function chartDomains(runs, log, axis = 'step') {
+  let x1 = axis === 'epoch' ? 1 : 10;
   let hi = 0;
   let lo = Infinity;
   for (const run of runs) {
     const d = run.data;
-    x1 = Math.max(x1, d.final ? d.lastStep() : Math.max(d.plannedSteps(), d.lastStep()));
+    const steps = d.final ? d.lastStep() : Math.max(d.plannedSteps(), d.lastStep());
+    x1 = Math.max(x1, steps * xPerStep(d, axis));
     hi = Math.max(hi, run.lossMax);
     lo = Math.min(lo, run.lossMin);
   }
@@ -59,18 +74,18 @@ export function chartDomains(runs, log) {
     const scale = d3.scaleLog().domain([Number.isFinite(lo) ? Math.min(lo, hi / 10) : hi / 100, hi]).nice();
     loss = scale.domain().map(Math.log10);
   } else loss = d3.scaleLinear().domain([0, hi]).nice(6).domain();
-  return { x: [0, x1], loss, key: `${x1}|${loss}|${log}` };
+  return { x: [0, x1], loss, key: `${x1}|${loss}|${log}|${axis}` };
 }
 
 /** Size the chart and both panels, draw their axes and grid, and map each panel's data group
  * (paths in data coordinates) to pixels with one transform. Returns the shared step scale. */
-export function layoutPanels(svg, panels, { size: [width, height], domains, log }) {
-  const w = Math.max(40, width - M.left - M.right);
-  const inner = Math.max(60, height - M.top - M.bottom - GAP);
+export function layoutPanels(svg, panels, { size: [width, height], domains, log, legend = 0, axis = 'step' }) {
+  const w = legendWidth(width);
+  const inner = Math.max(60, height - M.top - legend - M.bottom - GAP);
   const heights = [Math.round(inner * LOSS_SHARE), inner - Math.round(inner * LOSS_SHARE)];
   svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);
   const x = d3.scaleLinear().domain(domains.x).range([0, w]);
-  let top = M.top;
+  let top = M.top + legend;
   panels.forEach((panel, k) => {
     const h = heights[k];
     const [y0, y1] = k === 0 ? domains.loss : [0, 1];
@@ -89,7 +104,7 @@ export function layoutPanels(svg, panels, { size: [width, height], domains, log 
     drawAxes(panel, x, { log: k === 0 && log, percent: k === 1 });
     top += h + GAP;
   });
-  svg.select('.axis-label').attr('x', M.left + w).attr('y', height - 2).attr('text-anchor', 'end');
+  svg.select('.axis-label').attr('x', M.left + w).attr('y', height - 2).attr('text-anchor', 'end').text(axis);
   return x;
 }
 
@@ -101,13 +116,16 @@ function drawAxes(panel, x, { log, percent }) {
       .tickSizeOuter(0));
   const yTicks = Math.max(2, Math.floor(h / 36));
   panel.yAxis.call(percent ? d3.axisLeft(panel.y).ticks(yTicks, '.0%')
-    : log ? d3.axisLeft(panel.y).ticks(yTicks, '~g') : d3.axisLeft(panel.y).ticks(yTicks));
+    : log ? d3.axisLeft(panel.y).ticks(yTicks, '~g')
+      // A diverging run's loss reaches the 100,000s: "100k" fits the margin, "100,000" does not.
+      : d3.axisLeft(panel.y).ticks(yTicks).tickFormat(panel.y1 >= 1e4 ? d3.format('~s') : null));
   const gridTicks = log ? panel.y.ticks().filter((t) => Number.isInteger(Math.log10(t))) : panel.y.ticks(yTicks);
   panel.grid.call(d3.axisLeft(panel.y).tickValues(gridTicks).tickSize(-w).tickFormat(''))
     .call((g) => g.select('.domain').remove());
 }
 
-/** A run's epoch results as dots, in pixels (few; redrawn when an epoch ends or the axes move). */
+/** A run's epoch results as dots, in pixels (few; redrawn when an epoch ends or the axes move);
+ * `x(step)`: the step's pixel for this run. */
 export function drawEpochDots(run, panels, x, log) {
   run.dotsDirty = false;
   const epochs = run.data.epochs.length <= MAX_DOTS ? run.data.epochs : [];
@@ -123,7 +141,8 @@ export function drawEpochDots(run, panels, x, log) {
     .attr('cx', (d) => x(d.e.step)).attr('cy', (d) => accPanel.y(d.e[d.key]));
 }
 
-/** The vertical line of `kind` ('pick' or 'hover') at `step` in both panels, or hidden. */
+/** The vertical line of `kind` ('pick' or 'hover') at `step` in both panels, or hidden;
+ * `x(step)`: the step's pixel. */
 export function drawMarker(panels, x, kind, step) {
   for (const panel of panels) {
     const line = panel[kind];

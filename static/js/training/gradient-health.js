@@ -16,6 +16,10 @@ import { short } from '../shared/numbers.js';
 
 export const RULE = 'Flags — exploding: ‖∇‖ not finite, or over 10× the median of the layer’s ‖∇‖ '
   + 'in the first 10 steps; vanishing: ‖∇‖ under 1/1000 of the largest layer’s ‖∇‖ at that step.';
+/** The rule in words a learner reads (RULE is its tooltip). */
+export const RULE_WORDS = 'Each block’s colour is the size of its weights’ gradient. A layer is flagged exploding when '
+  + 'that gradient is not a number or over 10 times its size in the first steps, vanishing when it is under '
+  + 'a thousandth of the largest layer’s.';
 export const EXPLODE_FACTOR = 10;
 export const EARLY_STEPS = 10;
 export const VANISH_RATIO = 1e-3;
@@ -125,7 +129,7 @@ export class GradientHealth {
   _strip(shown) {
     const el = this.strip;
     if (!shown) {
-      el.replaceChildren(line('health-title', 'Gradient health: start a run or pick one.'), line('rule', RULE));
+      el.replaceChildren(line('health-title', 'Gradient health: start a run or pick one.'), ruleLine());
       el.removeAttribute('data-step');
       return;
     }
@@ -136,11 +140,12 @@ export class GradientHealth {
     const verdict = document.createElement('span');
     verdict.className = flagged.length ? 'flagged' : 'healthy';
     verdict.textContent = flagged.length
-      ? flagged.map(([layer, h]) => `${layer} ${h.flag}`).join(', ') : 'no layer flagged';
+      ? flagged.map(([layer, h]) => `${layer}’s gradient is ${h.flag}`).join(', ') : 'every layer’s gradient looks healthy';
+    verdict.title = [...health].map(([layer, h]) => `${layer}: ‖∇‖ ${short(h.norm)}${h.flag ? ` (${h.flag})` : ''}`).join(' · ');
     title.append(verdict);
     const parts = [title];
     for (const b of branchesAt(data, i)) parts.push(branchBar(b));
-    parts.push(line('rule', RULE));
+    parts.push(ruleLine());
     el.replaceChildren(...parts);
     el.dataset.step = String(step);
     el.dataset.flagged = flagged.map(([layer, h]) => `${layer}:${h.flag}`).join(' ');
@@ -155,6 +160,12 @@ export class GradientHealth {
   }
 }
 
+function ruleLine() {
+  const rule = line('rule', RULE_WORDS);
+  rule.title = RULE;
+  return rule;
+}
+
 function line(className, text) {
   const p = document.createElement('p');
   p.className = className;
@@ -162,7 +173,8 @@ function line(className, text) {
   return p;
 }
 
-/** "Add2: skip (image) ▇▇▇ 0.97 | residual (Conv2) ▇▇▇▇▇ 1.84 — residual/skip 1.9×". */
+/** "Add2 (a skip connection): the Conv2 branch adds about 0.63× what the skip from image
+ * carries — both carry the signal", the numbers on hover; and a bar of the two shares. */
 function branchBar(b) {
   const row = document.createElement('div');
   row.className = 'branch';
@@ -173,8 +185,10 @@ function branchBar(b) {
   const share = (v) => (total > 0 && Number.isFinite(v) ? (100 * v) / total : 0);
   const label = document.createElement('span');
   label.className = 'branch-label';
-  label.textContent = `${b.name}: skip (${b.skipFrom}) RMS ${short(b.skip)} against residual (${b.residualFrom}) RMS ${short(b.residual)}`
-    + ` — residual/skip ${short(b.residual / b.skip)}×, ∇ RMS at the sum ${short(b.grad)}`;
+  label.textContent = branchWords(b);
+  label.title = `skip path (${b.skipFrom}): RMS ${short(b.skip)} · residual branch (${b.residualFrom}): RMS `
+    + `${short(b.residual)} · residual/skip ${short(b.residual / b.skip)}× · gradient RMS at the sum ${short(b.grad)}`;
+  label.tabIndex = 0; // the numbers are in its tooltip: reachable from the keyboard too
   const bar = document.createElement('div');
   bar.className = 'branch-bar';
   bar.setAttribute('aria-hidden', 'true');
@@ -187,4 +201,15 @@ function branchBar(b) {
   bar.append(skip, residual);
   row.append(label, bar);
   return row;
+}
+
+/** What the skip connection does at this step, in words (the ratio of the two values' RMS). */
+export function branchWords(b) {
+  const ratio = b.residual / b.skip;
+  const head = `${b.name} (a skip connection): `;
+  if (!Number.isFinite(ratio)) return `${head}no signal to compare at this step.`;
+  if (ratio < 0.1) return `${head}the ${b.residualFrom} branch adds little — the skip from ${b.skipFrom} carries the signal.`;
+  if (ratio > 10) return `${head}the ${b.residualFrom} branch drowns out the skip from ${b.skipFrom}.`;
+  return `${head}the ${b.residualFrom} branch adds about ${short(ratio)}× what the skip from ${b.skipFrom} carries`
+    + ' — both carry the signal.';
 }

@@ -9,6 +9,8 @@ import { num } from '../shared/wire-numbers.js';
 /** The bundled digits' training split (docs/training.md): steps per epoch = ceil(1437 / batch). */
 export const TRAIN_IMAGES = 1437;
 export const FINAL = new Set(['completed', 'stopped', 'failed', 'interrupted']);
+/** Steps the time-left estimate averages over: an epoch's, at least 50. */
+export const paceWindow = (stepsPerEpoch) => Math.max(50, stepsPerEpoch);
 
 class Column {
   constructor(blank = 0, capacity = 256) {
@@ -147,13 +149,26 @@ export class RunData {
     return (this.config.epochs || 1) * this.stepsPerEpoch();
   }
 
-  /** Seconds left at the recent pace (the last 50 steps), or null before two steps. */
+  /**
+   * Seconds left: the steps still to take × a smoothed time per step, or null before two steps.
+   * The time per step is a running mean of each step's duration (its `seconds` less the one
+   * before's, so the pause for each epoch's test pass counts too) that becomes an exponential
+   * average over the last PACE_WINDOW(steps per epoch) steps once it has that many: an epoch's
+   * test pass is spread over an epoch's steps instead of jumping in and out of a short window,
+   * and a machine that slows down is still followed within an epoch.
+   */
   secondsLeft() {
     if (this.n < 2) return null;
     const seconds = this.columns.seconds.data;
-    const back = Math.min(50, this.n - 1);
-    const pace = (seconds[this.n - 1] - seconds[this.n - 1 - back]) / back;
-    return Math.max(0, (this.plannedSteps() - this.lastStep()) * pace);
+    const window = paceWindow(this.stepsPerEpoch());
+    const pace = this.pace || { n: 1, value: 0 };
+    for (let i = pace.n; i < this.n; i++) {
+      const weight = 1 / Math.min(i, window);
+      pace.value += weight * (seconds[i] - seconds[i - 1] - pace.value);
+    }
+    pace.n = this.n;
+    this.pace = pace;
+    return Math.max(0, (this.plannedSteps() - this.lastStep()) * pace.value);
   }
 
   /** Test accuracy at the end: the summary's, else the last epoch's, else null. */

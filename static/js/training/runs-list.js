@@ -1,16 +1,26 @@
 // Every run of this workspace, as the server keeps them: status, steps, final test accuracy;
 // a checkbox to overlay its curves, its name to focus it (the progress, the blocks and the
-// confusion matrix follow the focused run), and Rename, Delete and Export CSV — runs trained
-// on the command line (origin "terminal") carry a badge and can only be read. The list is
-// rebuilt when runs come, go or change status; the live numbers are refreshed in place.
+// confusion matrix follow the focused run), and Rename, Delete, Share (a read-only link, and
+// Stop sharing to revoke it) and Export CSV — runs trained on the command line (origin
+// "terminal") carry a badge and can only be read, and so can a run opened from someone's share
+// link ("shared with you"). The list is rebuilt when runs come, go or change status or link;
+// the live numbers are refreshed in place.
 import { runCsvUrl } from '../shared/api.js';
+import { absoluteLink } from '../shared/url-state.js';
+import { serverPath } from '../shared/base.js';
 import { thousands } from '../shared/numbers.js';
+import { ADVICE, divergence } from './divergence.js';
 
 export class RunsList {
-  /** onFocus(id), onToggle(id, on), onRename(id, name), onDelete(id). */
+  /** onFocus(id), onToggle(id, on), onRename(id, name), onDelete(id); onShare(id) and
+   * onUnshare(id) return promises (the row says what came of them). */
   constructor(ul, handlers) {
     this.ul = ul;
     this.handlers = handlers;
+    this.status = Object.assign(document.createElement('p'), { className: 'runs-status' });
+    this.status.setAttribute('role', 'status');
+    ul.after(this.status);
+    this.selectLinkOf = null; // the run whose new link is selected once its row is drawn
     this.rows = new Map(); // id → {li, facts, key}
     this.structure = '';
   }
@@ -18,7 +28,7 @@ export class RunsList {
   /** rows: [{meta, data|null, color, drawn, focus}], newest first. */
   render(rows) {
     const structure = JSON.stringify(rows.map((r) => [r.meta.id, r.meta.name, r.meta.status, originOf(r.meta), r.color,
-      r.drawn, r.focus]));
+      r.drawn, r.focus, r.meta.share_token || null]));
     const renaming = document.activeElement && document.activeElement.classList.contains('rename')
       && this.ul.contains(document.activeElement);
     if (structure !== this.structure && !renaming) { // (a name being typed is not thrown away)
@@ -31,6 +41,7 @@ export class RunsList {
         empty.textContent = 'No runs yet.';
         this.ul.append(empty);
       }
+      this._selectNewLink();
     }
     for (const r of rows) this._facts(r);
   }
@@ -66,29 +77,72 @@ export class RunsList {
     const head = document.createElement('div');
     head.className = 'run-head';
     head.append(check, swatch, name);
-    if (originOf(meta) === 'terminal') {
-      const badge = Object.assign(document.createElement('span'), { className: 'run-origin', textContent: 'terminal',
-        title: 'trained from the command line with backprop-live train' });
+    const origin = originOf(meta);
+    if (origin !== 'server') {
+      const badge = Object.assign(document.createElement('span'), { className: 'run-origin', textContent: BADGES[origin][0],
+        title: BADGES[origin][1] });
       head.append(badge);
     }
     head.append(status);
     return head;
   }
 
-  /** Rename and Delete (not for terminal runs: the page may only read those), and Export CSV. */
+  /** Rename, Delete and Share (only for this workspace's own runs: the page may only read a
+   * terminal's or a shared one), and Export CSV. */
   _actions(li, name, meta) {
     const actions = document.createElement('div');
     actions.className = 'run-actions';
-    if (originOf(meta) !== 'terminal') {
+    const origin = originOf(meta);
+    if (origin === 'server') {
       actions.append(button('Rename', `Rename ${meta.name}`, () => this._rename(li, name, meta)),
-        this._deleteButton(meta));
+        this._deleteButton(meta), button('Share', `Share ${meta.name}`, () => this._share(meta)));
     }
+    if (origin === 'visiting') return actions; // its CSV is its owner's to export
     const csv = Object.assign(document.createElement('a'), { href: runCsvUrl(meta.id), textContent: 'CSV',
       className: 'button-link' });
-    csv.download = `${meta.name.replace(/[^\w.-]+/g, '_')}.csv`;
+    csv.download = `${meta.name}.csv`; // a hint: the server's Content-Disposition names it the same
     csv.setAttribute('aria-label', `Export CSV of ${meta.name}`);
     actions.append(csv);
+    if (meta.share_token) actions.append(this._link(meta));
     return actions;
+  }
+
+  /** A shared run's link, read-only, and Stop sharing. */
+  _link(meta) {
+    const link = document.createElement('div');
+    link.className = 'run-link';
+    const field = Object.assign(document.createElement('input'), { type: 'text', readOnly: true,
+      className: 'share-link', value: absoluteLink(serverPath(`?shared=${meta.share_token}`)) });
+    field.setAttribute('aria-label', `Read-only link to ${meta.name}`);
+    field.addEventListener('focus', () => field.select());
+    link.append(field, button('Stop sharing', `Stop sharing ${meta.name}`, () => this._unshare(meta)));
+    return link;
+  }
+
+  _share(meta) {
+    this.say('');
+    this.selectLinkOf = meta.id;
+    this.handlers.onShare(meta.id).catch((error) => this.say(`Could not share ${meta.name}: ${error.message}`));
+  }
+
+  _unshare(meta) {
+    this.handlers.onUnshare(meta.id)
+      .then(() => this.say(`The link to ${meta.name} no longer works.`))
+      .catch((error) => this.say(`Could not stop sharing ${meta.name}: ${error.message}`));
+  }
+
+  /** After Share, the new link is selected, ready to copy. */
+  _selectNewLink() {
+    const row = this.selectLinkOf && this.rows.get(this.selectLinkOf);
+    const field = row && row.li.querySelector('.share-link');
+    if (!field) return;
+    this.selectLinkOf = null;
+    field.focus();
+    field.select();
+  }
+
+  say(text) {
+    this.status.textContent = text;
   }
 
   /** Delete asks once more ("Confirm delete", for 4 s) before it deletes. */
@@ -118,13 +172,21 @@ export class RunsList {
     const accuracy = data ? data.finalAccuracy()
       : meta.summary && meta.summary.test_accuracy != null ? meta.summary.test_accuracy : null;
     const loss = data && data.n ? data.columns.loss.data[data.n - 1] : null;
-    const key = `${steps}|${accuracy}|${loss}`;
+    const verdict = data ? divergence(data) : null;
+    const key = `${steps}|${accuracy}|${loss}|${verdict && verdict.step}`;
     if (key === row.key) return;
     row.key = key;
     const parts = [`${thousands(steps)} steps`];
     if (accuracy != null) parts.push(`test accuracy ${(100 * accuracy).toFixed(1)}%`);
     else if (loss != null) parts.push(`loss ${loss.toPrecision(3)}`);
     row.facts.textContent = parts.join(' · ');
+    if (verdict) {
+      const hint = Object.assign(document.createElement('span'), { className: 'run-hint',
+        textContent: `diverging at ${verdict.reason === 'rising' ? `epoch ${verdict.epoch}` : `step ${verdict.step}`} — ${ADVICE}`,
+        title: verdict.text });
+      row.facts.append(document.createElement('br'), hint);
+      row.li.dataset.diverged = String(verdict.step);
+    } else delete row.li.dataset.diverged;
     row.li.dataset.steps = String(steps);
     if (accuracy != null) row.li.dataset.testAccuracy = String(accuracy);
     else delete row.li.dataset.testAccuracy;
@@ -152,9 +214,16 @@ export class RunsList {
   }
 }
 
-/** Where a run was trained: "server" (from the page) or "terminal" (`backprop-live train`, read-only
- * here); runs listed without an origin are the server's. */
+const BADGES = {
+  terminal: ['terminal', 'trained from the command line with backprop-live train'],
+  visiting: ['shared with you', 'opened from a share link: you can look at it, not change it'],
+};
+
+/** Where a run comes from: "server" (trained from a page of this workspace), "terminal"
+ * (`backprop-live train`, read-only here) or "visiting" (opened from someone's share link,
+ * read-only); runs listed without an origin are the server's. */
 function originOf(meta) {
+  if (meta.visiting) return 'visiting';
   return meta.origin === 'terminal' ? 'terminal' : 'server';
 }
 

@@ -7,13 +7,14 @@ const TEXT_EVERY_MS = 100;
 const LIST_EVERY_MS = 250;
 const SLOW_CHART_MS = 6; // a chart frame this long (new axes) leaves the rest to the next one
 
-export function trainingFrame({ registry, modes, chart, panel, health, confusion, list }) {
+export function trainingFrame({ registry, modes, chart, panel, health, confusion, list, note }) {
   let lastText = 0;
   let lastList = 0;
   let listDirty = true; // the list's rows changed (not just their numbers)
 
   function drawPanels(data) {
     panel.showRun(data);
+    note.show(data);
     health.at(data, registry.focusIndex(data));
     const step = registry.picked ?? (data ? data.lastStep() : 0);
     confusion.show(data ? data.epochAt(step) : null, { runName: data ? data.meta.name : '',

@@ -6,11 +6,12 @@
 // beside the curves: the focused run's network) and training-frame.js (the drawing, once per
 // frame). main.js asks overlay() for the view's blocks every frame.
 import { ok } from '../shared/socket.js';
-import { deleteRun, listRuns, renameRun } from '../shared/api.js';
+import { deleteRun, getSharedPage, listRuns, renameRun, shareRun, unshareRun } from '../shared/api.js';
 import { ModeTabs } from '../shared/mode-tabs.js';
 import { invalidate, onFrame } from '../shared/frame-loop.js';
-import { comparisonFromUrl, setComparison } from '../shared/url-state.js';
+import { comparisonFromUrl, graphFromUrl, setComparison, setSharedRun, sharedRunFromUrl } from '../shared/url-state.js';
 import { RunRegistry } from './run-registry.js';
+import { RunData } from './run-data.js';
 import { RunFollower } from './run-follower.js';
 import { TrainingPanel } from './training-panel.js';
 import { LossChart } from './loss-chart.js';
@@ -20,6 +21,8 @@ import { ConfusionMatrix } from './confusion.js';
 import { GradientHealth } from './gradient-health.js';
 import { TrainingStage } from './training-stage.js';
 import { trainingFrame } from './training-frame.js';
+import { ChartNote } from './chart-note.js';
+import { isSharedRun, readSharedRun, SharedRunPoller } from './shared-run.js';
 
 const $ = (selector) => document.querySelector(selector);
 const POLL_MS = 5000;
@@ -45,7 +48,7 @@ class TrainingPage {
     this.health = new GradientHealth($('#health'));
     this.follower = this.createFollower();
     this.frame = trainingFrame({ registry: this.registry, modes: this.modes, chart: this.chart, panel: this.panel,
-      health: this.health, list: this.list, confusion: new ConfusionMatrix($('#confusion'), $('#confusion-caption')) });
+      health: this.health, list: this.list, note: new ChartNote($('#chart')), confusion: new ConfusionMatrix($('#confusion'), $('#confusion-caption')) });
     onFrame((now) => {
       if (!this.frame.draw(now)) invalidate();
     });
@@ -66,6 +69,8 @@ class TrainingPage {
       onRename: (id, name) => renameRun(id, name).then((run) => this.update(run))
         .catch((e) => this.panel.showError(e.message)),
       onDelete: (id) => this.remove(id),
+      onShare: (id) => shareRun(id).then(({ token }) => this.update({ id, share_token: token })),
+      onUnshare: (id) => unshareRun(id).then(() => this.update({ id, share_token: null })),
     });
   }
 
@@ -95,10 +100,13 @@ class TrainingPage {
     window.dispatchEvent(new Event('resize')); // the graph view's size changed
   }
 
-  /** The training config the graph view shows: the focused run's, else the form's. */
+  /** The training config the graph view shows: the focused run's, else the form's (a shared
+   * run's network spec is another workspace's upload: the view cannot show it). */
   config() {
     const entry = this.registry.get(this.registry.focusId);
-    return entry ? entry.meta.config || {} : this.panel.values();
+    if (!entry) return this.panel.values();
+    const config = entry.meta.config || {};
+    return entry.meta.visiting && config.graph && !/^(example|model):/.test(config.graph) ? {} : config;
   }
 
   syncStage() {
@@ -151,7 +159,10 @@ class TrainingPage {
     const ids = new Set(listed.map((r) => r.id));
     // Runs missing from the list were deleted elsewhere — unless the list is older than a run
     // this page has just started.
-    if (startedBefore === this.started) for (const id of [...this.registry.runs.keys()]) if (!ids.has(id)) this.forget(id);
+    // (A run shared by link is another workspace's: never listed, kept while the page shows it.)
+    if (startedBefore === this.started) {
+      for (const [id, entry] of [...this.registry.runs]) if (!ids.has(id) && !entry.meta.visiting) this.forget(id);
+    }
     for (const meta of listed) this.update(meta);
     this.changed();
   }
@@ -227,12 +238,69 @@ class TrainingPage {
     this.panel.setNetwork({ ref: meta.ref, name: meta.name }, { select: fresh });
   }
 
-  /** After the page has loaded its graph: list the runs, follow the newest. */
+  // -- a run shared by link (shared-run.js) ----------------------------------------------------
+  /** Before the page loads a graph: if `?shared=TOKEN` is a run's link, not a graph's, the
+   * address becomes `?run=TOKEN#training` (start() opens the run) and the graph view shows the
+   * default graph. */
+  async takeSharedLink() {
+    const { sharedId } = graphFromUrl();
+    if (!sharedId) return;
+    let answer;
+    try {
+      answer = await getSharedPage(sharedId);
+    } catch {
+      return; // the graph path says what went wrong
+    }
+    if (!isSharedRun(answer)) return;
+    this.sharedFirstPage = answer;
+    setSharedRun(sharedId);
+  }
+
+  /** Show the run shared under `token`, read-only, in focus; a run still going is followed by
+   * asking the link again. Returns its id, or null when the link does not work. */
+  async openShared(token) {
+    let run;
+    try {
+      run = await readSharedRun(token, 0, this.sharedFirstPage);
+    } catch (error) {
+      this.panel.showError(`Could not open the shared run: ${error.message}`);
+      return null;
+    }
+    if (!run) {
+      this.panel.showError('No run is shared under that link (any more): its owner may have stopped sharing it.');
+      return null;
+    }
+    const { id } = run.meta;
+    if (!this.registry.has(id)) { // (its owner opening their own link sees their own run)
+      const entry = this.update({ ...run.meta, visiting: token });
+      entry.data = new RunData(entry.meta);
+      this.takeShared(run);
+      this.sharedPoller = new SharedRunPoller(token, { lastSeq: () => entry.data.lastSeq,
+        onRun: (more) => this.takeShared(more),
+        onGone: () => this.panel.showError('The shared run’s owner stopped sharing it: what is shown is what it had.') });
+      this.sharedPoller.start(run.meta.status);
+    }
+    this.registry.show(id);
+    return id;
+  }
+
+  takeShared({ meta, records }) {
+    const data = this.registry.dataOf(meta.id);
+    for (const record of records) if (record.seq === data.lastSeq + 1) data.add(record);
+    this.update({ id: meta.id, status: meta.status, summary: meta.summary, steps: meta.steps });
+    invalidate();
+  }
+
+  /** After the page has loaded its graph: list the runs, follow the newest (or open the run a
+   * share link names). */
   async start() {
     await this.refreshList();
+    const token = sharedRunFromUrl();
+    const shared = token ? await this.openShared(token) : null;
     const focus = this.restoreFromUrl();
     this.restored = true;
-    this.setFocus(focus || this.registry.newest());
+    this.setFocus(shared && !comparisonFromUrl().focus ? shared : focus || this.registry.newest());
+    if (shared) this.modes.set('training');
     // Runs the page does not follow (started elsewhere) end without telling it: ask now and then.
     setInterval(() => {
       if (this.modes.training && this.registry.hasUnfollowedRunning((id) => this.follower.isFollowing(id))) {

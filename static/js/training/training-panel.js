@@ -4,6 +4,7 @@
 // the buttons "Train" and "Stop"; and the progress of the run in focus — steps done, epoch, time
 // left. It sends nothing itself: onTrain(payload) and onStop() say what the user asked for.
 import { thousands } from '../shared/numbers.js';
+import { divergence } from './divergence.js';
 
 const DEFAULT_LR = { adam: 0.003, sgd: 0.05 }; // docs/training.md
 
@@ -19,6 +20,10 @@ export class TrainingPanel {
     this.progressText = root.querySelector('#train-progress-text');
     this.status = root.querySelector('#train-status');
     this.message = root.querySelector('#train-message');
+    // A diverging run's hint (divergence.js), under its progress.
+    this.hint = Object.assign(document.createElement('p'), { className: 'train-hint', hidden: true });
+    this.hint.setAttribute('role', 'status');
+    this.progressText.after(this.hint);
     this.network = null;
     this.lastText = '';
     this.form.addEventListener('submit', (event) => {
@@ -80,7 +85,7 @@ export class TrainingPanel {
   /** Progress of `data` (run-data.js), the run in focus; null: none. Cheap when unchanged. */
   showRun(data) {
     const status = data ? data.status : '';
-    this.stopButton.disabled = status !== 'running';
+    this.stopButton.disabled = status !== 'running' || !!data.meta.visiting; // (a shared run is its owner's to stop)
     const text = data ? this._describe(data) : 'No run yet: set the options and press Train.';
     const steps = data ? data.lastStep() : 0;
     const planned = data ? (data.status === 'completed' ? steps : data.plannedSteps()) : 1;
@@ -93,6 +98,16 @@ export class TrainingPanel {
     }
     if (this.status.textContent !== status) this.status.textContent = status;
     this.status.dataset.status = status;
+    this._hint(data ? divergence(data) : null);
+  }
+
+  _hint(verdict) {
+    const text = verdict ? verdict.text : '';
+    if (this.hint.textContent === text) return;
+    this.hint.textContent = text;
+    this.hint.hidden = !verdict;
+    if (verdict) this.hint.dataset.step = String(verdict.step);
+    else delete this.hint.dataset.step;
   }
 
   _describe(data) {
