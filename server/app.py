@@ -35,6 +35,7 @@ DEFAULTS = {
     "MAX_NEW_WORKSPACES_PER_MINUTE": 120,  # from one address
     "MAX_CPU_JOBS": 2,  # computations at once (others wait their turn; Python runs one at a time)
     "MAX_CPU_JOBS_PER_WORKSPACE": 2,
+    "MAX_CPU_QUEUE_PER_WORKSPACE": 8,
     "MAX_TRAINING_JOBS": 4,  # training runs at once, in total
     "MAX_TRAINING_PER_WORKSPACE": 2,
     "MAX_TRAINING_PER_ADDRESS": 2,

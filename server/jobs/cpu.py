@@ -3,8 +3,10 @@ graphs, traces, gradient checks and big reads run in OS threads (eventlet's tpoo
 server), never on the loop, which only moves bytes.
 
 At most ``MAX_CPU_JOBS`` calls run at once in all — more wait their turn — and at most
-``MAX_CPU_JOBS_PER_WORKSPACE`` for one workspace: more are refused, so one visitor's flood
-waits on itself, not on everyone. Traces (computed, then streamed) are counted apart, since
+``MAX_CPU_JOBS_PER_WORKSPACE`` for one workspace; up to ``MAX_CPU_QUEUE_PER_WORKSPACE`` more of
+that workspace wait behind them (a page asks for a few things at once: a graph, a run's history,
+the runs list) and beyond that they are refused, so one visitor's flood waits on itself, not on
+everyone. Traces (computed, then streamed) are counted apart, since
 streaming one lasts longer than computing it.
 """
 
@@ -21,6 +23,7 @@ class CpuPool:
     def __init__(self, settings: dict, cpu_call=None):
         self.most = settings["MAX_CPU_JOBS"]
         self.most_each = settings["MAX_CPU_JOBS_PER_WORKSPACE"]
+        self.queue_each = settings["MAX_CPU_QUEUE_PER_WORKSPACE"]
         self.traces_most = settings["MAX_TRACES"]
         self.traces_most_each = settings["MAX_TRACES_PER_WORKSPACE"]
         self._cpu_call = cpu_call or (lambda fn, *a: fn(*a))
@@ -28,30 +31,35 @@ class CpuPool:
         self._slots = threading.BoundedSemaphore(self.most)
         self._lock = threading.Lock()
         self.running: Counter[str] = Counter()  # workspace -> calls running or waiting
+        self._turns: dict[str, threading.BoundedSemaphore] = {}  # workspace -> its running slots
         self.traces: dict[str, str] = {}  # trace token -> workspace
         self.on_idle = lambda: None  # called when the last running call ends
 
     def call(self, workspace: str, fn, *args):
         """``fn(*args)`` in a worker thread, once a slot is free; BusyError over the
         workspace's budget."""
-        with self._admitted(workspace), self._slots:
+        with self._admitted(workspace) as turns, turns, self._slots:
             return self._cpu_call(fn, *args)
 
     @contextmanager
     def _admitted(self, workspace: str):
         with self._lock:
-            if self.running[workspace] >= self.most_each:
-                raise BusyError(f"this workspace already has {self.running[workspace]} "
-                                f"computations going on (MAX_CPU_JOBS_PER_WORKSPACE="
-                                f"{self.most_each}); wait for them", "MAX_CPU_JOBS_PER_WORKSPACE")
+            if self.running[workspace] >= self.most_each + self.queue_each:
+                raise BusyError(
+                    f"this workspace already has {self.running[workspace]} computations going on "
+                    f"or waiting (MAX_CPU_JOBS_PER_WORKSPACE={self.most_each} at once, "
+                    f"MAX_CPU_QUEUE_PER_WORKSPACE={self.queue_each} waiting); wait for them",
+                    "MAX_CPU_QUEUE_PER_WORKSPACE")
             self.running[workspace] += 1
+            turns = self._turns.setdefault(workspace, threading.BoundedSemaphore(self.most_each))
         try:
-            yield
+            yield turns
         finally:
             with self._lock:
                 self.running[workspace] -= 1
                 if not self.running[workspace]:
                     del self.running[workspace]
+                    del self._turns[workspace]
                 idle = not self.running
             if idle:
                 self.on_idle()

@@ -243,6 +243,6 @@ def test_a_flood_of_gradient_checks_is_bounded(tmp_path):
         refused = [a for a in acks if not a["ok"]]
         assert len(refused) >= 14  # at most the workspace's budget ran at once
         assert {a["error"]["limit"] for a in refused} <= {"MAX_TRACES_PER_WORKSPACE",
-                                                           "MAX_CPU_JOBS_PER_WORKSPACE"}
+                                                           "MAX_CPU_QUEUE_PER_WORKSPACE"}
         assert all(a["inputs"] for a in acks if a["ok"])
         page.close()
