@@ -83,3 +83,15 @@ export async function deleteRun(runId) {
 
 /** Where a run's metrics download as CSV (every record). */
 export const runCsvUrl = (runId) => `/api/runs/${encodeURIComponent(runId)}/metrics.csv`;
+
+// -- the graph on screen's text, and copies of shared graphs (issue 11) ----------------------------
+/** The text behind a graph ref: {ref, name, format, source}; rejects (ServerError) for a model,
+ * which is built in code, or a graph this workspace cannot see. */
+export async function getSource(ref) {
+  return json(await fetch(`/api/source?ref=${encodeURIComponent(ref)}`));
+}
+
+/** "Edit a copy" of a shared graph: stored in this workspace; resolves like an upload. */
+export async function copySharedGraph(token) {
+  return json(await fetch(`/api/shared/${encodeURIComponent(token)}/copy`, { method: 'POST' }));
+}
