@@ -80,7 +80,7 @@ const shareLink = new ShareLink({
 }, { notify: (error) => page.notify(error) });
 
 const page = new GraphPage({
-  editor, banner, inspector, shareLink, title: $('#graph-title'), select: $('#graph-select'),
+  editor, banner, inspector, shareLink, title: $('#graph-title'), menu: $('#graph-select'),
   sharedBar: { root: $('#shared-bar'), copy: $('#edit-copy') },
 });
 const controller = new GraphController({

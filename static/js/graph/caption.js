@@ -9,8 +9,10 @@ export function describeEvent(state) {
   const g = state.graph;
   const i = state.current;
   if (i < 0) return { text: 'Start: press Play (space) or step (→).', kind: 'start' };
-  if (i === t.forwardCount) return { kind: 'seed', text: `Forward pass done; back-prop begins. Seed: ∂out/∂${label(g, v)} starts at ${short(t.value[i])}` };
   const v = t.node[i];
+  if (i === t.forwardCount && t.kind[i] === SEED) {
+    return { kind: 'seed', text: `Forward pass done; back-prop begins. Seed: ∂out/∂${label(g, v)} starts at ${short(t.value[i])}` };
+  }
   switch (t.kind[i]) {
     case FORWARD:
       return { kind: 'forward', text: `Forward: ${label(g, v)} = ${short(t.value[i])}` };

@@ -104,7 +104,7 @@ export class Inspector {
       if (d && known && plug(d) !== d) steps.push(plug(d));
       if (local !== null && long(local) !== steps[steps.length - 1]) steps.push(long(local));
       derivatives.append(el('li', local !== null ? { 'data-edge': e, 'data-local': full(local) } : { 'data-edge': e },
-        `∂this/∂${label(graph, c)} = ${steps.join(' = ')}`));
+        `∂this/∂${dLabel(label(graph, c))} = ${steps.join(' = ')}`));
     });
     return [el('h4', {}, 'Forward'), formula, el('h4', {}, 'Local derivatives'), derivatives];
   }
@@ -122,14 +122,19 @@ export class Inspector {
 
 /** What the gradient is of: the output's name (one output), else "out" (their sum). */
 function outputName(graph) {
-  return graph.outputs.length === 1 ? label(graph, graph.outputs[0]) : 'out';
+  return graph.outputs.length === 1 ? dLabel(label(graph, graph.outputs[0])) : 'out';
+}
+
+/** A label inside ∂…/∂…: a sub-expression gets brackets, ∂(exp(−x) / 2)/∂x. */
+function dLabel(text) {
+  return /\s/.test(text) ? `(${text})` : text;
 }
 
 // Gradient: the chain rule written out, then each parent's contribution — upstream × local —
 // and their running sum (the fan-out `+=`).
 function contributions(graph, state, id, incoming, onSelect) {
   const y = outputName(graph);
-  const me = label(graph, id);
+  const me = dLabel(label(graph, id));
   const rule = el('p', { class: 'chain-rule' },
     `∂${y}/∂this = ∂${y}/∂parent (upstream) × ∂parent/∂this (local), summed over its parents`);
   const list = el('ol', { class: 'contributions', 'aria-label': 'Contributions' });
@@ -152,7 +157,7 @@ function contributions(graph, state, id, incoming, onSelect) {
     item.append('from ', link, ': ');
     if (arrived) {
       count++;
-      const pl = label(graph, parent);
+      const pl = dLabel(label(graph, parent));
       item.append(
         el('span', { class: 'factor', 'data-field': 'upstream' }, `∂${y}/∂${pl} (upstream) ${short(state.gradFinal[parent])}`),
         ' × ',

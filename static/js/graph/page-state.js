@@ -13,7 +13,7 @@ import { invalidate } from '../shared/frame-loop.js';
 const SHARED = 'shared:';
 
 export class GraphPage {
-  /** parts: {editor, banner, title, select, sharedBar: {root, copy}, shareLink, inspector} */
+  /** parts: {editor, banner, title, menu (the example select), sharedBar: {root, copy}, shareLink, inspector} */
   constructor(parts) {
     Object.assign(this, parts);
     this.controller = null;
@@ -102,7 +102,7 @@ export class GraphPage {
     }
     const what = meta.file || (meta.source && meta.source.name) || ref;
     if (/^not found/.test(error.message) && ref.startsWith(SHARED)) {
-      this.banner.show(['This share link does not work (any more): it was revoked, or mistyped.',
+      this.banner.show([`This share link does not work: ${error.message.replace(/^not found: /, '')} (it was revoked, or mistyped).`,
         'Ask whoever sent it for a new one.', still]);
     } else if (/^not found/.test(error.message) && !ref.includes(':')) {
       this.banner.show([`There is no graph ${ref} in your workspace: an upload belongs to the browser that uploaded it.`,
@@ -126,8 +126,8 @@ export class GraphPage {
     document.body.dataset.graph = meta.ref;
     document.body.dataset.nodes = String(graph.n);
     setGraph(meta.ref);
-    const option = Array.from(this.select.options).find((o) => o.value === meta.ref);
-    this.select.value = option ? meta.ref : '';
+    const option = Array.from(this.menu.options).find((o) => o.value === meta.ref);
+    this.menu.value = option ? meta.ref : '';
     if (this.training) this.training.graphLoaded(meta);
     this.shareLink.graphLoaded(meta.ref);
     const shared = meta.ref.startsWith(SHARED);
@@ -144,6 +144,10 @@ export class GraphPage {
       this.editor.setSource({ ref, name, ...meta.source });
       return;
     }
+    if (ref.startsWith('model:')) {
+      this.editor.setSource({ ref, name, text: null, format: meta.format }); // built in code
+      return;
+    }
     this.editor.clearSource(`Loading the text of ${name}…`);
     this._work(async () => {
       let source;
@@ -151,7 +155,7 @@ export class GraphPage {
         const row = await getSource(ref);
         source = { ref, name: row.name || name, text: row.source, format: row.format };
       } catch {
-        source = { ref, name, text: null, format: meta.format }; // a model: built in code
+        source = { ref, name, text: null, format: meta.format }; // gone meanwhile: no text
       }
       if (this.sourceFor === ref) this.editor.setSource(source);
     });

@@ -90,12 +90,13 @@ export function clearPlace() {
   rewrite((url) => PLACE_KEYS.forEach((k) => url.searchParams.delete(k)));
 }
 
-/** `link` with a place added: {values: {name or id: number}, at, mode}. */
+/** `link` with a place added: {values: {name or id: number}, at, mode}; what is the default
+ * (no values, the playhead at 0, mode "both") is left out, so a fresh graph's link stays short. */
 export function placeLink(link, { values = {}, at = null, mode = null } = {}) {
   const url = new URL(link);
   if (Object.keys(values).length) url.searchParams.set('values', JSON.stringify(values));
-  if (at != null) url.searchParams.set('at', String(at));
-  if (mode) url.searchParams.set('mode', mode);
+  if (at) url.searchParams.set('at', String(at));
+  if (mode && mode !== 'both') url.searchParams.set('mode', mode);
   return url.href;
 }
 
