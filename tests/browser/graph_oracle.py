@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine import formats
+import numpy as np
+
+from engine import DomainError, formats
 
 
 @dataclass
@@ -20,7 +22,7 @@ class Expected:
     inputs: dict[int, float]  # input wire id -> value fed
     forward: list[int]  # wire ids in forward-event order
     backward: list[tuple]  # (kind, node, child, value, local, upstream), engine order
-    edges: dict[tuple[int, int], list[tuple[float, float, float]]] = field(default_factory=dict)
+    traced: bool = True  # False: the engine refused these values (the page shows no trace)
 
     def at(self, pos: int) -> dict:
         """{'values': {id: v}, 'grads': {id: g}, 'edges': {(parent, child): [(local, upstream,
@@ -43,10 +45,16 @@ def expected(text: str, filename: str, values: dict[int, float] | None = None,
     position = program.position
     for wire_id, value in (values or {}).items():
         program.nodes[wire_id].feed(value)
-    loaded.graph.compute_forward()
+    defined = {k: float(np.asarray(n.forward).reshape(-1)[0])
+               for k, n in enumerate(program.nodes) if n.operator == "input"}
     events: list = []
-    if mode != "forward":
-        loaded.graph.back_prop(events.append)
+    try:
+        loaded.graph.compute_forward()
+        if mode != "forward":
+            loaded.graph.back_prop(events.append)
+    except DomainError:
+        return Expected(n=len(program.nodes), values=[], inputs=defined, forward=[], backward=[],
+                        traced=False)
     vals = [float(program.value_of(k)) for k in range(len(program.nodes))]
     backward = [(e.kind, position[e.node], position[e.child] if e.child is not None else None,
                  float(e.value), None if e.local is None else float(e.local),

@@ -68,3 +68,31 @@ def test_the_description_carries_each_leafs_value(client, sock):
     assert len(leaves) == program.n_leaves
     for position, value in expected.items():
         assert leaves[position] == value
+
+
+def test_what_if_values_never_stick_to_the_shared_graph(client, sock):
+    """Two what-ifs on the same input, then a trace without one: the graph's own value again
+    (the override used to be read back as the value to restore, and stayed)."""
+    text = "a = input(0.5)\nb = input(-1.25)\ny = a * b\noutput y\n"
+    graph = upload(client, text)
+    sock.emit("load_graph", {"graph": graph["id"]}, callback=True)
+
+    def traced_y(values):
+        sock.get_received()
+        ack = sock.emit("trace_graph", {"graph": graph["id"], "mode": "forward",
+                                        "values": values}, callback=True)
+        assert ack["ok"], ack
+        frames = [m["args"][0] for m in sock.get_received() if m["name"] == "trace"]
+        values_by_id = {}
+        for f in frames:
+            for k, v in enumerate(np.frombuffer(f["values"], "<f8")):
+                values_by_id[f["start"] + k] = v
+        return values_by_id
+
+    loaded = formats.load(text, filename="g.expr")
+    position = loaded.graph.program().position
+    b, y = position[loaded.names["b"]], position[loaded.names["y"]]
+    assert traced_y({"b": -0.68})[b] == -0.68
+    assert traced_y({"b": 2.0})[b] == 2.0
+    plain = traced_y({})
+    assert plain[b] == -1.25 and plain[y] == 0.5 * -1.25
