@@ -131,7 +131,8 @@ def graph_source():
     is made in code and has no text: 404 says so."""
     ref = request.args.get("ref", "")
     if ref.startswith("model:"):
-        return problem(404, f"{ref[:60]} is built in code (engine/training): it has no text to show")
+        return problem(404, f"{ref[:60]} is built in code (engine/training): "
+                            "it has no text to show")
     name, fmt, text = services().catalog.source(ref, workspace())
     return jsonify(ref=ref, name=name, format=fmt, source=text)
 

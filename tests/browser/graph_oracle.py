@@ -8,7 +8,7 @@ numbers are on screen and what they are. ``read_screen`` reads every number the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -70,8 +70,12 @@ READ_SCREEN = """() => {
     id: +g.dataset.nodeId, value: num(g.dataset.value), grad: num(g.dataset.grad) }));
   const insp = document.querySelector('#inspector');
   const body = insp.querySelector('.inspector-body');
-  const field = (f, a) => { const el = body.querySelector(`[data-field=${f}]`); return el ? num(el.getAttribute(a)) : null; };
-  const contributions = Array.from(body.querySelectorAll('.contributions li[data-local]')).map((li) => ({
+  const field = (f, a) => {
+    const el = body.querySelector(`[data-field=${f}]`);
+    return el ? num(el.getAttribute(a)) : null;
+  };
+  const arrived = body.querySelectorAll('.contributions li[data-local]');
+  const contributions = Array.from(arrived).map((li) => ({
     parent: +li.dataset.parent, local: +li.dataset.local, upstream: +li.dataset.upstream,
     value: +li.dataset.contribution }));
   const locals = Array.from(body.querySelectorAll('.derivatives li[data-local]')).map((li) => ({
@@ -80,15 +84,16 @@ READ_SCREEN = """() => {
     id: +f.dataset.nodeId, value: f.value === '' ? null : Number(f.value) }));
   const inspectorInput = body.querySelector('[data-field=whatif]');
   const caption = document.querySelector('#caption');
+  const message = document.querySelector('#message');
   return {
     pos: caption.dataset.index === '' ? null : +caption.dataset.index + 1,
     graph: document.body.dataset.graph, nodes, whatif,
     inspector: { id: insp.dataset.nodeId === '' ? null : +insp.dataset.nodeId,
       value: field('value', 'data-value'), grad: field('grad', 'data-grad'), contributions, locals,
-      input: inspectorInput ? (inspectorInput.value === '' ? null : Number(inspectorInput.value)) : undefined },
+      input: inspectorInput ? num(inspectorInput.value || null) : undefined },
     editor: document.querySelector('#expression').value,
     sourceState: document.querySelector('#editor').dataset.sourceState,
-    banner: document.querySelector('#message').hidden ? '' : document.querySelector('#message').textContent,
+    banner: message.hidden ? '' : message.textContent,
   };
 }"""
 

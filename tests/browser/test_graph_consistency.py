@@ -42,7 +42,7 @@ def load_text(page, text: str):
     settle(page)
 
 
-# -- finding 1: the Inspector after a what-if at the end of the timeline ----------------------------
+# -- finding 1: the Inspector after a what-if at the end of the timeline --------------------------
 def test_inspector_follows_a_what_if_made_at_the_end_of_the_timeline(page):
     open_page(page, "?graph=example:neuron.expr")
     text = (EXAMPLES / "neuron.expr").read_text()
@@ -176,7 +176,7 @@ def test_a_graph_whose_first_trace_fails_shows_its_own_values_and_scale(page):
     expect(page.locator("#message")).to_be_hidden()
 
 
-# -- finding 6, graph half: shared links -------------------------------------------------------------
+# -- finding 6, graph half: shared links ----------------------------------------------------------
 def open_as_visitor(browser, base_url, link):
     context = browser.new_context(viewport={"width": 1400, "height": 860})
     viewer = context.new_page()
@@ -301,7 +301,8 @@ def test_the_chain_rule_names_upstream_and_local_with_the_engines_numbers(page):
         expect(upstream).to_contain_text("(upstream)")
         expect(local).to_contain_text("(local)")
         parent = int(item.get_attribute("data-parent"))
-        (lv, uv, cv), = [e for e in edges[(parent, x1)] if e[0] == float(item.get_attribute("data-local"))]
+        shown_local = float(item.get_attribute("data-local"))
+        ((_, uv, cv),) = [e for e in edges[(parent, x1)] if e[0] == shown_local]
         assert float(item.get_attribute("data-upstream")) == uv
         assert float(item.get_attribute("data-contribution")) == cv
 
@@ -311,15 +312,17 @@ def test_local_derivatives_have_numbers_once_the_operands_are_known(page):
     open_page(page, "?graph=example:reference.expr")
     loaded = formats.load(text, filename="reference.expr")
     program = loaded.graph.program()
+    x1 = loaded.names["x1"]
     (target,) = [p for p, n in enumerate(program.nodes) if n.operator == "sin"
-                 and n.children[0].operator == "+" and n.children[0].children[0] is loaded.names["x1"]]
+                 and n.children[0].operator == "+" and n.children[0].children[0] is x1]
     # The forward pass just past the sin node: no back-prop has happened yet.
     page.locator("#scrubber").fill(str(target + 1))
     page.get_by_label("Follow the animation").uncheck()
     page.locator(f'#view [data-node-id="{target}"]').dispatch_event("click")
     settle(page)
     assert page.locator("#inspector .contributions li[data-local]").count() == 0
-    local = float(page.locator("#inspector .derivatives li[data-local]").get_attribute("data-local"))
+    derivative = page.locator("#inspector .derivatives li[data-local]")
+    local = float(derivative.get_attribute("data-local"))
     assert abs(local - math.cos(0.3 + 1)) < 1e-15  # d sin(u)/du at u = x1 + 1
     want = expected(text, "reference.expr")
     assert any(kind == "edge" and node == target and lo == local

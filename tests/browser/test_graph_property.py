@@ -19,7 +19,7 @@ from engine import formats
 from engine.formats import FormatError
 
 from .graph_oracle import check_screen, edge_ends, expected, read_screen, settle
-from .pages import open_page
+from .pages import open_page, set_speed
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_FILES = ["neuron.expr", "fanout.expr", "reference.expr", "functions.expr", "maxmin.expr",
@@ -141,6 +141,7 @@ class Session:
         play = self.page.locator("#play")
         if not play.is_enabled():
             return
+        set_speed(self.page, self.rng.choice([60, 100]))
         before = self.page.evaluate("document.querySelector('#caption').dataset.index")
         play.click()
         # until it has moved or stopped at the end by itself, then pause
@@ -152,7 +153,8 @@ class Session:
         settle(self.page)
 
     def mode(self):
-        self.page.get_by_label(self.rng.choice(["Forward", "Back-prop", "Both"]), exact=True).check()
+        mode = self.rng.choice(["Forward", "Back-prop", "Both"])
+        self.page.get_by_label(mode, exact=True).check()
         settle(self.page)
 
     def tabs(self):
