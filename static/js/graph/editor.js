@@ -58,15 +58,16 @@ export class ExpressionEditor {
    * has none — a model built in code): show it, replacing whatever was here. */
   setSource(source) {
     this.source = source;
-    this.textarea.placeholder = source.text == null
-      ? `${source.name || source.ref} is built in code: it has no text. Type an expression and press Load.` : '';
+    this.note = '';
+    this.textarea.placeholder = source.text == null ? 'Type an expression here and press Load.' : '';
     this.text = source.text ?? '';
   }
 
   /** The graph on screen is gone (none could be loaded): nothing here is its source. */
   clearSource(note = '') {
     this.source = null;
-    this.textarea.placeholder = note;
+    this.note = note; // said in the status line, which wraps (the textarea does not)
+    this.textarea.placeholder = note ? '…' : '';
     this.text = '';
   }
 
@@ -78,13 +79,15 @@ export class ExpressionEditor {
     let state = 'none';
     if (src && src.text != null && this.text === src.text) {
       state = 'source';
-      text = `The source of ${src.name || 'the graph'}${this.textarea.readOnly ? ' (read-only)' : ''}, on screen.`;
+      text = `The source of the graph on screen: ${src.name || src.ref}${this.textarea.readOnly ? ' (read-only)' : ''}.`;
     } else if (src && src.text == null && this.text === '') {
       state = 'no-text';
-      text = `${src.name || src.ref} has no text (built in code).`;
+      text = `${src.name || src.ref} is built in code: it has no text to show here.`;
     } else if (this.text.trim()) {
       state = 'edited';
       text = 'Edited, not loaded: press Load (Ctrl+Enter) to show it.';
+    } else if (this.note) {
+      text = this.note;
     }
     this.status.textContent = text;
     this.root.dataset.sourceState = state;

@@ -181,7 +181,8 @@ function symbolic(formula, labels, names) {
 /** formula with numbers for a, b: "a * b" → "0.3 * 2". */
 export function plugIn(formula, names, values) {
   return names.reduce((text, n, k) => (k < values.length
-    ? replaceVar(text, n, Number.isNaN(values[k]) ? '?' : bracket(short(values[k]))) : text), formula);
+    ? replaceVar(text, n, Number.isNaN(values[k]) ? '?' : bracket(short(values[k]))) : text), formula)
+    .replace(/\(\((−[^()]*)\)\)/g, '($1)'); // exp((−0.75)) → exp(−0.75)
 }
 
 function bracket(s) {

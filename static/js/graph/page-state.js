@@ -169,6 +169,11 @@ export class GraphPage {
 
   /** The editor's Load: its text, as an expression (or the JSON format it holds). */
   loadExpression(text, format = 'expr') {
+    const source = this.editor.source;
+    if (source && source.ref && source.text === text && !source.ref.startsWith('model:')) {
+      // Unchanged: show that graph again from its start, without storing a duplicate upload.
+      return this.loadRef(source.ref, { meta: { source: { text, format: source.format, name: source.name } } });
+    }
     return this._work(async () => {
       this.editor.setBusy(true);
       let uploaded;
