@@ -150,6 +150,9 @@ class Session:
             " || !document.querySelector('#play').classList.contains('playing')", arg=before)
         if "playing" in (play.get_attribute("class") or ""):
             play.click()
+        # Had it just reached the end, that click played it again: it stops at the end by itself.
+        self.page.wait_for_function(
+            "() => !document.querySelector('#play').classList.contains('playing')")
         settle(self.page)
 
     def mode(self):

@@ -133,11 +133,14 @@ export class GraphPage {
     const shared = meta.ref.startsWith(SHARED);
     this.sharedBar.root.hidden = !shared;
     this.editor.setReadOnly(shared);
-    this._showSource(meta);
+    // The Training tab borrows the view for its network; the editor stays Graph mode's.
+    if (!(this.training && this.training.active && this.editor.source)) this._showSource(meta);
   }
 
   _showSource(meta) {
     const ref = meta.ref;
+    // Already this graph's (coming back from the Training tab): keep it, with any edit in it.
+    if (!meta.source && this.editor.source && this.editor.source.ref === ref) return;
     this.sourceFor = ref;
     const name = meta.file || meta.name || ref;
     if (meta.source) {
