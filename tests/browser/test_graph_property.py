@@ -132,9 +132,12 @@ class Session:
         settle(self.page)
 
     def step(self):
-        button = self.page.locator(self.rng.choice(["#step-forward", "#step-back", "#restart"]))
+        which = self.rng.choice(["#step-forward", "#step-back", "#restart"])
+        button = self.page.locator(which)
         if button.is_enabled():
             button.click()
+        if which == "#restart":  # Restart plays from the start: pause it, as play() does
+            self._pause()
         settle(self.page)
 
     def play(self):
@@ -148,12 +151,16 @@ class Session:
         self.page.wait_for_function(
             "b => document.querySelector('#caption').dataset.index !== b"
             " || !document.querySelector('#play').classList.contains('playing')", arg=before)
+        self._pause()
+        settle(self.page)
+
+    def _pause(self):
+        play = self.page.locator("#play")
         if "playing" in (play.get_attribute("class") or ""):
             play.click()
         # Had it just reached the end, that click played it again: it stops at the end by itself.
         self.page.wait_for_function(
             "() => !document.querySelector('#play').classList.contains('playing')")
-        settle(self.page)
 
     def mode(self):
         mode = self.rng.choice(["Forward", "Back-prop", "Both"])
