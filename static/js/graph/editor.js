@@ -94,7 +94,7 @@ export class ExpressionEditor {
   }
 
   setBusy(busy) {
-    this.button.disabled = busy;
+    this.button.disabled = busy || this.textarea.readOnly;
     this.root.classList.toggle('busy', busy);
   }
 
