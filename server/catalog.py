@@ -159,8 +159,11 @@ class Catalog:
             return path.name.split(".")[0], _format_of(path.name), path.read_text("utf-8")
         if ref.startswith("shared:"):
             found = self.store.shared(ref.split(":", 1)[1])
-            if found is None or found[0] != "graph":
-                raise NotFoundError("no graph is shared under that link")
+            if found is None:
+                raise NotFoundError("nothing is shared under that link (any more): its owner "
+                                    "may have stopped sharing it")
+            if found[0] != "graph":
+                raise NotFoundError("that link shares a training run, not a graph")
             row = found[1]
         else:
             row = self.store.graph(ref, workspace)

@@ -76,7 +76,19 @@ def describe(program, layers=()) -> dict:
         "outputs": [int(p) for p in program.output_positions],
         "groups": _groups(program, kinds),
         "operators": OPERATOR_TABLE,
+        "leaf_values": f64(_leaf_values(nodes[: program.n_leaves])),
     }
+
+
+def _leaf_values(leaves) -> np.ndarray:
+    """Each leaf's value as defined (wire ids 0 … n_leaves-1): the page shows an input's value
+    in its what-if field, and a const's in labels, even when the first trace fails."""
+    out = np.full(len(leaves), np.nan)
+    for k, n in enumerate(leaves):
+        value = n.forward
+        if value is not None:
+            out[k] = np.asarray(value, np.float64).reshape(-1)[0]
+    return out
 
 
 def _groups(program, kinds: dict) -> list:

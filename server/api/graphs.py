@@ -124,6 +124,32 @@ def unshare_graph(graph_id):
     return "", 204
 
 
+@bp.get("/source")
+def graph_source():
+    """The text of the graph ``?ref=`` names (an example, an upload of this workspace, a shared
+    link): the page's editor always holds the source of the graph on screen. A built-in model
+    is made in code and has no text: 404 says so."""
+    ref = request.args.get("ref", "")
+    if ref.startswith("model:"):
+        return problem(404, f"{ref[:60]} is built in code (engine/training): "
+                            "it has no text to show")
+    name, fmt, text = services().catalog.source(ref, workspace())
+    return jsonify(ref=ref, name=name, format=fmt, source=text)
+
+
+@bp.post("/shared/<token>/copy")
+def copy_shared(token):
+    """"Edit a copy": a shared graph (read-only for its visitors) stored as a new upload of the
+    visitor's workspace, which they may edit and share in turn."""
+    found = services().store.shared(token)
+    if found is None or found[0] != "graph":
+        raise NotFoundError("no graph is shared under that link")
+    row = found[1]
+    name = f"copy of {row['name']}"[:MAX_NAME]
+    graph = cpu(_store_upload, services(), workspace(), row["source"], row["format"], None, name)
+    return jsonify(graph), 201
+
+
 @bp.get("/shared/<token>")
 def shared(token):
     found = services().store.shared(token)

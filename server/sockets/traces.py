@@ -100,6 +100,11 @@ def _overridden(entry, values: dict):
     finally:
         for n, value in restore.items():
             n.feed(value)
+        if restore:
+            # The computed values are the overrides': forget them, or the next call's
+            # `n.forward` above would read an override back as the value to restore, and the
+            # shared graph would keep it (issue 11: a what-if leaked into the next load).
+            program.values = program.grads = program.edge_derivatives = None
 
 
 def _describe(catalog, ref, workspace) -> tuple:

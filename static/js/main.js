@@ -1,6 +1,8 @@
 // Wiring: builds each part of the page and connects them. Each part lives in its own module;
 // this file only says who tells whom. Training mode (part 2) is wired in training-page.js; its
 // panels sit beside #graph-panel, whose grouped view then shows the run's gradient health.
+// What the Graph tab shows is kept in one place (graph/page-state.js) and drawn each frame from
+// the controller's state (graph/graph-frame.js).
 import { connect } from './shared/socket.js';
 import { GraphSession } from './graph/session.js';
 import { GraphController } from './graph/controller.js';
@@ -10,15 +12,15 @@ import { Inspector } from './graph/inspector.js';
 import { ExpressionEditor } from './graph/editor.js';
 import { GradientCheck, WhatIf } from './graph/whatif.js';
 import { ShareLink } from './graph/share-link.js';
-import { drawLegend } from './graph/legend.js';
-import { describeEvent } from './graph/caption.js';
+import { Banner } from './graph/banner.js';
+import { GraphPage } from './graph/page-state.js';
+import { graphFrame } from './graph/graph-frame.js';
+import { PhaseMark } from './graph/phase-mark.js';
 import { exportPng, exportSvg } from './shared/export.js';
-import { getGraph, getShared, listExamples, uploadFile, uploadGraph } from './shared/api.js';
+import { listExamples } from './shared/api.js';
 import { invalidate, onFrame } from './shared/frame-loop.js';
-import { EDGE, GRADIENT } from './graph/timeline.js';
-import { thousands } from './shared/numbers.js';
+import { GRADIENT } from './graph/timeline.js';
 import { createTraining } from './training/training-page.js';
-import { graphFromUrl, setGraph } from './shared/url-state.js';
 import { Shortcuts } from './shared/keyboard.js';
 import { KeyboardHelp } from './shared/keyboard-help.js';
 
@@ -33,10 +35,6 @@ const connection = connect({
 });
 const session = new GraphSession(connection);
 
-let selected = null; // node id shown in the inspector
-let follow = true; // the inspector follows the event at the playhead
-
-const message = $('#message');
 // In an expanded block: jump to where back-prop reaches it.
 const jumpButton = $('#jump-block');
 jumpButton.addEventListener('click', () => {
@@ -49,22 +47,11 @@ jumpButton.addEventListener('click', () => {
   if (playback.mode === 'forward') playback.setMode('both');
   playback.seek(i);
 });
-function notify(error, { context = '' } = {}) {
-  if (!error) {
-    message.hidden = true;
-    message.textContent = '';
-    return;
-  }
-  const problems = (error.problems || []).map((p) => (p.location ? `${p.location}: ${p.message}` : p.message));
-  message.textContent = [`${context === 'trace' ? 'Could not compute' : 'Could not load'}: ${error.message}`, ...problems].join('\n');
-  message.hidden = false;
-}
 
 const views = new ViewManager($('#view'), $('#breadcrumb'), {
-  onSelect: (id) => select(id, { pin: true }),
+  onSelect: (id) => page.select(id, { pin: true }),
   onChange: (entry) => {
     if (controller.state) controller.state.markAllDirty();
-    lastLegend = null;
     jumpButton.hidden = entry.kind !== 'block';
     invalidate();
   },
@@ -79,78 +66,45 @@ const playback = new Playback({
   onModeChange: (mode) => controller.modeChanged(mode),
 });
 const inspector = new Inspector($('#inspector'), {
-  onFollow: (on) => { follow = on; invalidate(); },
+  onFollow: (on) => page.setFollow(on),
   onEditInput: (id, value) => whatIf.set(id, value),
   onReceptiveField: (id) => views.receptiveField(id),
-  onSelect: (id) => select(id, { pin: true }),
+  onSelect: (id) => page.select(id, { pin: true }),
 });
 const whatIf = new WhatIf($('#whatif'), { onChange: () => controller.trace({ at: 'end' }) });
 const gradCheck = new GradientCheck($('#gradcheck'), {
   onToggle: (on) => (on ? controller.check() : (gradCheck.clear(), invalidate())),
 });
-const editor = new ExpressionEditor($('#editor'), { onLoad: (text) => loadExpression(text) });
+const editor = new ExpressionEditor($('#editor'), { onLoad: (text, format) => page.loadExpression(text, format) });
+const banner = new Banner($('#message'));
 const shareLink = new ShareLink({
   share: $('#share'), field: $('#share-link'), unshare: $('#unshare'), status: $('#share-status'),
-}, { notify });
+}, { notify: (error) => page.notify(error) });
 
+const page = new GraphPage({
+  editor, banner, inspector, shareLink, title: $('#graph-title'), menu: $('#graph-select'),
+  sharedBar: { root: $('#shared-bar'), copy: $('#edit-copy') },
+});
 const controller = new GraphController({
-  onDomainError: (id) => select(id, { pin: true }),
-  session, connection, views, playback, whatIf, gradCheck, notify,
-  onGraph: (graph, meta) => {
-    selected = graph.outputs[0] ?? null;
-    $('#graph-title').textContent = `${meta.name || ''} · ${thousands(graph.n)} nodes`;
-    document.body.dataset.graph = meta.ref;
-    document.body.dataset.nodes = String(graph.n);
-    setGraph(meta.ref);
-    const option = Array.from($('#graph-select').options).find((o) => o.value === meta.ref);
-    $('#graph-select').value = option ? meta.ref : '';
-    training.graphLoaded(meta);
-    shareLink.graphLoaded(meta.ref);
-  },
+  onDomainError: (id) => page.select(id, { pin: true }),
+  session, connection, views, playback, whatIf, gradCheck,
+  notify: (error, context) => page.notify(error, context),
+  onGraph: (graph, meta) => page.graphShown(graph, meta),
+  onBusy: (busy) => page.setControllerBusy(busy),
+  savePlace: () => page.savePlace(),
+  restorePlace: (place) => page.restorePlace(place),
 });
 // Before the drawing below registers, so that each frame shows the training state of that frame.
 const training = createTraining({ connection, controller, session });
-
-function select(id, { pin = false } = {}) {
-  selected = id;
-  if (pin && follow) {
-    follow = false;
-    inspector.setFollow(false);
-  }
-  invalidate();
-}
+page.attach({ controller, training });
 
 // -- loading -------------------------------------------------------------------------------------
-async function loadExpression(text) {
-  editor.setBusy(true);
-  try {
-    const uploaded = await uploadGraph(text, { format: 'expr', name: 'expression' });
-    editor.showProblems([]);
-    await controller.load(uploaded.ref);
-  } catch (error) {
-    editor.showProblems(error.problems || [], { message: error.message });
-  } finally {
-    editor.setBusy(false);
-  }
-}
-
-async function loadFile(file) {
-  try {
-    const uploaded = await uploadFile(file);
-    editor.showProblems([]);
-    if (/\.expr$|\.txt$/i.test(file.name)) editor.text = await file.text();
-    await controller.load(uploaded.ref);
-  } catch (error) {
-    editor.showProblems(error.problems || [], { message: `${file.name}: ${error.message}` });
-  }
-}
-
 $('#graph-select').addEventListener('change', (event) => {
-  if (event.target.value) controller.load(event.target.value).catch(() => {});
+  if (event.target.value) page.loadRef(event.target.value);
 });
 $('#graph-file').addEventListener('change', (event) => {
   const file = event.target.files[0];
-  if (file) loadFile(file);
+  if (file) page.loadFile(file);
   event.target.value = '';
 });
 const stage = $('#graph-panel');
@@ -163,12 +117,12 @@ stage.addEventListener('drop', (event) => {
   event.preventDefault();
   stage.classList.remove('dropping');
   const file = event.dataTransfer.files[0];
-  if (file) loadFile(file);
+  if (file) page.loadFile(file);
 });
 
 $('#export-svg').addEventListener('click', () => views.view && exportSvg(views.view));
 $('#export-png').addEventListener('click', () => views.view && exportPng(views.view));
-$('#share').addEventListener('click', () => shareLink.open(session.ref || ''));
+$('#share').addEventListener('click', () => shareLink.open(session.ref || '', controller.place()));
 
 // -- keyboard: the playback and graph shortcuts on the Graph tab, and the help that lists them --
 const shortcuts = new Shortcuts();
@@ -178,50 +132,10 @@ shortcuts.add(...playback.shortcuts({ when: onGraphTab, group: 'Playback (Graph 
 new KeyboardHelp($('#keyboard-help'), shortcuts);
 
 // -- drawing, once per frame ---------------------------------------------------------------------
-let lastLegend = null;
-let lastPanels = 0;
+const drawGraph = graphFrame({ page, controller, views, playback, inspector, whatIf, gradCheck, training,
+  legend: $('#legend'), caption: $('#caption'), phaseMark: new PhaseMark($('#scrubber')) });
 onFrame((now) => {
-  const state = controller.state;
-  if (state && follow && state.current >= 0) {
-    const t = state.timeline;
-    const i = state.current;
-    selected = t.kind[i] === EDGE ? t.childOf(i) : t.node[i];
-  }
-  const ctx = {
-    gradScale: controller.gradScale,
-    selected,
-    checks: gradCheck.checks,
-    flagged: controller.flagged,
-    animateMs: 1000 / playback.eventsPerSecond,
-    blockOverlay: training.overlay(),
-  };
-  views.render(state && state.graph === controller.graph ? state : null, ctx);
-  const grouped = views.view && views.view.kind === 'grouped';
-  const health = grouped && ctx.blockOverlay ? training.legend() : null;
-  const legendKey = health ? health.scale : grouped ? views.view.magnitudeScale : controller.gradScale;
-  if (legendKey !== lastLegend) {
-    lastLegend = legendKey;
-    drawLegend($('#legend'), health || (grouped
-      ? { scale: legendKey, title: 'block mean |gradient|', kind: 'sequential' }
-      : { scale: legendKey, title: 'gradient ∂out/∂node', kind: 'diverging' }));
-  }
-  if (training.active) return; // the inspector, what-if and caption are hidden while training
-  // Text panels change faster than anyone reads while playing fast: ten times a second is plenty.
-  const fast = playback.playing && playback.eventsPerSecond > 20;
-  if (fast && now - lastPanels < 100) {
-    invalidate();
-    return;
-  }
-  lastPanels = now;
-  const check = gradCheck.checks.has(selected)
-    ? (gradCheck.lastInputs || []).find((r) => r.id === selected) : null;
-  inspector.show(controller.graph, state, selected, { check });
-  whatIf.showValues(state);
-  const caption = describeEvent(state);
-  const captionEl = $('#caption');
-  if (captionEl.textContent !== caption.text) captionEl.textContent = caption.text;
-  captionEl.dataset.kind = caption.kind;
-  captionEl.dataset.index = state ? String(state.current) : '';
+  if (drawGraph(now)) invalidate();
 });
 window.addEventListener('resize', () => views.fit());
 
@@ -240,28 +154,14 @@ async function fillExamples() {
     mo.append(...models.map((m) => option(m.ref, m.title || m.name)));
     select.append(ex, mo);
   } catch (error) {
-    notify(error);
+    page.notify(error);
   }
 }
 
 async function start() {
   const examples = fillExamples();
   await training.takeSharedLink(); // a ?shared= link to a training run opens it on the Training tab
-  const { ref, sharedId } = graphFromUrl();
-  if (sharedId) {
-    const row = await getShared(sharedId);
-    if (row && row.format === 'expr' && row.source) editor.text = row.source;
-    editor.setReadOnly(true);
-    document.body.classList.add('read-only');
-  } else if (!ref.includes(':')) {
-    const row = await getGraph(ref);
-    if (row && row.format === 'expr' && row.source) editor.text = row.source;
-  }
-  try {
-    await controller.load(ref);
-  } catch {
-    // notify() has said why; the page stays usable
-  }
+  await page.start();
   await examples;
   const option = Array.from($('#graph-select').options).find((o) => o.value === session.ref);
   $('#graph-select').value = option ? session.ref : '';

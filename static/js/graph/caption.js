@@ -10,6 +10,9 @@ export function describeEvent(state) {
   const i = state.current;
   if (i < 0) return { text: 'Start: press Play (space) or step (→).', kind: 'start' };
   const v = t.node[i];
+  if (i === t.forwardCount && t.kind[i] === SEED) {
+    return { kind: 'seed', text: `Forward pass done; back-prop begins. Seed: ∂out/∂${label(g, v)} starts at ${short(t.value[i])}` };
+  }
   switch (t.kind[i]) {
     case FORWARD:
       return { kind: 'forward', text: `Forward: ${label(g, v)} = ${short(t.value[i])}` };
@@ -21,8 +24,8 @@ export function describeEvent(state) {
       const c = g.edgeChild[t.edge[i]];
       return {
         kind: 'edge',
-        text: `Chain rule ${label(g, v)} → ${label(g, c)}: ${short(state.gradFinal[v])} × `
-          + `${short(t.local[i])} = ${short(t.value[i])}; ${label(g, c)} so far ${short(state.gradSum[c])}`,
+        text: `Chain rule ${label(g, v)} → ${label(g, c)}: upstream ${short(state.gradFinal[v])} × `
+          + `local ${short(t.local[i])} = ${short(t.value[i])}; ${label(g, c)} so far ${short(state.gradSum[c])}`,
       };
     }
     default:

@@ -1,55 +1,97 @@
 // The graph page's flow: load a graph (keeping the previous one if loading fails), trace it, hand
 // the trace to playback, trace again on what-if, gradient-check when asked. Views, inspector and
 // controls are told what changed; they draw once per animation frame (frame-loop.js).
+//
+// A graph's "place" — its what-if values, the playhead and the mode, and what the page adds
+// (selection, expanded block) — is kept when another graph replaces it, so coming back to it
+// (Training tab and back) or opening a link that carries one resumes there.
 import { TraceState } from './trace-state.js';
 import { GRADIENT } from './timeline.js';
 import { gradientColor, maxAbsGradient } from '../shared/colors.js';
 import { ok } from '../shared/socket.js';
 import { invalidate } from '../shared/frame-loop.js';
 
+const KEEP_PLACES = 8;
+
 export class GraphController {
   constructor({ session, connection, views, playback, whatIf, gradCheck, notify, onGraph,
-    onDomainError = null }) {
+    onDomainError = null, onBusy = () => {}, savePlace = () => ({}), restorePlace = () => {} }) {
     Object.assign(this, { session, connection, views, playback, whatIf, gradCheck, notify, onGraph,
-      onDomainError });
+      onDomainError, onBusy, savePlace, restorePlace });
     this.graph = null;
     this.state = null;
     this.gradScale = gradientColor(1);
     this.flagged = new Set();
     this.pendingValues = null;
     this.tracing = false;
+    this.places = new Map(); // ref → place, of graphs replaced by another
+    this.busy = 0;
+  }
+
+  _busy(delta) {
+    this.busy += delta;
+    this.onBusy(this.busy > 0);
+  }
+
+  /** Where the graph on screen is: {values, at, mode, page: what savePlace() adds}. */
+  place() {
+    return { values: this.whatIf.committedWire(), at: this.state ? this.state.pos : null,
+      mode: this.playback.mode, page: this.savePlace() };
   }
 
   /**
-   * Load `ref`; on failure the previous graph stays. Resolves true when loaded and traced, false
-   * when a later load took its place.
+   * Load `ref`; on failure the previous graph stays. `place`: where to resume (a link's);
+   * `resume`: resume where this ref was left, if it was. Resolves true when loaded and traced,
+   * false when a later load took its place.
    */
-  async load(ref, { meta = {} } = {}) {
+  async load(ref, { meta = {}, place = null, resume = false } = {}) {
+    this._busy(1);
+    try {
+      return await this._load(ref, { meta, place, resume });
+    } finally {
+      this._busy(-1);
+    }
+  }
+
+  async _load(ref, { meta, place, resume }) {
     let graph;
     try {
       graph = await this.session.load(ref);
     } catch (error) {
       if (error.message === 'superseded') return false; // a later load is on its way
-      this.notify(error, { context: 'load' });
+      this.notify(error, { context: 'load', ref, meta });
       throw error;
     }
+    if (this.graph && this.state) this._keepPlace(this.graph.ref);
+    const resumed = place || (resume ? this.places.get(this.session.ref) : null) || null;
     this.graph = graph;
     this.state = null;
     this.flagged = new Set();
+    this.gradScale = gradientColor(1); // this graph's, once it is traced
     this.playback.detach();
     this.whatIf.setGraph(graph);
+    if (resumed) this.whatIf.setWire(resumed.values);
     this.gradCheck.clear();
     this.onGraph(graph, { ...this.session.meta, ...meta, ref: this.session.ref });
+    if (resumed && resumed.mode) this.playback.setMode(resumed.mode);
     await this.views.setGraph(graph);
     if (graph !== this.graph) return false; // another graph arrived while this one was laid out
+    if (resumed && resumed.page && resumed.page.block) await this.views.expandBlock(resumed.page.block);
     invalidate();
-    await this.trace({ fresh: true, at: 'start' });
+    await this.trace({ fresh: true, at: resumed && resumed.at != null ? resumed.at : 'start' });
+    if (graph === this.graph && resumed) this.restorePlace(resumed.page || {});
     return true;
   }
 
+  _keepPlace(ref) {
+    this.places.delete(ref);
+    this.places.set(ref, this.place());
+    while (this.places.size > KEEP_PLACES) this.places.delete(this.places.keys().next().value);
+  }
+
   /**
-   * Trace the graph with the what-if values. `fresh`: a new graph (default speed); `at`: where the playhead
-   * goes, 'start' or 'end' (a what-if shows its result at once).
+   * Trace the graph with the what-if values. `fresh`: a new graph (default speed); `at`: where
+   * the playhead goes, 'start', 'end' (a what-if shows its result at once) or an event count.
    */
   async trace({ fresh = false, at = 'end' } = {}) {
     if (!this.graph) return;
@@ -59,6 +101,7 @@ export class GraphController {
       return;
     }
     this.tracing = true;
+    this._busy(1);
     const graph = this.graph;
     try {
       const mode = this.playback.mode === 'forward' ? 'forward' : 'both';
@@ -68,15 +111,16 @@ export class GraphController {
       this.gradScale = gradientColor(maxAbsGradient(timeline, GRADIENT));
       this.state = new TraceState(graph, timeline);
       this.playback.attach(this.state, { fresh, atEnd: at === 'end' });
+      if (Number.isInteger(at)) this.playback.seek(at);
       this.whatIf.commit();
       this.notify(null);
       if (this.gradCheck.on) this.check();
     } catch (error) {
-      if (error.message !== 'superseded') {
-        this.notify(error, { context: 'trace' });
+      if (error.message !== 'superseded' && graph === this.graph) {
         this.whatIf.revert();
+        this.notify(error, { context: 'trace' });
       }
-      if (error.node != null && this.onDomainError) this.onDomainError(error.node);
+      if (error.node != null && this.onDomainError && graph === this.graph) this.onDomainError(error.node);
     } finally {
       this.tracing = false;
       invalidate();
@@ -85,6 +129,7 @@ export class GraphController {
         this.pendingValues = null;
         this.trace(next);
       }
+      this._busy(-1);
     }
   }
 

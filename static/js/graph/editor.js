@@ -1,6 +1,9 @@
 // The "Expression" editor: a textarea with line numbers, a "Load" button (and Ctrl+Enter), and
 // problems shown inline — the offending line marked in the gutter, the character highlighted,
 // and each message listed with its line and column (click to jump there).
+// It holds the source of the graph on screen (setSource: an example's or an upload's text, a
+// JSON file as its text); a status line says whether the text is that source or an edit not yet
+// loaded, and problems are only ever shown for text that is in the editor.
 
 export class ExpressionEditor {
   constructor(root, { onLoad = () => {} } = {}) {
@@ -11,14 +14,24 @@ export class ExpressionEditor {
     this.problemList = root.querySelector('.problems');
     this.button = root.querySelector('button.load');
     this.problems = [];
-    this.button.addEventListener('click', () => onLoad(this.text));
+    this.source = null; // {text, format, name, ref}: what the graph on screen was made from
+    this.status = root.querySelector('.editor-status') || Object.assign(document.createElement('p'), { className: 'editor-status' });
+    if (!this.status.isConnected) {
+      this.status.setAttribute('role', 'status');
+      root.querySelector('.editor-actions').after(this.status);
+    }
+    const load = () => { if (!this.textarea.readOnly) onLoad(this.text, this.format); };
+    this.button.addEventListener('click', load);
     this.textarea.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
-        onLoad(this.text);
+        load();
       }
     });
-    this.textarea.addEventListener('input', () => this._render());
+    this.textarea.addEventListener('input', () => {
+      this._render();
+      this._say();
+    });
     this.textarea.addEventListener('scroll', () => this._sync());
     this._render();
   }
@@ -30,16 +43,65 @@ export class ExpressionEditor {
   set text(value) {
     this.textarea.value = value;
     this.showProblems([]);
+    this._say();
+  }
+
+  /** The format Load sends: JSON text as the JSON format it came in (or the server sniffs
+   * it), anything else as an expression. */
+  get format() {
+    if (!this.text.trimStart().startsWith('{')) return 'expr';
+    const f = this.source && this.source.format;
+    return f === 'graph' || f === 'network' ? f : null;
+  }
+
+  /** The graph on screen was made from `source` ({text, format, name, ref}, text null when it
+   * has none — a model built in code): show it, replacing whatever was here. */
+  setSource(source) {
+    this.source = source;
+    this.note = '';
+    this.textarea.placeholder = source.text == null ? 'Type an expression here and press Load.' : '';
+    this.text = source.text ?? '';
+  }
+
+  /** The graph on screen is gone (none could be loaded): nothing here is its source. */
+  clearSource(note = '') {
+    this.source = null;
+    this.note = note; // said in the status line, which wraps (the textarea does not)
+    this.textarea.placeholder = note ? '…' : '';
+    this.text = '';
+  }
+
+  /** The text is the graph's source, an edit not yet loaded, or (read-only) a shared graph. */
+  _say() {
+    if (!this.status) return;
+    const src = this.source;
+    let text = '';
+    let state = 'none';
+    if (src && src.text != null && this.text === src.text) {
+      state = 'source';
+      text = `The source of the graph on screen: ${src.name || src.ref}${this.textarea.readOnly ? ' (read-only)' : ''}.`;
+    } else if (src && src.text == null && this.text === '') {
+      state = 'no-text';
+      text = `${src.name || src.ref} is built in code: it has no text to show here.`;
+    } else if (this.text.trim()) {
+      state = 'edited';
+      text = 'Edited, not loaded: press Load (Ctrl+Enter) to show it.';
+    } else if (this.note) {
+      text = this.note;
+    }
+    this.status.textContent = text;
+    this.root.dataset.sourceState = state;
   }
 
   setBusy(busy) {
-    this.button.disabled = busy;
+    this.button.disabled = busy || this.textarea.readOnly;
     this.root.classList.toggle('busy', busy);
   }
 
   setReadOnly(readOnly) {
     this.textarea.readOnly = readOnly;
     this.button.disabled = readOnly;
+    this._say();
   }
 
   /** problems: [{location, message}] from the server; location "line:col", a JSON pointer or "". */

@@ -40,6 +40,7 @@ export function buildGraph(description, ref = '') {
 
   const byName = new Map();
   for (let i = 0; i < n; i++) if (name[i] !== null && !byName.has(name[i])) byName.set(name[i], i);
+  const leafValues = description.leaf_values ? new Float64Array(description.leaf_values) : new Float64Array(0);
 
   return {
     ref, n, nEdges, op, name, group, depth, output, maxDepth,
@@ -49,7 +50,27 @@ export function buildGraph(description, ref = '') {
     outputs: description.outputs.slice(),
     groups: description.groups || [],
     operators: description.operators || {},
+    leafValues, // each leaf's value as defined (wire ids 0 …): what-if fields before any trace
+    shownName: distinctNames(name),
+    labels: new Map(), // label() memo
   };
+}
+
+const SUBSCRIPTS = '₀₁₂₃₄₅₆₇₈₉';
+const subscript = (k) => String(k).replace(/\d/g, (d) => SUBSCRIPTS[d]);
+
+/** Names as the page shows them: a name given to several nodes (`y += …` makes a new y) gets
+ * a subscript in id order — y₁, y₂, y₃ — so "from y … from y" never happens. */
+function distinctNames(name) {
+  const count = new Map();
+  for (const n of name) if (n !== null) count.set(n, (count.get(n) || 0) + 1);
+  const seen = new Map();
+  return name.map((n) => {
+    if (n === null || count.get(n) < 2) return n;
+    const k = (seen.get(n) || 0) + 1;
+    seen.set(n, k);
+    return `${n}${subscript(k)}`;
+  });
 }
 
 /** The edge ids of node p's operands, left first. */
@@ -67,9 +88,55 @@ export function parentEdgesOf(graph, c) {
 /** Operators as the page writes them. */
 export const SYMBOLS = { '*': '×', '-': '−', '/': '÷', '+': '+', neg: '−x', inv: '1/x', pow: 'xʸ' };
 
-/** What a node is called on the page: its name, else its operator and id. */
+export const MAX_LABEL = 26; // characters of a sub-expression label before it is shortened
+
+/** What a node is called on the page: its (distinct) name, else the sub-expression it computes
+ * — `sin(x1 + 1)` — with the innermost unnamed parts shortened to "…" past MAX_LABEL. */
 export function label(graph, i) {
-  return graph.name[i] ?? `${SYMBOLS[graph.op[i]] ?? graph.op[i]} #${i}`;
+  const shown = graph.shownName ? graph.shownName[i] : graph.name[i];
+  if (shown != null) return shown;
+  let text = graph.labels && graph.labels.get(i);
+  if (text === undefined) {
+    for (let depth = 4; depth >= 1; depth--) {
+      text = subExpression(graph, i, depth);
+      if (text.length <= MAX_LABEL) break;
+    }
+    if (text.length > MAX_LABEL) text = `${SYMBOLS[graph.op[i]] ?? graph.op[i]} #${i}`;
+    if (graph.labels) graph.labels.set(i, text);
+  }
+  return text;
+}
+
+const INFIX = new Set(['+', '-', '*', '/', 'pow']);
+const ASSOCIATIVE = new Set(['+', '*']);
+
+function subExpression(graph, i, depth) {
+  const shown = graph.shownName ? graph.shownName[i] : graph.name[i];
+  if (shown != null) return shown;
+  const op = graph.op[i];
+  if (op === 'const' || op === 'input') {
+    const v = graph.leafValues && i < graph.leafValues.length ? graph.leafValues[i] : NaN;
+    return Number.isNaN(v) ? `${op} #${i}` : compact(v);
+  }
+  if (depth <= 0) return '…';
+  const formula = (graph.operators[op] && graph.operators[op].formula) || `${op}(a, b)`;
+  const wrapsItsOperands = /\(a(, b)?\)|\|a\|/.test(formula);
+  const parts = [];
+  for (let e = graph.childStart[i]; e < graph.childStart[i + 1]; e++) {
+    const c = graph.edgeChild[e];
+    let text = subExpression(graph, c, depth - 1);
+    const childInfix = INFIX.has(graph.op[c]) && graph.name[c] == null;
+    const sameChain = op === graph.op[c] && ASSOCIATIVE.has(op) && e === graph.childStart[i];
+    if (childInfix && !wrapsItsOperands && !sameChain) text = `(${text})`;
+    parts.push(text);
+  }
+  return formula.replace(/(?<![A-Za-z0-9_])([ab])(?![A-Za-z0-9_])/g, (m, v) => parts[v === 'a' ? 0 : 1] ?? m);
+}
+
+/** A constant as written in a label: 2, 0.5, 1e-3 (up to 4 significant digits). */
+function compact(v) {
+  const s = Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
+  return s.replace('-', '−');
 }
 
 /**

@@ -101,8 +101,8 @@ export class SvgGraphView {
         this._rove(id);
         this.onSelect(id);
       });
-    this.nodeSel.select('text.op').text((id) => (isLeaf(graph.op[id]) ? (graph.name[id] ?? graph.op[id]) : symbol(graph.op[id])));
-    this.nodeSel.select('text.name').text((id) => (isLeaf(graph.op[id]) ? '' : graph.name[id] ?? ''));
+    this.nodeSel.select('text.op').text((id) => (isLeaf(graph.op[id]) ? (graph.shownName[id] ?? graph.op[id]) : symbol(graph.op[id])));
+    this.nodeSel.select('text.name').text((id) => (isLeaf(graph.op[id]) ? '' : graph.shownName[id] ?? ''));
     this.nodeById = new Map();
     this.nodeSel.each((id, k, nodes) => this.nodeById.set(id, nodes[k]));
     this.buttonById = new Map();

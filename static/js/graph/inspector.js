@@ -23,117 +23,35 @@ export class Inspector {
     this.follow.checked = on;
   }
 
-  /** Show node `id` of `graph` under `state` (null: nothing selected). */
+  /** Show node `id` of `graph` under `state` (null: nothing selected). Draws again whenever
+   * anything it shows may differ: another graph, another trace (a what-if at the end of the
+   * timeline keeps version and position, so the trace itself is compared), another position. */
   show(graph, state, id, extra = {}) {
-    const key = `${id}|${state ? state.version : -1}|${state ? state.pos : -1}|${extra.check ?? ''}`;
-    if (this.shown === key && this.graph === graph) return;
+    const key = `${id}|${state ? state.version : -1}|${state ? state.pos : -1}|${extra.check ?? ''}|${extra.inputValue ?? ''}`;
+    if (this.shown === key && this.graph === graph && this.state === state) return;
     this.shown = key;
     this.graph = graph;
+    this.state = state;
     const body = this.body;
-    if (id == null || !graph) {
+    if (id == null || !graph || id >= graph.n) {
       body.replaceChildren(p('Click a node to see how its value and gradient are computed.', 'hint'));
       this.root.dataset.nodeId = '';
       return;
     }
     this.root.dataset.nodeId = String(id);
     const op = graph.op[id];
-    const operator = graph.operators[op] || null;
-    const parts = [];
-    const title = el('h3', {}, label(graph, id));
-    parts.push(title);
-    const facts = el('dl', { class: 'facts' });
-    const fact = (name, value, attrs = {}) => {
-      facts.append(el('dt', {}, name), el('dd', attrs, value));
-    };
-    fact('Operator', op === 'input' ? 'input (trainable)' : op === 'const' ? 'const (data)' : op);
-    fact('Node', `#${id}${graph.group[id] ? ` · ${graph.group[id]}` : ''}${graph.output[id] ? ' · output' : ''}`);
-    const reached = state && state.valueReached[id];
-    fact('Value', reached ? long(state.value[id]) : '—',
-      reached ? { 'data-field': 'value', 'data-value': full(state.value[id]) } : { 'data-field': 'value' });
-    const gs = state ? state.gradState[id] : 0;
-    const gradShown = gs === GRAD_FINAL ? state.gradFinal[id] : gs === GRAD_PARTIAL ? state.gradSum[id] : NaN;
-    fact('Gradient', gs === GRAD_FINAL ? long(gradShown) : gs === GRAD_PARTIAL ? `${long(gradShown)} so far` : '—',
-      gs === GRAD_FINAL ? { 'data-field': 'grad', 'data-grad': full(gradShown) } : { 'data-field': 'grad' });
-    if (extra.check) {
-      fact('Gradient check', `${extra.check.agree ? '✓ agrees' : '✗ differs'}: numeric ${long(extra.check.numeric)}`,
-        { 'data-field': 'check', 'data-agree': String(extra.check.agree) });
-    }
-    parts.push(facts);
-
-    // Formula with numbers.
+    const parts = [el('h3', {}, label(graph, id)), this._facts(graph, state, id, extra)];
     const children = [];
     for (let e = graph.childStart[id]; e < graph.childStart[id + 1]; e++) children.push(graph.edgeChild[e]);
-    if (operator && children.length) {
-      const names = ['a', 'b'];
-      const values = children.map((c) => (state && state.valueReached[c] ? state.value[c] : NaN));
-      const plug = (formula) => plugIn(formula, names, values);
-      const formula = el('div', { class: 'formula', 'data-field': 'formula' });
-      formula.append(el('div', {}, `${symbolic(operator.formula, children.map((c) => graph.name[c] ?? `#${c}`), names)}`));
-      formula.append(el('div', { class: 'numbers' },
-        `= ${plug(operator.formula)}${reached ? ` = ${long(state.value[id])}` : ''}`));
-      parts.push(el('h4', {}, 'Forward'), formula);
-      const derivatives = el('ul', { class: 'derivatives' });
-      children.forEach((c, slot) => {
-        const e = graph.childStart[id] + slot;
-        const d = operator.derivatives && operator.derivatives[slot];
-        const local = state && state.edgeReached[e] ? long(state.edgeLocal[e]) : null;
-        const steps = [d ?? '?'];
-        if (d && plug(d) !== d) steps.push(plug(d));
-        if (local !== null && local !== steps[steps.length - 1]) steps.push(local);
-        derivatives.append(el('li', { 'data-edge': e },
-          `∂/∂${names[slot]} (${label(graph, c)}) = ${steps.join(' = ')}`));
-      });
-      parts.push(el('h4', {}, 'Local derivatives'), derivatives);
+    if (graph.operators[op] && children.length) {
+      parts.push(...this._forward(graph, state, id, children));
     } else if (op === 'input' || op === 'const') {
       parts.push(p(op === 'input' ? 'A trainable input: back-prop ends here.' : 'Data: fed to each trace.', 'hint'));
-      if (op === 'input') {
-        const field = el('input', { type: 'number', step: 'any', 'aria-label': `Value of ${label(graph, id)}`,
-          value: reached ? String(state.value[id]) : '' });
-        field.addEventListener('change', () => {
-          const v = Number(field.value);
-          if (field.value !== '' && Number.isFinite(v)) this.onEditInput(id, v);
-        });
-        parts.push(el('label', { class: 'edit' }, 'What if the value were ', field));
-      }
+      if (op === 'input') parts.push(this._inputField(graph, id, extra.inputValue));
     }
-
-    // Gradient: each parent's contribution, and their sum.
     const incoming = parentEdgesOf(graph, id);
-    if (incoming.length || graph.output[id]) {
-      parts.push(el('h4', {}, 'Gradient = Σ contributions'));
-      const list = el('ol', { class: 'contributions', 'aria-label': 'Contributions' });
-      let count = 0;
-      if (graph.output[id]) {
-        const seeded = state && state.timeline && state.pos > state.timeline.forwardCount;
-        list.append(el('li', seeded ? { 'data-contribution': '1', 'data-parent': 'seed', class: 'arrived' } : { class: 'waiting' },
-          seeded ? 'seed: ∂out/∂out = 1' : 'seed 1 (waiting)'));
-        if (seeded) count++;
-      }
-      for (const e of incoming) {
-        const parent = graph.edgeParent[e];
-        const arrived = state && state.edgeReached[e];
-        const item = el('li', arrived
-          ? { 'data-contribution': full(state.edgeContribution[e]), 'data-parent': String(parent),
-            'data-local': full(state.edgeLocal[e]), 'data-upstream': full(state.gradFinal[parent]),
-            class: 'arrived' }
-          : { class: 'waiting', 'data-parent': String(parent) });
-        const link = el('button', { type: 'button', class: 'link' }, label(graph, parent));
-        link.addEventListener('click', () => this.onSelect(parent));
-        if (arrived) {
-          count++;
-          item.append('from ', link, `: ${short(state.gradFinal[parent])} × ${short(state.edgeLocal[e])} = ${long(state.edgeContribution[e])}`);
-        } else {
-          item.append('from ', link, ': waiting');
-        }
-        list.append(item);
-      }
-      parts.push(list);
-      const total = el('p', { class: 'sum', 'data-count': String(count), 'data-sum': count ? full(state.gradSum[id]) : '' },
-        count ? `Σ = ${long(state.gradSum[id])} (${count} of ${incoming.length + (graph.output[id] ? 1 : 0)})` : 'Σ = — (nothing yet)');
-      parts.push(total);
-    } else if (op !== 'input' && op !== 'const') {
-      parts.push(p('Reaches no output: no gradient flows here.', 'hint'));
-    }
+    if (incoming.length || graph.output[id]) parts.push(...contributions(graph, state, id, incoming, this.onSelect));
+    else if (op !== 'input' && op !== 'const') parts.push(p('Reaches no output: no gradient flows here.', 'hint'));
     if (this.onReceptiveField && children.length) {
       const button = el('button', { type: 'button' }, 'Show its receptive field');
       button.addEventListener('click', () => this.onReceptiveField(id));
@@ -141,6 +59,118 @@ export class Inspector {
     }
     body.replaceChildren(...parts);
   }
+
+  _facts(graph, state, id, extra) {
+    const op = graph.op[id];
+    const facts = el('dl', { class: 'facts' });
+    const fact = (name, value, attrs = {}) => facts.append(el('dt', {}, name), el('dd', attrs, value));
+    fact('Operator', op === 'input' ? 'input (trainable)' : op === 'const' ? 'const (data)' : op);
+    fact('Node', `#${id}${graph.group[id] ? ` · ${graph.group[id]}` : ''}${graph.output[id] ? ' · output' : ''}`);
+    const reached = state && state.valueReached[id];
+    fact('Value', reached ? long(state.value[id]) : '—',
+      reached ? { 'data-field': 'value', 'data-value': full(state.value[id]) } : { 'data-field': 'value' });
+    const gs = state ? state.gradState[id] : 0;
+    const grad = gs === GRAD_FINAL ? state.gradFinal[id] : gs === GRAD_PARTIAL ? state.gradSum[id] : NaN;
+    fact(`Gradient ∂${outputName(graph)}/∂this`, gs === GRAD_FINAL ? long(grad) : gs === GRAD_PARTIAL ? `${long(grad)} so far` : '—',
+      gs === GRAD_FINAL ? { 'data-field': 'grad', 'data-grad': full(grad) } : { 'data-field': 'grad' });
+    if (extra.check) {
+      fact('Gradient check', `${extra.check.agree ? '✓ agrees' : '✗ differs'}: numeric ${long(extra.check.numeric)}`,
+        { 'data-field': 'check', 'data-agree': String(extra.check.agree) });
+    }
+    return facts;
+  }
+
+  // The formula with numbers, and each local derivative: symbolic, with the operands' values
+  // plugged in, and the engine's number as soon as every operand's value is on screen.
+  _forward(graph, state, id, children) {
+    const operator = graph.operators[graph.op[id]];
+    const names = ['a', 'b'];
+    const values = children.map((c) => (state && state.valueReached[c] ? state.value[c] : NaN));
+    const known = values.every((v) => !Number.isNaN(v));
+    const plug = (formula) => plugIn(formula, names, values);
+    const reached = state && state.valueReached[id];
+    const formula = el('div', { class: 'formula', 'data-field': 'formula' });
+    formula.append(el('div', {}, symbolic(operator.formula, children.map((c) => label(graph, c)), names)));
+    formula.append(el('div', { class: 'numbers' },
+      `= ${plug(operator.formula)}${reached ? ` = ${long(state.value[id])}` : ''}`));
+    const t = state && state.timeline;
+    const derivatives = el('ul', { class: 'derivatives' });
+    children.forEach((c, slot) => {
+      const e = graph.childStart[id] + slot;
+      const d = operator.derivatives && operator.derivatives[slot];
+      const k = t ? t.edgeEvent[e] : -1;
+      const local = known && k >= 0 ? t.local[k] : null;
+      const steps = [d ?? '?'];
+      if (d && known && plug(d) !== d) steps.push(plug(d));
+      if (local !== null && long(local) !== steps[steps.length - 1]) steps.push(long(local));
+      derivatives.append(el('li', local !== null ? { 'data-edge': e, 'data-local': full(local) } : { 'data-edge': e },
+        `∂this/∂${dLabel(label(graph, c))} = ${steps.join(' = ')}`));
+    });
+    return [el('h4', {}, 'Forward'), formula, el('h4', {}, 'Local derivatives'), derivatives];
+  }
+
+  _inputField(graph, id, value) {
+    const field = el('input', { type: 'number', step: 'any', 'aria-label': `Value of ${label(graph, id)}`,
+      'data-field': 'whatif', value: value == null || Number.isNaN(value) ? '' : String(value) });
+    field.addEventListener('change', () => {
+      const v = Number(field.value);
+      if (field.value !== '' && Number.isFinite(v)) this.onEditInput(id, v);
+    });
+    return el('label', { class: 'edit' }, 'What if the value were ', field);
+  }
+}
+
+/** What the gradient is of: the output's name (one output), else "out" (their sum). */
+function outputName(graph) {
+  return graph.outputs.length === 1 ? dLabel(label(graph, graph.outputs[0])) : 'out';
+}
+
+/** A label inside ∂…/∂…: a sub-expression gets brackets, ∂(exp(−x) / 2)/∂x. */
+function dLabel(text) {
+  return /\s/.test(text) ? `(${text})` : text;
+}
+
+// Gradient: the chain rule written out, then each parent's contribution — upstream × local —
+// and their running sum (the fan-out `+=`).
+function contributions(graph, state, id, incoming, onSelect) {
+  const y = outputName(graph);
+  const me = dLabel(label(graph, id));
+  const rule = el('p', { class: 'chain-rule' },
+    `∂${y}/∂this = ∂${y}/∂parent (upstream) × ∂parent/∂this (local), summed over its parents`);
+  const list = el('ol', { class: 'contributions', 'aria-label': 'Contributions' });
+  let count = 0;
+  if (graph.output[id]) {
+    const seeded = state && state.timeline && state.pos > state.timeline.forwardCount;
+    list.append(el('li', seeded ? { 'data-contribution': '1', 'data-parent': 'seed', class: 'arrived' } : { class: 'waiting' },
+      seeded ? `seed: ∂${me}/∂${me} = 1` : 'seed 1 (waiting)'));
+    if (seeded) count++;
+  }
+  for (const e of incoming) {
+    const parent = graph.edgeParent[e];
+    const arrived = state && state.edgeReached[e];
+    const item = el('li', arrived
+      ? { 'data-contribution': full(state.edgeContribution[e]), 'data-parent': String(parent),
+        'data-local': full(state.edgeLocal[e]), 'data-upstream': full(state.gradFinal[parent]), class: 'arrived' }
+      : { class: 'waiting', 'data-parent': String(parent) });
+    const link = el('button', { type: 'button', class: 'link' }, label(graph, parent));
+    link.addEventListener('click', () => onSelect(parent));
+    item.append('from ', link, ': ');
+    if (arrived) {
+      count++;
+      const pl = dLabel(label(graph, parent));
+      item.append(
+        el('span', { class: 'factor', 'data-field': 'upstream' }, `∂${y}/∂${pl} (upstream) ${short(state.gradFinal[parent])}`),
+        ' × ',
+        el('span', { class: 'factor', 'data-field': 'local' }, `∂${pl}/∂${me} (local) ${short(state.edgeLocal[e])}`),
+        ` = ${long(state.edgeContribution[e])}`);
+    } else {
+      item.append('waiting');
+    }
+    list.append(item);
+  }
+  const total = el('p', { class: 'sum', 'data-count': String(count), 'data-sum': count ? full(state.gradSum[id]) : '' },
+    count ? `Σ = ${long(state.gradSum[id])} (${count} of ${incoming.length + (graph.output[id] ? 1 : 0)})` : 'Σ = — (nothing yet)');
+  return [el('h4', {}, `Gradient ∂${y}/∂this = Σ contributions`), rule, list, total];
 }
 
 /** formula with operand names for a, b: "sin(a)" → "sin(x1)". */
@@ -151,7 +181,8 @@ function symbolic(formula, labels, names) {
 /** formula with numbers for a, b: "a * b" → "0.3 * 2". */
 export function plugIn(formula, names, values) {
   return names.reduce((text, n, k) => (k < values.length
-    ? replaceVar(text, n, Number.isNaN(values[k]) ? '?' : bracket(short(values[k]))) : text), formula);
+    ? replaceVar(text, n, Number.isNaN(values[k]) ? '?' : bracket(short(values[k]))) : text), formula)
+    .replace(/\(\((−[^()]*)\)\)/g, '($1)'); // exp((−0.75)) → exp(−0.75)
 }
 
 function bracket(s) {

@@ -19,6 +19,7 @@ export function drawLegend(svgElement, { scale, title, kind = 'diverging', swatc
   if (!scale) return;
   const id = `legend-ramp-${kind}`;
   const [lo, hi] = kind === 'diverging' ? [scale.domain()[0], scale.domain()[2]] : scale.domain();
+  svg.attr('data-max', hi).attr('data-kind', kind); // the scale's top, for tests: this graph's
   // Position along the ramp, in the scale's own (symlog or log) spacing.
   const axisScale = (kind === 'diverging'
     ? d3.scaleSymlog().constant(scale.constant ? scale.constant() : 1)

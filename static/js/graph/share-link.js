@@ -2,7 +2,7 @@
 // server stores (an upload's) — a "Stop sharing" button that revokes it. An example's or a model's
 // link is just the page's address: there is nothing to revoke.
 import { shareGraph, unshareGraph } from '../shared/api.js';
-import { absoluteLink, graphLink } from '../shared/url-state.js';
+import { absoluteLink, graphLink, placeLink } from '../shared/url-state.js';
 
 export class ShareLink {
   constructor({ share, field, unshare, status }, { notify }) {
@@ -15,8 +15,9 @@ export class ShareLink {
     unshare.addEventListener('click', () => this.stop());
   }
 
-  /** Show a link to `ref`: the page's own address for an example or a model, else a stored one. */
-  async open(ref) {
+  /** Show a link to `ref`: the page's own address for an example or a model, else a stored one;
+   * with `place` ({values, at, mode}) the link opens on the same what-if values and playhead. */
+  async open(ref, place = null) {
     const ownLink = graphLink(ref);
     let link = ownLink;
     if (!ownLink) {
@@ -27,7 +28,7 @@ export class ShareLink {
         return;
       }
     }
-    this.show(ref, link, { revocable: !ownLink });
+    this.show(ref, place ? placeLink(link, place) : link, { revocable: !ownLink });
   }
 
   show(ref, link, { revocable }) {

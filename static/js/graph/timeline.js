@@ -27,6 +27,9 @@ export class Timeline {
     this.done = false;
     this.flagged = [];
     this.finalValue = new Float64Array(graph.n).fill(NaN); // each node's value in this trace
+    // Each edge's EDGE event (-1 until its frame came): the Inspector shows a local derivative's
+    // number, the engine's own, as soon as the operands' values are on screen.
+    this.edgeEvent = new Int32Array(graph.nEdges).fill(-1);
     this._grow(graph.n * 2 + graph.nEdges + graph.outputs.length);
   }
 
@@ -88,6 +91,7 @@ export class Timeline {
       const used = [];
       while (e < nE && parent[e] === p) {
         const edgeId = this._edgeId(p, child[e], used);
+        this.edgeEvent[edgeId] = this.length;
         this._push(EDGE, p, edgeId, contribution[e], local[e]);
         e++;
       }

@@ -19,17 +19,42 @@ export class WhatIf {
   /** The last trace with these values succeeded: they are the graph's values now. */
   commit() {
     this.committed = new Map(this.values);
+    this.pending = false;
   }
 
-  /** The last trace failed (e.g. log of a negative number): back to the values that worked. */
+  /** The last trace failed (e.g. log of a negative number): back to the values that worked,
+   * in every field — the one still focused too, so field and graph never disagree. */
   revert() {
     this.values = new Map(this.committed);
+    this.pending = false;
+    for (const field of (this.fields || new Map()).values()) field.dataset.editing = '';
+  }
+
+  /** The value input `id` has on screen: the trace's, else the one asked for (a trace on its
+   * way), else the one that worked last, else the graph's own (its first trace failed). */
+  valueOf(id, state) {
+    if (this.pending && this.values.has(id)) return this.values.get(id);
+    const traced = state && state.graph === this.graph ? state.timeline.finalValue[id] : NaN;
+    if (!Number.isNaN(traced)) return traced;
+    if (this.committed.has(id)) return this.committed.get(id);
+    const defined = this.graph && id < this.graph.leafValues.length ? this.graph.leafValues[id] : NaN;
+    return defined;
+  }
+
+  /** Values from a link ({name or id: number}): they are asked for by the first trace. */
+  setWire(values) {
+    const g = this.graph;
+    for (const [key, v] of Object.entries(values || {})) {
+      const id = g.byName.has(key) ? g.byName.get(key) : /^\d+$/.test(key) ? Number(key) : -1;
+      if (id >= 0 && id < g.n && g.op[id] === 'input' && Number.isFinite(v)) this.values.set(id, v);
+    }
   }
 
   setGraph(graph) {
     this.graph = graph;
     this.values = new Map();
     this.committed = new Map();
+    this.pending = false;
     this.fields = new Map();
     const inputs = graph.inputs;
     this.list.replaceChildren();
@@ -52,7 +77,13 @@ export class WhatIf {
       field.step = 'any';
       field.setAttribute('aria-label', label(graph, id));
       field.dataset.nodeId = String(id);
+      const defined = id < graph.leafValues.length ? graph.leafValues[id] : NaN;
+      if (!Number.isNaN(defined)) field.value = String(defined);
+      // While the user types, the field is theirs; once they commit (change) it shows the
+      // graph's value again — the new one, or the old one if the new one failed.
+      field.addEventListener('input', () => { field.dataset.editing = 'true'; });
       field.addEventListener('change', () => {
+        field.dataset.editing = '';
         const v = Number(field.value);
         if (field.value !== '' && Number.isFinite(v)) this.set(id, v);
       });
@@ -81,32 +112,39 @@ export class WhatIf {
     handle.addEventListener('pointercancel', end);
   }
 
-  /** Show the current values (from the trace) in the fields the user is not editing. */
+  /** Show the values on screen (valueOf) in the fields the user is not typing in. */
   showValues(state) {
-    if (!state || !this.fields) return;
+    if (!this.fields) return;
     for (const [id, field] of this.fields) {
-      if (document.activeElement === field) continue;
-      const v = this.values.has(id) ? this.values.get(id) : state.timeline.finalValue[id];
-      if (!Number.isNaN(v) && field.value !== String(v)) field.value = String(v);
+      if (field.dataset.editing === 'true') continue;
+      const v = this.valueOf(id, state);
+      const text = Number.isNaN(v) ? '' : String(v);
+      if (field.value !== text) field.value = text;
     }
   }
 
   /** The user set input `id` to `value`: trace again. */
   set(id, value) {
     this.values.set(id, value);
+    this.pending = true;
     this.onChange(this.wireValues());
   }
 
   /** {name or id: value} for trace_graph. */
-  wireValues() {
+  wireValues(values = this.values) {
     const g = this.graph;
     const out = {};
-    for (const [id, v] of this.values) {
+    for (const [id, v] of values) {
       const n = g.name[id];
       const unique = n != null && g.byName.get(n) === id && !isIdLike(n, g);
       out[unique ? n : String(id)] = v;
     }
     return out;
+  }
+
+  /** The values of the trace on screen, as wireValues (for links and a kept place). */
+  committedWire() {
+    return this.graph ? this.wireValues(this.committed) : {};
   }
 
   get modified() {
@@ -150,7 +188,7 @@ export class GradientCheck {
       const tr = document.createElement('tr');
       tr.dataset.nodeId = String(r.id);
       tr.dataset.agree = String(r.agree);
-      for (const text of [r.name ?? label(graph, r.id), short(r.analytic), short(r.numeric), r.agree ? '✓' : '✗']) {
+      for (const text of [label(graph, r.id), short(r.analytic), short(r.numeric), r.agree ? '✓' : '✗']) {
         const td = document.createElement('td');
         td.textContent = text;
         tr.append(td);

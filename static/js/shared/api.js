@@ -102,3 +102,15 @@ export async function getSharedPage(token, after = 0) {
   if (response.status === 404) return null;
   return json(response);
 }
+
+// -- the graph on screen's text, and copies of shared graphs (issue 11) ----------------------------
+/** The text behind a graph ref: {ref, name, format, source}; rejects (ServerError) for a model,
+ * which is built in code, or a graph this workspace cannot see. */
+export async function getSource(ref) {
+  return json(await fetch(serverPath(`api/source?ref=${encodeURIComponent(ref)}`)));
+}
+
+/** "Edit a copy" of a shared graph: stored in this workspace; resolves like an upload. */
+export async function copySharedGraph(token) {
+  return json(await fetch(serverPath(`api/shared/${encodeURIComponent(token)}/copy`), { method: 'POST' }));
+}

@@ -6,6 +6,8 @@
 //   ?focus=ID        the training run in focus
 //   ?run=TOKEN       a training run shared by link, shown read-only (a ?shared= link to a run
 //                    becomes this once the server has said the token is a run's)
+//   ?values=JSON     a shared link's what-if values ({name or id: number}), read once on open
+//   ?at=N&mode=M     …and its playhead (events done) and animation mode
 //   #training        the page is in training mode (no hash: graph mode)
 // Writes replace the history entry (never push one): the back button leaves the page, as before.
 
@@ -61,6 +63,45 @@ export function graphLink(ref) {
 /** A path the server gave (a shared graph's), as a full link. */
 export function absoluteLink(path) {
   return new URL(path, current().origin).href;
+}
+
+// -- a link's place: what-if values and playhead ----------------------------------------------
+
+const PLACE_KEYS = ['values', 'at', 'mode'];
+const MODES = ['forward', 'backward', 'both'];
+
+/** The place a link asks for, {values, at, mode}, or null: bad parts are dropped, not fatal. */
+export function placeFromUrl() {
+  const params = current().searchParams;
+  if (!PLACE_KEYS.some((k) => params.has(k))) return null;
+  let values = {};
+  try {
+    const parsed = JSON.parse(params.get('values') || '{}');
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      values = Object.fromEntries(Object.entries(parsed).filter(([, v]) => Number.isFinite(v)));
+    }
+  } catch {
+    values = {};
+  }
+  const at = Number(params.get('at'));
+  const mode = params.get('mode');
+  return { values, at: params.has('at') && Number.isInteger(at) && at >= 0 ? at : null,
+    mode: MODES.includes(mode) ? mode : null };
+}
+
+/** The place has been taken: the address goes back to naming just the graph. */
+export function clearPlace() {
+  rewrite((url) => PLACE_KEYS.forEach((k) => url.searchParams.delete(k)));
+}
+
+/** `link` with a place added: {values: {name or id: number}, at, mode}; what is the default
+ * (no values, the playhead at 0, mode "both") is left out, so a fresh graph's link stays short. */
+export function placeLink(link, { values = {}, at = null, mode = null } = {}) {
+  const url = new URL(link);
+  if (Object.keys(values).length) url.searchParams.set('values', JSON.stringify(values));
+  if (at) url.searchParams.set('at', String(at));
+  if (mode && mode !== 'both') url.searchParams.set('mode', mode);
+  return url.href;
 }
 
 // -- the mode ----------------------------------------------------------------------------------

@@ -44,12 +44,13 @@ export class TrainingStage {
     });
   }
 
-  /** Back in Graph mode: the graph it showed, if training mode replaced it. */
+  /** Back in Graph mode: the graph it showed, if training mode replaced it, where it was left
+   * (what-if values, playhead, selection: the controller kept its place). */
   leave() {
     const ref = this.graphModeRef;
     this.graphModeRef = null;
     if (ref && this.session.ref === this.shownForTraining && ref !== this.session.ref) {
-      this.controller.load(ref).catch(() => {});
+      this.controller.load(ref, { resume: true }).catch(() => {});
     }
   }
 }
