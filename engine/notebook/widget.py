@@ -19,11 +19,12 @@ from .messages import pack
 from .target import Target, as_target
 
 DEFAULT_LR = 0.1
-DEFAULT_HEIGHT = 560  # pixels: the graph, the Inspector and the controls of a notebook cell
+DEFAULT_HEIGHT = 460  # pixels: the graph area (the controls come under it)
 
 
 class GraphWidget(anywidget.AnyWidget):  # type: ignore[misc]
-    """``GraphWidget(graph_or_node_or_loaded, lr=0.1, height=560, title=None)``."""
+    """``GraphWidget(graph_or_node_or_loaded, lr=0.1, height=460, title=None)``: height is the
+    graph area's, in pixels."""
 
     _esm = traitlets.Unicode().tag(sync=True)
     _css = traitlets.Unicode().tag(sync=True)

@@ -9,8 +9,11 @@ const SPEED_MAX = Math.log10(20000);
 const TARGET_SECONDS = 20; // a graph's default speed plays its whole trace in about this long
 
 export class Playback {
-  /** `el`: the controls' elements (see templates/index.html); `onMove(state)` after each move. */
-  constructor(el, { onMove = () => {}, onModeChange = () => {} } = {}) {
+  /**
+   * `el`: the controls' elements (see templates/index.html); `onMove(state)` after each move;
+   * `keyTarget`: where space, ← and → are listened to (the notebook widget: its own element).
+   */
+  constructor(el, { onMove = () => {}, onModeChange = () => {}, keyTarget = document } = {}) {
     this.el = el;
     this.onMove = onMove;
     this.onModeChange = onModeChange;
@@ -33,7 +36,7 @@ export class Playback {
     for (const radio of el.modes) {
       radio.addEventListener('change', () => radio.checked && this.setMode(radio.value));
     }
-    document.addEventListener('keydown', (event) => this._key(event));
+    keyTarget.addEventListener('keydown', (event) => this._key(event));
     onFrame((now) => this._tick(now));
     this._render();
   }
