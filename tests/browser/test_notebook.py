@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from engine import descend, graph, node, sigmoid
 from engine.examples import reference_expression
@@ -220,14 +221,31 @@ def block_name(n) -> str:
 
 
 def test_screenshots_of_the_widget_in_jupyterlab(notebook):
+    """Look at it: the three widgets beside JupyterLab's file browser (the Inspector goes under
+    the graph) and without it (three columns), at 1024×768, and on a phone's width."""
     page, errors = notebook
-    for k, name in enumerate(("reference", "neuron", "resnet")):
-        widget(page, k).scroll_into_view_if_needed()
-        shot(page, f"notebook-{name}-1024")
+    names = ("reference", "neuron", "resnet")
+    for sidebar in ("files", "wide"):
+        if sidebar == "wide":
+            page.keyboard.press("Control+b")  # View ▸ Left Sidebar: hide the file browser
+            page.wait_for_selector("#jp-left-stack", state="hidden")
+        for k, name in enumerate(names):
+            w = widget(page, k)
+            w.scroll_into_view_if_needed()
+            expect(w.locator(".view")).to_be_in_viewport()
+            shot(page, f"notebook-{name}-1024-{sidebar}")
+            w.locator(".controls").scroll_into_view_if_needed()
+            expect(w.locator(".controls")).to_be_in_viewport()
+            shot(page, f"notebook-{name}-1024-{sidebar}-controls")
     page.set_viewport_size({"width": 390, "height": 844})
-    widget(page, 0).scroll_into_view_if_needed()
-    shot(page, "notebook-reference-390")
+    for k, name in enumerate(names):
+        w = widget(page, k)
+        w.scroll_into_view_if_needed()
+        expect(w.locator(".view")).to_be_in_viewport()
+        shot(page, f"notebook-{name}-390")
     page.set_viewport_size(LAB_VIEWPORT)
+    # The three widgets each keep their own "Animate" choice (radio groups are per widget).
+    assert page.locator(f"{WIDGETS} .modes input:checked").count() == 3
     assert not errors
 
 

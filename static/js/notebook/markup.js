@@ -2,19 +2,18 @@
 // notebook cell, plus Descend. Built here rather than in a template; names are per widget (radio
 // groups, labels), as a notebook may show several.
 
-let widgets = 0;
-
 export function buildMarkup(root) {
-  const uid = `bpl${++widgets}`;
+  // Unique in the document: each widget loads its own copy of this bundle, so a counter here
+  // would restart at 1 in each (and their radio groups would merge).
+  const uid = `bpl-${Math.random().toString(36).slice(2, 10)}`;
   root.classList.add('bpl-widget');
   root.tabIndex = 0; // the playback keys (space, ← →) act on the focused widget only
   root.setAttribute('role', 'region');
-  root.innerHTML = `
+  root.innerHTML = `<div class="bpl-grid">
     <header class="bpl-head">
       <strong class="bpl-title"></strong>
       <span class="bpl-status" role="status">loading…</span>
     </header>
-    <div class="bpl-body">
       <aside class="left" aria-label="Change the graph">
         <section class="whatif" aria-labelledby="${uid}-whatif">
           <h2 id="${uid}-whatif" class="section-title">Inputs — what if?</h2>
@@ -50,7 +49,6 @@ export function buildMarkup(root) {
         <label class="follow"><input type="checkbox" name="follow" checked> Follow the animation</label>
         <div class="inspector-body"></div>
       </aside>
-    </div>
     <footer class="controls" aria-label="Playback">
       <div class="buttons">
         <button type="button" class="restart" aria-label="Restart" title="Restart">Restart</button>
@@ -73,7 +71,7 @@ export function buildMarkup(root) {
         <output class="position"></output>
       </div>
       <p class="caption" aria-live="polite"></p>
-    </footer>`;
+    </footer></div>`;
   const $ = (selector) => root.querySelector(selector);
   return {
     root, $,
