@@ -157,9 +157,12 @@ class KernelGraph:
                     pass  # the graph's own values fail too: the next trace will say so
 
     def _leaf(self, key: str, program: Any) -> node:
-        n = self.target.names.get(key) or _by_name(program.nodes, key)
-        if n is None and str(key).isdigit() and int(key) < len(program.nodes):
+        # As the page sends them (whatif.js): a number below the node count is a wire id, even
+        # where a node is named so (the const "2"); anything else is a name.
+        if str(key).isdigit() and int(key) < len(program.nodes):
             n = program.nodes[int(key)]
+        else:
+            n = self.target.names.get(key) or _by_name(program.nodes, key)
         if n is None:
             raise RequestError(f"no node {key!r} in this graph")
         if n.operator not in ("input", "const"):

@@ -22,7 +22,7 @@ DEFAULT_LR = 0.1
 DEFAULT_HEIGHT = 460  # pixels: the graph area (the controls come under it)
 
 
-class GraphWidget(anywidget.AnyWidget):  # type: ignore[misc]
+class GraphWidget(anywidget.AnyWidget):
     """``GraphWidget(graph_or_node_or_loaded, lr=0.1, height=460, title=None)``: height is the
     graph area's, in pixels."""
 

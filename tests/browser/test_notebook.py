@@ -70,7 +70,8 @@ new MutationObserver(() => {
 }).observe(document, { subtree: true, attributes: true, childList: true });
 """
 KERNEL_READY = """() => { const s = window.__kernelStates || [];
-  return s.length > 1 && s[s.length - 1] === 'idle' && s.slice(0, -1).some((x) => x !== 'idle'); }"""
+  return s.length > 1 && s[s.length - 1] === 'idle'
+    && s.slice(0, -1).some((x) => x !== 'idle'); }"""
 
 
 def open_notebook(page, url: str) -> None:

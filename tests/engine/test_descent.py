@@ -94,7 +94,8 @@ def test_the_reference_expression_steps_each_input_by_its_own_gradient():
     before = [float(n.forward) for n in x]
     grads = [float(n.backward) for n in x]
     descend(g, 0.01)
-    assert [float(n.forward) for n in x] == [v - 0.01 * d for v, d in zip(before, grads, strict=True)]
+    expected = [v - 0.01 * d for v, d in zip(before, grads, strict=True)]
+    assert [float(n.forward) for n in x] == expected
 
 
 def test_a_batch_steps_by_the_gradient_summed_over_its_samples():
