@@ -135,10 +135,19 @@ def test_the_reference_expression_plays_to_the_engines_values_and_gradients(note
     page, errors = notebook
     w = widget(page, 0)
     assert "23 nodes" in w.locator(".bpl-title").text_content()
+    # The keys act on the focused widget (and not on the notebook around it): → steps.
+    w.scroll_into_view_if_needed()
+    w.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    expect(w.locator(".position")).to_have_text("3 / 75")  # 23 + 1 + 23 + 28 events (below)
+    assert page.locator(".jp-Notebook .jp-Cell.jp-mod-selected").count() == 1
     play_to_end(w)
     _, _, g = reference_expression()
     expected = engine_nodes(g)
     assert shown_nodes(w) == expected  # every node, exactly: the same float64s
+    program = g.program()
+    assert 2 * len(program.nodes) + len(program.edge_child) + 1 == 75
     assert w.locator(".inspector").get_attribute("data-node-id") is not None
     assert not errors
 
@@ -245,6 +254,17 @@ def test_screenshots_of_the_widget_in_jupyterlab(notebook):
         expect(w.locator(".view")).to_be_in_viewport()
         shot(page, f"notebook-{name}-390")
     page.set_viewport_size(LAB_VIEWPORT)
+    # JupyterLab's dark theme: the widget keeps its white ground, the graph's colours need it.
+    page.locator(".lm-MenuBar-itemLabel", has_text="Settings").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
+    page.locator(".lm-Menu-itemLabel", has_text="JupyterLab Dark").first.click()
+    page.wait_for_selector("body[data-jp-theme-light=false]", state="attached")
+    widget(page, 1).scroll_into_view_if_needed()
+    shot(page, "notebook-neuron-1024-dark")
+    page.locator(".lm-MenuBar-itemLabel", has_text="Settings").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
+    page.locator(".lm-Menu-itemLabel", has_text="JupyterLab Light").first.click()
+    page.wait_for_selector("body[data-jp-theme-light=true]", state="attached")
     # The three widgets each keep their own "Animate" choice (radio groups are per widget).
     assert page.locator(f"{WIDGETS} .modes input:checked").count() == 3
     assert not errors
