@@ -135,6 +135,8 @@ def test_the_reference_expression_plays_to_the_engines_values_and_gradients(note
     page, errors = notebook
     w = widget(page, 0)
     assert "23 nodes" in w.locator(".bpl-title").text_content()
+    # dagre laid it out, in the page's layout worker (started from the code the kernel sent)
+    expect(w.locator(".view")).to_have_attribute("data-layout", "dagre", timeout=30_000)
     # The keys act on the focused widget (and not on the notebook around it): → steps.
     w.scroll_into_view_if_needed()
     w.focus()

@@ -208,3 +208,22 @@ def test_the_widget_carries_the_built_bundle_and_its_options():
     assert (w.lr, w.height, w.title, w.steps) == (0.25, 300, "a neuron", 0)
     with pytest.raises(ValueError, match="at least 200"):
         GraphWidget(neuron()[3], height=50)
+
+
+def test_the_gradient_check_agrees_with_central_differences_taken_here():
+    (x1, x2, x3), _, g = reference_expression()
+    ack, _ = KernelGraph(as_target(g)).handle("gradient_check", {"values": {"x1": 0.4}})
+    assert ack["ok"] and [r["name"] for r in ack["inputs"]] == ["x1", "x2", "x3"]
+    assert all(r["agree"] for r in ack["inputs"])
+
+    def y(a, b, c):  # the reference expression, in plain math
+        return ((math.sin(a + 1) + math.cos(2 * b)) * math.tan(math.log(c))
+                + (math.sin(b + 1) + math.cos(2 * a)) * math.exp(1 + math.sin(c)))
+    point, h = [0.4, 0.7, 1.4], 1e-6
+    for k, row in enumerate(ack["inputs"]):
+        up, down = list(point), list(point)
+        up[k] += h
+        down[k] -= h
+        assert row["analytic"] == pytest.approx((y(*up) - y(*down)) / (2 * h), rel=1e-6)
+    g.compute_forward()
+    assert float(x1.forward) == 0.3  # the what-if value held for the check only
