@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..formats.loaded import Loaded
 from ..graph import graph
 from ..nn import Layer
 from ..node import node
@@ -26,8 +27,7 @@ class Target:
 
 def as_target(obj: Any, title: str | None = None) -> Target:
     """A Target for ``obj``; TypeError naming what is accepted otherwise."""
-    # engine.formats.Loaded, recognised by its fields so the core need not be imported here.
-    if hasattr(obj, "graph") and hasattr(obj, "names") and isinstance(obj.graph, graph):
+    if isinstance(obj, Loaded):
         name = obj.filename or f"{obj.format} graph"
         return Target(obj.graph, title or name, dict(obj.names), list(obj.layers))
     if isinstance(obj, graph):

@@ -25,6 +25,11 @@ export class DescendPanel {
     this._render();
   }
 
+  /** The learning rate set from Python (`widget.lr = 0.05`). */
+  setLearningRate(lr) {
+    this.field.value = String(lr);
+  }
+
   setGraph(graph) {
     this.graph = graph;
     this._render();

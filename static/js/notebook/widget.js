@@ -98,6 +98,9 @@ function render({ model, el }) {
     },
   });
 
+  const onLearningRate = () => descend.setLearningRate(model.get('lr'));
+  model.on('change:lr', onLearningRate);
+
   ui.jump.addEventListener('click', () => {
     const state = controller.state;
     const entry = views.entry;
@@ -156,6 +159,7 @@ function render({ model, el }) {
 
   return () => {
     destroyed = true;
+    model.off('change:lr', onLearningRate);
     playback.pause();
     resize.disconnect();
     connection.close();
