@@ -12,6 +12,7 @@ lr * p.grad`` would leave them.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,6 +31,7 @@ GRADIENT_CHECK_MAX_INPUTS = 200  # inputs nudged by a gradient check (the rest a
 UNDO_LIMIT = 100  # descent steps kept for undo
 
 Events = list[tuple[str, dict[str, Any]]]
+WIRE_ID = re.compile(r"[0-9]{1,12}")  # ASCII digits only: "²".isdigit() is true, int("²") fails
 
 
 class RequestError(ValueError):
@@ -60,6 +62,8 @@ class KernelGraph:
             return _failure(message, node=position), []
         except (EngineError, RequestError) as exc:
             return _failure(str(exc)), []
+        except Exception as exc:  # the widget waits for an answer: it always gets one
+            return _failure(f"the kernel failed: {type(exc).__name__}: {exc}"), []
 
     # -- the page's events ---------------------------------------------------------------------
     def on_load_graph(self, payload: dict[str, Any]) -> tuple[dict[str, Any], Events]:
@@ -159,7 +163,7 @@ class KernelGraph:
     def _leaf(self, key: str, program: Any) -> node:
         # As the page sends them (whatif.js): a number below the node count is a wire id, even
         # where a node is named so (the const "2"); anything else is a name.
-        if str(key).isdigit() and int(key) < len(program.nodes):
+        if WIRE_ID.fullmatch(str(key)) and int(key) < len(program.nodes):
             n = program.nodes[int(key)]
         else:
             n = self.target.names.get(key) or _by_name(program.nodes, key)

@@ -83,6 +83,8 @@ def test_what_if_values_hold_for_one_trace_and_python_keeps_its_own():
     ({"y": 1.0}, "computed"),
     ({"x1": "big"}, "finite number"),
     ({"x1": float("inf")}, "finite number"),
+    ({"²": 1.0}, "no node '²'"),  # a digit to str.isdigit, not to int()
+    ({"99": 1.0}, "no node '99'"),
 ])
 def test_bad_what_if_values_are_refused_and_change_nothing(values, message):
     (x1, _, _), y, g = reference_expression()
