@@ -25,5 +25,10 @@ def read(name: str) -> str:
     path = SOURCE_DIST / name
     if path.is_file():
         return path.read_text("utf-8")
-    raise BundleMissingError(f"the notebook widget's {name} is not built: run `npm run build` "
-                             f"in {SOURCE_DIST.parents[1]} (it writes static/dist/{name})")
+    checkout = SOURCE_DIST.parents[1]
+    if (checkout / "package.json").is_file():
+        raise BundleMissingError(f"the notebook widget's {name} is not built: run `npm run "
+                                 f"build` in {checkout} (it writes static/dist/{name})")
+    raise BundleMissingError(f"this installation lacks the notebook widget's {name} "
+                             f"(engine/notebook/dist/{name}): it was built without `npm run "
+                             "build`; reinstall backprop-live from a complete wheel")
