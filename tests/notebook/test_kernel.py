@@ -229,3 +229,10 @@ def test_the_gradient_check_agrees_with_central_differences_taken_here():
         assert row["analytic"] == pytest.approx((y(*up) - y(*down)) / (2 * h), rel=1e-6)
     g.compute_forward()
     assert float(x1.forward) == 0.3  # the what-if value held for the check only
+
+
+def test_a_missing_bundle_file_says_what_to_run():
+    from engine.notebook.bundle import BundleMissingError, read
+
+    with pytest.raises(BundleMissingError, match=r"run `npm run build` in .*static/dist/nope\.js"):
+        read("nope.js")
