@@ -4,6 +4,8 @@
 API a graph compiles into arrays and runs level by level with numpy (see compiler.py).
 """
 
+from .descent import DescentError, descend
+from .display import show
 from .errors import DomainError, EngineError, FeedError, GraphError
 from .graph import graph
 from .nn import Layer, nn
@@ -31,6 +33,6 @@ from .trace import Event, Trace
 
 __all__ = [
     "node", "graph", "nn", "Layer", "lift", "Event", "Trace", "OPS", "OPERATORS",
-    "EngineError", "GraphError", "FeedError", "DomainError",
+    "EngineError", "GraphError", "FeedError", "DomainError", "DescentError", "descend", "show",
     "neg", "sin", "cos", "tan", "exp", "log", "inv", "sqrt", "relu", "tanh", "sigmoid",
 ]

@@ -136,6 +136,11 @@ class graph:
             "outputs": [n.id for n in program.outputs],
         }
 
+    def show(self, **options: Any) -> Any:
+        """The animated graph inline in a Jupyter notebook: ``engine.show(self)``."""
+        from .display import show
+        return show(self, **options)
+
     # -- leaves --------------------------------------------------------------------------------
     def _leaf_values(self, program: Program) -> np.ndarray:
         version = node_module.feed_version

@@ -146,6 +146,11 @@ class node:
     def __repr__(self) -> str:
         return f"<{describe_node(self)[5:]}>"
 
+    def show(self, **options: object) -> object:
+        """This node's graph (what it depends on), animated in a Jupyter notebook."""
+        from .display import show
+        return show(self, **options)
+
     # -- convenience for people typing Python ---------------------------------------------------
     def __add__(self, other: node | float) -> node:
         return node("+", self, lift(other))

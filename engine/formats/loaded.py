@@ -51,6 +51,11 @@ class Loaded:
         return self.locations.get(engine_node, "")
 
 
+    def show(self, **options: object) -> object:
+        """The loaded graph, animated in a Jupyter notebook (``engine.show``)."""
+        from ..display import show
+        return show(self, **options)
+
 def leaf_values(leaves: Iterable[node]) -> list[Value]:
     """The leaves' values (``n.forward``), for ``graph.feed``; the loaders feed every leaf as
     they make it."""

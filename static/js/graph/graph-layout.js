@@ -88,12 +88,18 @@ export function layeredLayout(graph, ids, { rankSep = 120, nodeSep = 56, maxRows
 }
 
 let worker = null;
+let workerUrl = null; // null: layout-worker.js beside this bundle
 let nextRequest = 1;
 const pending = new Map();
 
+/** Where the layout worker is, for a host whose bundle has no folder (a blob: URL). */
+export function setLayoutWorkerUrl(url) {
+  workerUrl = url;
+}
+
 function getWorker() {
   if (worker) return worker;
-  worker = new Worker(new URL('./layout-worker.js', import.meta.url), { type: 'module' });
+  worker = new Worker(workerUrl ?? new URL('./layout-worker.js', import.meta.url), { type: 'module' });
   worker.onmessage = (event) => {
     const { id, x, y, width, height, error } = event.data;
     const job = pending.get(id);

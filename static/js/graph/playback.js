@@ -10,7 +10,10 @@ const SPEED_MAX = Math.log10(20000);
 const TARGET_SECONDS = 20; // a graph's default speed plays its whole trace in about this long
 
 export class Playback {
-  /** `el`: the controls' elements (see templates/index.html); `onMove(state)` after each move. */
+  /**
+   * `el`: the controls' elements (see templates/index.html); `onMove(state)` after each move.
+   * Its keys are shortcuts() (shared/keyboard.js routes them).
+   */
   constructor(el, { onMove = () => {}, onModeChange = () => {} } = {}) {
     this.el = el;
     this.onMove = onMove;

@@ -1,0 +1,108 @@
+"""One step of gradient descent on a graph's trainable ``input`` nodes.
+
+``step_values(old, gradient, lr)`` is the update itself, ``old − lr × gradient``, as pure numpy;
+``descend(g, lr)`` applies it to a graph: it computes the gradients if the graph has none, feeds
+every ``input`` node its new value (``const`` nodes are data and stay), then runs the forward
+and backward pass again, as ``p.data += -lr * p.grad`` followed by a new pass does in micrograd.
+With several outputs the objective is their sum (the engine's convention for ``back_prop``).
+
+A step that would leave the reals (an infinite value, or an operator's domain) changes nothing:
+the error names the node and every value is put back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import DomainError, EngineError, describe_node
+from .graph import graph
+from .node import node
+
+
+class DescentError(EngineError, ValueError):
+    """A descent step that cannot be taken (a bad learning rate, a value that overflows)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one step did: each input's value before, the gradient used, its value after."""
+
+    inputs: list[node]  # the graph's 'input' nodes, in the engine's order
+    old: np.ndarray  # (n,) or (n, B): values before the step
+    gradient: np.ndarray  # (n,): d(sum of outputs)/d(input), summed over a batch
+    new: np.ndarray  # old - lr * gradient
+    lr: float
+    outputs_before: np.ndarray  # each output's value before the step, (k,) or (k, B)
+    outputs_after: np.ndarray  # and after it
+
+
+def step_values(old: np.ndarray, gradient: np.ndarray, lr: float) -> np.ndarray:
+    """``old − lr × gradient``. A gradient (n,) applies to every sample of a batch (n, B)."""
+    lr = check_learning_rate(lr)
+    old = np.asarray(old, dtype=np.float64)
+    gradient = np.asarray(gradient, dtype=np.float64)
+    if old.ndim == 2 and gradient.ndim == 1:
+        gradient = gradient[:, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return old - lr * gradient
+
+
+def check_learning_rate(lr: object) -> float:
+    """The learning rate as a float: a finite number above 0."""
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)):
+        raise DescentError(f"the learning rate must be a number, not {lr!r}")
+    value = float(lr)
+    if not np.isfinite(value) or value <= 0:
+        raise DescentError(f"the learning rate must be a finite number above 0, not {value}")
+    return value
+
+
+def descend(g: graph, lr: float) -> Step:
+    """Take one descent step on ``g``'s 'input' nodes and recompute it; see the module doc."""
+    lr = check_learning_rate(lr)
+    program = g.program()
+    if program.grads is None or program.values is None:
+        g.compute_forward()
+        g.back_prop()
+    positions = [p for p, n in enumerate(program.nodes) if n.operator == "input"]
+    inputs = [program.nodes[p] for p in positions]
+    assert program.values is not None and program.grads is not None, "computed above"
+    old = program.values[positions].copy()
+    gradient = np.array([_summed(program.grads[p]) for p in positions], dtype=np.float64)
+    outputs_before = program.values[program.output_positions].copy()
+    new = step_values(old, gradient, lr)
+    _check_finite(new, inputs, lr)
+    try:
+        _feed(inputs, new)
+        g.compute_forward()
+        g.back_prop()
+    except DomainError:
+        # The step left an operator's domain: the graph goes back to where it was.
+        _feed(inputs, old)
+        g.compute_forward()
+        g.back_prop()
+        raise
+    outputs_after = program.values[program.output_positions].copy()
+    return Step(inputs, old, gradient, new, lr, outputs_before, outputs_after)
+
+
+def _summed(gradient: np.ndarray) -> float:
+    """An input's gradient as one number: a batch's per-sample gradients add up."""
+    return float(np.sum(gradient))
+
+
+def _check_finite(new: np.ndarray, inputs: Sequence[node], lr: float) -> None:
+    bad = ~np.isfinite(new.reshape(len(new), -1)).all(axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DescentError(f"a step with learning rate {lr:g} makes {describe_node(inputs[i])} "
+                           f"{new.reshape(len(new), -1)[i][0]}; nothing was changed (try a "
+                           "smaller learning rate)")
+
+
+def _feed(inputs: Sequence[node], values: np.ndarray) -> None:
+    for n, value in zip(inputs, values, strict=True):
+        n.feed(float(value) if np.ndim(value) == 0 else value)
