@@ -181,7 +181,7 @@ def _model_ref(ref: str) -> tuple[str, int]:
     name, _, width = ref[len("model:"):].partition(":")
     if name not in MODELS:
         raise NotFoundError(f"no model {name!r}; built in: {', '.join(MODELS)}")
-    if width and not (width.isdigit() and len(width.lstrip("0")) <= 3
+    if width and not (width.isascii() and width.isdigit() and len(width.lstrip("0")) <= 3
                       and 1 <= int(width) <= MAX_MODEL_WIDTH):
         raise NotFoundError(f"a model's width is 1..{MAX_MODEL_WIDTH}, not {width[:20]!r}")
     return name, int(width or 32)

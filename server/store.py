@@ -379,7 +379,7 @@ def this_process(pid: int | None = None) -> str:
 def owner_alive(owner: str | None) -> bool:
     """Whether a terminal run's process still runs; one on another host is assumed to."""
     host, _, pid = (owner or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != socket.gethostname() or not (pid.isascii() and pid.isdigit()):
         return True
     try:
         os.kill(int(pid), 0)

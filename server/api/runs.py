@@ -45,7 +45,7 @@ def _changeable_run(run_id):
 
 def _after() -> int:
     after = request.args.get("after", "0")
-    if not after.isdigit() or len(after) > 18:
+    if not (after.isascii() and after.isdigit()) or len(after) > 18:
         raise ValueError("after must be a seq: a whole number ≥ 0")
     return int(after)
 

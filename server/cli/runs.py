@@ -131,7 +131,7 @@ def stop_run(args) -> int:
         return 0
     owner = store.owner(args.run_id)
     host, _, pid = (owner or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != socket.gethostname() or not (pid.isascii() and pid.isdigit()):
         trainer = owner or "an unknown process"
         print(f"backprop-live runs: run {args.run_id} is trained by {trainer}, not on this "
               "computer: stop it there", file=sys.stderr)

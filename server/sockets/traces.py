@@ -74,7 +74,7 @@ def _overridden(entry, values: dict):
     wanted = []
     for key, value in values.items():
         n = loaded.names.get(key)
-        if n is None and (isinstance(key, int) or str(key).isdigit()):
+        if n is None and (isinstance(key, int) or (str(key).isascii() and str(key).isdigit())):
             position = int(key)
             n = program.nodes[position] if 0 <= position < len(program.nodes) else None
         if n is None:
