@@ -19,8 +19,17 @@ import { EDGE, GRADIENT } from './graph/timeline.js';
 import { thousands } from './shared/numbers.js';
 import { createTraining } from './training/training-page.js';
 import { graphFromUrl, setGraph } from './shared/url-state.js';
+import { initDisplayControls } from './shared/theme.js';
+import { initPanelToggles } from './shared/panels.js';
 
 const $ = (selector) => document.querySelector(selector);
+
+// Theme and projector first: the views read their colours when they draw.
+initDisplayControls({ theme: $('#theme'), projector: $('#projector') }, {
+  onTheme: () => views.redraw(),
+  onProjector: () => { lastLegend = null; views.fit(); invalidate(); },
+});
+initPanelToggles(document.querySelectorAll('.panel-toggle'), { onToggle: () => views.fit() });
 
 const connectionBadge = $('#connection');
 const connection = connect({

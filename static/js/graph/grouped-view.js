@@ -4,7 +4,7 @@
 // from the network's own order, in linear time, and stay put while values change.
 // Data flows down the page; back-prop climbs it. Click a block to expand it.
 import * as d3 from 'd3';
-import { magnitudeColor } from '../shared/colors.js';
+import { VALUE_ONLY, magnitudeColor, wantsWhiteText } from '../shared/colors.js';
 import { short, thousands } from '../shared/numbers.js';
 
 const MAIN_W = 250;
@@ -208,9 +208,9 @@ export class GroupedView {
     if (positive.length) this.colour = magnitudeColor(d3.min(positive), d3.max(positive));
     this.blockSel.attr('data-mean-abs-grad', (b, k) => (Number.isNaN(means[k]) ? null : String(means[k])))
       .classed('reached', (b) => state.groupValues[b.index] > 0)
-      .classed('dark', (b, k) => means[k] > 0 && this.colour && d3.hsl(this.colour(means[k])).l < 0.5);
+      .classed('dark', (b, k) => means[k] > 0 && this.colour && wantsWhiteText(this.colour(means[k])));
     this.blockSel.select('rect.shape')
-      .style('fill', (b, k) => (means[k] > 0 ? this.colour(means[k]) : state.groupValues[b.index] ? '#fff7d6' : null));
+      .style('fill', (b, k) => (means[k] > 0 ? this.colour(means[k]) : state.groupValues[b.index] ? VALUE_ONLY : null));
     this.blockSel.select('text.mean').text((b, k) => {
       const values = state.groupValues[b.index];
       if (!Number.isNaN(means[k])) return `mean |∇| ${short(means[k])} · ${thousands(state.groupFinal[b.index])} gradients`;
@@ -237,7 +237,7 @@ export class GroupedView {
       .attr('data-health', (b) => (info(b) && info(b).flag) || null)
       .attr('data-mean-abs-grad', null)
       .classed('reached', false)
-      .classed('dark', (b) => !!(info(b) && info(b).fill) && d3.hsl(info(b).fill).l < 0.5);
+      .classed('dark', (b) => !!(info(b) && info(b).fill) && wantsWhiteText(info(b).fill));
     this.blockSel.select('rect.shape').style('fill', (b) => (info(b) && info(b).fill) || null);
     this.blockSel.select('text.mean').text((b) => (info(b) ? info(b).text : ''));
     this.blockSel.select('rect.progress').attr('width', 0);

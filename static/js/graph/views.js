@@ -131,6 +131,11 @@ export class ViewManager {
   fit() {
     if (this.view) this.view.fit();
   }
+
+  /** Draw the current view anew, from its kept layout (after the theme changed its colours). */
+  redraw() {
+    return this.stack.length ? this._show() : Promise.resolve();
+  }
 }
 
 /** Rows per column so that a big layered layout is about as wide as the view is (ranks wrap). */

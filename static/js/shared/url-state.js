@@ -4,6 +4,7 @@
 //   ?shared=ID       …or a shared graph, read-only (the graph's ref is then "shared:ID")
 //   ?runs=ID,ID      the training runs overlaid on the curves, besides the focused one
 //   ?focus=ID        the training run in focus
+//   ?projector=1     projector mode: bigger text, thicker lines (theme.js)
 //   #training        the page is in training mode (no hash: graph mode)
 // Writes replace the history entry (never push one): the back button leaves the page, as before.
 
@@ -85,4 +86,16 @@ export function setComparison({ runs, focus }) {
     setOrDelete(url.searchParams, 'runs', runs.join(','));
     setOrDelete(url.searchParams, 'focus', focus);
   });
+}
+
+// -- projector mode ----------------------------------------------------------------------------
+
+/** Is projector mode asked for (?projector=1)? */
+export function projectorFromUrl() {
+  const value = current().searchParams.get('projector');
+  return value === '1' || value === 'true';
+}
+
+export function setProjector(on) {
+  rewrite((url) => setOrDelete(url.searchParams, 'projector', on ? '1' : ''));
 }
