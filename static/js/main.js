@@ -27,7 +27,7 @@ const $ = (selector) => document.querySelector(selector);
 // Theme and projector first: the views read their colours when they draw.
 initDisplayControls({ theme: $('#theme'), projector: $('#projector') }, {
   onTheme: () => views.redraw(),
-  onProjector: () => { lastLegend = null; views.fit(); invalidate(); },
+  onProjector: () => { lastLegend = null; views.relayout(); },
 });
 initPanelToggles(document.querySelectorAll('.panel-toggle'), { onToggle: () => views.fit() });
 

@@ -53,7 +53,9 @@ TRAINING_CONTROLS = {
 # Scrolls each control into view (as a person would), then asks whether all of it is inside the
 # viewport and whether it is what the screen shows at its centre (not clipped, not covered).
 # Nothing may have been scrolled sideways to get there.
-SEEN = """(controls) => Object.entries(controls).map(([name, selector]) => {
+SEEN = """(controls) => { const scrolled = Array.from(document.querySelectorAll('*'))
+    .filter((e) => e.scrollTop).map((e) => [e, e.scrollTop]);
+  const seen = Object.entries(controls).map(([name, selector]) => {
   const el = document.querySelector(selector);
   if (!el) return [name, 'missing'];
   el.scrollIntoView({ block: 'center', inline: 'nearest' });
@@ -71,7 +73,10 @@ SEEN = """(controls) => Object.entries(controls).map(([name, selector]) => {
     if (a.scrollLeft) problems.push(`scrolled sideways inside ${a.tagName}.${a.className}`);
   }
   return [name, problems.join('; ') || 'ok'];
-})"""
+  });
+  for (const e of document.querySelectorAll('*')) if (e.scrollTop) e.scrollTop = 0;
+  for (const [e, top] of scrolled) e.scrollTop = top; // as it was, for the screenshots
+  return seen; }"""
 
 
 def unseen_controls(page, controls: dict[str, str]) -> dict[str, str]:

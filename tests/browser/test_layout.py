@@ -117,6 +117,14 @@ def label_sizes(page) -> list[tuple[str, float, float]]:
     return page.evaluate(LABEL_SIZES)
 
 
+def toggle_projector(page):
+    """Press Projector and wait for the graph drawn anew in its new layout."""
+    before = page.locator("#view").get_attribute("data-painted")
+    page.get_by_role("button", name="Projector").click()
+    page.wait_for_function("b => document.querySelector('#view').dataset.painted !== b", arg=before)
+    page.wait_for_function("() => document.querySelector('#view .node[data-value]')")
+
+
 def test_projector_mode_writes_every_label_at_16_px_or_more(browser, server, console):
     with screen(browser, server, console, 1024, 768) as page:
         open_page(page, "?graph=example:reference.expr&projector=1")
@@ -136,12 +144,13 @@ def test_projector_mode_writes_every_label_at_16_px_or_more(browser, server, con
         assert unseen_controls(page, GRAPH_CONTROLS) == {}
         shot(page, "layout-projector-graph-1024x768-light")
 
-        # Off again: the address forgets it, the labels go back to their ordinary sizes.
-        page.get_by_role("button", name="Projector").click()
+        # Off again: the address forgets it, the labels go back to their ordinary sizes (the
+        # graph is laid out again, tighter).
+        toggle_projector(page)
         expect(page.get_by_role("button", name="Projector")).to_have_attribute("aria-pressed", "false")
         assert "projector" not in page.url
         assert max(s[1] for s in label_sizes(page)) < 16
-        page.get_by_role("button", name="Projector").click()
+        toggle_projector(page)
         assert "projector=1" in page.url
         open_training_tab(page)
         shot(page, "layout-projector-training-1024x768-light")

@@ -6,6 +6,8 @@
 import * as d3 from 'd3';
 import { VALUE_ONLY, magnitudeColor, wantsWhiteText } from '../shared/colors.js';
 import { short, thousands } from '../shared/numbers.js';
+import { projectorOn } from '../shared/theme.js';
+import { fitTransform } from './fit.js';
 
 const MAIN_W = 250;
 const LEAF_W = 150;
@@ -170,13 +172,12 @@ export class GroupedView {
 
   fit() {
     const el = this.svg.node();
-    const width = el.clientWidth || 1000;
-    const height = el.clientHeight || 600;
     const [[x0, y0], [x1, y1]] = this.layout.extent;
-    const k = Math.min(1.3, (width - 30) / (x1 - x0), (height - 30) / (y1 - y0));
-    const transform = d3.zoomIdentity.translate(width / 2, height / 2).scale(k)
-      .translate(-(x0 + x1) / 2, -(y0 + y1) / 2);
-    this.svg.call(this.zoom.transform, transform);
+    // Readable blocks before a whole network in view: a tall one runs off the bottom and is
+    // panned (fit.js); projector mode draws the blocks at least life-size.
+    const { k, x, y } = fitTransform({ width: el.clientWidth || 1000, height: el.clientHeight || 600,
+      bounds: { x0, y0, x1, y1 }, pad: 15, maxScale: 1.3, minScale: projectorOn() ? 1 : 0.75 });
+    this.svg.call(this.zoom.transform, d3.zoomIdentity.translate(x, y).scale(k));
   }
 
   update(state, ctx = {}) {

@@ -16,8 +16,28 @@ const traceSwatches = () => [
   { label: 'NaN / ∞', fill: 'none', stroke: FLAGGED, dash: '3,2' },
 ];
 
-/** `swatches`: what the other looks mean ([{label, fill, stroke, dash?}]); the trace's by default. */
-export function drawLegend(svgElement, { scale, title, kind = 'diverging', swatches = traceSwatches() }) {
+const drawn = new WeakMap(); // legend element → {args, observer, width}
+
+/** `swatches`: what the other looks mean ([{label, fill, stroke, dash?}]); the trace's by default.
+ * Drawn again by itself when the bar it sits in changes width (a tab or a panel was switched). */
+export function drawLegend(svgElement, args) {
+  let entry = drawn.get(svgElement);
+  if (!entry && svgElement.parentElement && typeof ResizeObserver !== 'undefined') {
+    entry = { width: svgElement.parentElement.clientWidth };
+    entry.observer = new ResizeObserver(() => {
+      const width = svgElement.parentElement.clientWidth;
+      if (width === entry.width || !entry.args) return;
+      entry.width = width;
+      draw(svgElement, entry.args);
+    });
+    entry.observer.observe(svgElement.parentElement);
+    drawn.set(svgElement, entry);
+  }
+  if (entry) entry.args = args;
+  draw(svgElement, args);
+}
+
+function draw(svgElement, { scale, title, kind = 'diverging', swatches = traceSwatches() }) {
   const svg = d3.select(svgElement).attr('width', 640).attr('height', 36)
     .attr('role', 'img').attr('aria-label', `Legend: ${title}`);
   svg.selectAll('*').remove();
