@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.live_server import LiveServer
+
 from .conftest import shot
 from .pages import open_page, play_to_end, set_speed, wait_trace
 from .screens import (GRAPH_CONTROLS, SCHEMES, SIZES, TRAINING_CONTROLS, contrast, is_dark,
@@ -77,6 +79,26 @@ def test_a_shared_graph_page_fits_every_screen(page, browser, server, console, w
             controls = {k: v for k, v in GRAPH_CONTROLS.items() if k != "Load"}  # read-only
             assert unseen_controls(viewer, controls) == {}
             shot(viewer, f"layout-shared-{width}x{height}-{scheme}")
+
+
+@pytest.fixture(scope="module")
+def token_server(tmp_path_factory):
+    """A server that asks visitors for an access token (its token page is what they see)."""
+    with LiveServer(tmp_path_factory.mktemp("token-data"), args=("--token", "layout-token")) as live:
+        yield live
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width,height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_the_token_page_fits_every_screen(browser, token_server, console, width, height):
+    for scheme in SCHEMES:
+        with screen(browser, token_server, console, width, height, scheme) as page:
+            console.allow(r"401")  # the page itself answers 401 until the token is given
+            page.goto(token_server.url + "/")
+            expect(page.get_by_label("Access token")).to_be_visible()
+            assert scroll_width(page) <= width
+            assert unseen_controls(page, {"Access token": "#token", "Open": "button[type=submit]"}) == {}
+            shot(page, f"layout-token-{width}x{height}-{scheme}")
 
 
 def test_panels_fold_behind_buttons_and_the_graph_takes_their_room(browser, server, console):

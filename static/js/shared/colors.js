@@ -13,14 +13,18 @@ export let FLAGGED = '#d7191c';
 /** The page's background and a plain stroke, for drawing code (exports, canvas). */
 export let BACKGROUND = '#ffffff';
 export let PLAIN_STROKE = '#6b7684';
+/** The text colour of the page (a selection outline on the canvas). */
+export let INK = '#1d232b';
 
-/** Called by theme.js after the theme changed: {unreached, valueOnly, flagged, background, stroke}. */
+/** Called by theme.js after the theme changed: {unreached, valueOnly, flagged, background,
+ * stroke, ink}. */
 export function setThemeColors(colors) {
   if (colors.unreached) UNREACHED = colors.unreached;
   if (colors.valueOnly) VALUE_ONLY = colors.valueOnly;
   if (colors.flagged) FLAGGED = colors.flagged;
   if (colors.background) BACKGROUND = colors.background;
   if (colors.stroke) PLAIN_STROKE = colors.stroke;
+  if (colors.ink) INK = colors.ink;
 }
 
 export function gradientColor(maxAbs) {

@@ -69,6 +69,7 @@ function applyTheme(choice) {
     flagged: cssColor('--warn'),
     background: cssColor('--bg', '#fff'),
     stroke: cssColor('--node-stroke'),
+    ink: cssColor('--ink'),
   });
 }
 
