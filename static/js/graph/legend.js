@@ -41,7 +41,10 @@ function draw(svgElement, { scale, title, kind = 'diverging', swatches = traceSw
   const svg = d3.select(svgElement).attr('width', 640).attr('height', 36)
     .attr('role', 'img').attr('aria-label', `Legend: ${title}`);
   svg.selectAll('*').remove();
-  if (!scale) return;
+  if (!scale) {
+    svg.attr('width', 0).attr('height', 0); // nothing to explain yet: no room taken
+    return;
+  }
   const id = `legend-ramp-${kind}`;
   const [lo, hi] = kind === 'diverging' ? [scale.domain()[0], scale.domain()[2]] : scale.domain();
   // Position along the ramp, in the scale's own (symlog or log) spacing.
