@@ -63,8 +63,9 @@ SEEN = """(controls) => { const scrolled = Array.from(document.querySelectorAll(
   const W = document.documentElement.clientWidth, H = window.innerHeight;
   const problems = [];
   if (!(r.width > 0 && r.height > 0)) problems.push('not shown');
-  if (r.left < -0.5 || r.right > W + 0.5) problems.push(`x ${r.left.toFixed(0)}..${r.right.toFixed(0)} of ${W}`);
-  if (r.top < -0.5 || r.bottom > H + 0.5) problems.push(`y ${r.top.toFixed(0)}..${r.bottom.toFixed(0)} of ${H}`);
+  const span = (a, b, of) => `${a.toFixed(0)}..${b.toFixed(0)} of ${of}`;
+  if (r.left < -0.5 || r.right > W + 0.5) problems.push(`x ${span(r.left, r.right, W)}`);
+  if (r.top < -0.5 || r.bottom > H + 0.5) problems.push(`y ${span(r.top, r.bottom, H)}`);
   const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
   const own = hit && (hit === el || el.contains(hit)
     || (el.labels && Array.from(el.labels).some((l) => l.contains(hit))));

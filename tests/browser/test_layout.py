@@ -18,8 +18,17 @@ from tests.live_server import LiveServer
 
 from .conftest import shot
 from .pages import open_page, play_to_end, set_speed, wait_trace
-from .screens import (GRAPH_CONTROLS, SCHEMES, SIZES, TRAINING_CONTROLS, contrast, is_dark,
-                      scroll_width, screen, unseen_controls)
+from .screens import (
+    GRAPH_CONTROLS,
+    SCHEMES,
+    SIZES,
+    TRAINING_CONTROLS,
+    contrast,
+    is_dark,
+    screen,
+    scroll_width,
+    unseen_controls,
+)
 from .test_sharing import load_expression, share
 
 NARROW = 900  # app.css: at this width and below the page is one column
@@ -29,7 +38,8 @@ def step_once(page):
     """Press Step forward and wait for the frame that draws the new playhead."""
     before = page.locator("#caption").get_attribute("data-index")
     page.get_by_role("button", name="Step forward").click()
-    page.wait_for_function("b => document.querySelector('#caption').dataset.index !== b", arg=before)
+    page.wait_for_function("b => document.querySelector('#caption').dataset.index !== b",
+                           arg=before)
 
 
 def open_training_tab(page):
@@ -84,7 +94,8 @@ def test_a_shared_graph_page_fits_every_screen(page, browser, server, console, w
 @pytest.fixture(scope="module")
 def token_server(tmp_path_factory):
     """A server that asks visitors for an access token (its token page is what they see)."""
-    with LiveServer(tmp_path_factory.mktemp("token-data"), args=("--token", "layout-token")) as live:
+    data = tmp_path_factory.mktemp("token-data")
+    with LiveServer(data, args=("--token", "layout-token")) as live:
         yield live
 
 
@@ -97,7 +108,8 @@ def test_the_token_page_fits_every_screen(browser, token_server, console, width,
             page.goto(token_server.url + "/")
             expect(page.get_by_label("Access token")).to_be_visible()
             assert scroll_width(page) <= width
-            assert unseen_controls(page, {"Access token": "#token", "Open": "button[type=submit]"}) == {}
+            controls = {"Access token": "#token", "Open": "button[type=submit]"}
+            assert unseen_controls(page, controls) == {}
             shot(page, f"layout-token-{width}x{height}-{scheme}")
 
 
@@ -150,7 +162,8 @@ def toggle_projector(page):
 def test_projector_mode_writes_every_label_at_16_px_or_more(browser, server, console):
     with screen(browser, server, console, 1024, 768) as page:
         open_page(page, "?graph=example:reference.expr&projector=1")
-        expect(page.get_by_role("button", name="Projector")).to_have_attribute("aria-pressed", "true")
+        projector = page.get_by_role("button", name="Projector")
+        expect(projector).to_have_attribute("aria-pressed", "true")
         play_to_end(page)
         sizes = label_sizes(page)
         kinds = {kind for kind, _, _ in sizes}
@@ -160,7 +173,8 @@ def test_projector_mode_writes_every_label_at_16_px_or_more(browser, server, con
         texts = page.evaluate("""() => Array.from(document.querySelectorAll(
             'label, button, .section-title, .caption, #position, .facts dt, .facts dd'))
           .filter((e) => e.offsetParent && e.textContent.trim())
-          .map((e) => [e.textContent.trim().slice(0, 30), parseFloat(getComputedStyle(e).fontSize)])""")
+          .map((e) => [e.textContent.trim().slice(0, 30),
+                       parseFloat(getComputedStyle(e).fontSize)])""")
         assert [t for t in texts if t[1] < 16] == []
         assert scroll_width(page) <= 1024
         assert unseen_controls(page, GRAPH_CONTROLS) == {}
@@ -169,7 +183,7 @@ def test_projector_mode_writes_every_label_at_16_px_or_more(browser, server, con
         # Off again: the address forgets it, the labels go back to their ordinary sizes (the
         # graph is laid out again, tighter).
         toggle_projector(page)
-        expect(page.get_by_role("button", name="Projector")).to_have_attribute("aria-pressed", "false")
+        expect(projector).to_have_attribute("aria-pressed", "false")
         assert "projector" not in page.url
         assert max(s[1] for s in label_sizes(page)) < 16
         toggle_projector(page)
@@ -215,11 +229,16 @@ def test_dark_theme_follows_the_system_and_a_remembered_choice(browser, server, 
         # The SVG view: a node not reached yet is painted dark, its name light.
         shape = page.locator('#view .node[data-node-name="x1"] .shape')
         assert is_dark(shape.evaluate("e => getComputedStyle(e).fill"))
-        legend = page.locator("#legend .legend-title")
-        assert contrast(legend.evaluate("e => getComputedStyle(e).fill"), background(page, "#graph-panel")) >= 4.5
+        legend = page.locator("#legend .legend-title").evaluate("e => getComputedStyle(e).fill")
+        assert contrast(legend, background(page, "#graph-panel")) >= 4.5
 
         theme.select_option("light")
         assert not is_dark(background(page))
+        # Drawn fills follow at once (the view draws itself anew in the theme's colours).
+        page.wait_for_function("""() => {
+            const s = document.querySelector('#view .node[data-node-name="x1"] .shape');
+            return s && getComputedStyle(s).fill !== 'rgb(42, 49, 59)'; }""")  # dark's #2a313b
+        assert not is_dark(shape.evaluate("e => getComputedStyle(e).fill"))
         page.reload()
         page.wait_for_selector("body[data-ready=true]")
         expect(page.get_by_label("Theme")).to_have_value("light")  # remembered
@@ -240,19 +259,21 @@ def test_dark_theme_covers_the_canvas_view_and_the_charts(browser, server, conso
             p.style.color = 'var(--node-unreached)'; document.body.append(p);
             const c = getComputedStyle(p).color; p.remove(); return c; }""")
         assert is_dark(unreached)
-        painted = page.evaluate("""() => { const c = document.querySelector('.graph-canvas canvas.nodes');
+        painted = page.evaluate("""() => {
+            const c = document.querySelector('.graph-canvas canvas.nodes');
             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
             const seen = new Map();
             for (let i = 0; i < d.length; i += 4) if (d[i + 3] === 255) {
-              const k = `rgb(${d[i]}, ${d[i + 1]}, ${d[i + 2]})`; seen.set(k, (seen.get(k) || 0) + 1); }
+              const k = `rgb(${d[i]}, ${d[i + 1]}, ${d[i + 2]})`;
+              seen.set(k, (seen.get(k) || 0) + 1); }
             return Array.from(seen.entries()).sort((a, b) => b[1] - a[1]).slice(0, 3); }""")
         assert painted, "the canvas painted no node"
         assert contrast(painted[0][0], unreached) < 1.05  # the commonest colour is the theme's
         shot(page, "layout-canvas-dark-1366x768")
 
         open_training_tab(page)
-        axis = page.locator("svg.chart .axis text").first
-        assert contrast(axis.evaluate("e => getComputedStyle(e).fill"), background(page, "#chart")) >= 4.5
+        axis = page.locator("svg.chart .axis text").first.evaluate("e => getComputedStyle(e).fill")
+        assert contrast(axis, background(page, "#chart")) >= 4.5
 
 
 # -- reduced motion ----------------------------------------------------------------------------
@@ -275,8 +296,7 @@ def test_reduced_motion_steps_without_moving_pulses(browser, server, console, mo
 
 
 # -- contrast of the graph's labels (axe does not measure SVG text) ------------------------------
-PAIRS = """() => {
-  const bg = (%s)(document.querySelector('#view'));
+PAIRS = """(bg) => {
   const out = [];
   for (const t of document.querySelectorAll('#view .node text, #view .edge text')) {
     if (!t.textContent.trim()) continue;
@@ -284,7 +304,13 @@ PAIRS = """() => {
     const under = inside ? getComputedStyle(t.parentNode.querySelector('.shape')).fill : bg;
     out.push([t.getAttribute('class'), t.textContent, getComputedStyle(t).fill, under]);
   }
-  return out; }""" % EFFECTIVE_BACKGROUND
+  return out; }"""
+
+
+def low_contrast_labels(page) -> list[tuple[str, str, float]]:
+    """(class, text, ratio) of each graph label below WCAG AA's 4.5:1 against what is under it."""
+    pairs = page.evaluate(PAIRS, background(page, "#view"))
+    return [(c, t, round(contrast(f, u), 2)) for c, t, f, u in pairs if contrast(f, u) < 4.5]
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
@@ -298,17 +324,13 @@ def test_graph_labels_reach_aa_contrast_mid_backprop_and_after_a_gradient_check(
         page.get_by_label("Back-prop", exact=True).check()
         while not page.locator("#view .node.grad-partial").count():
             step_once(page)
-        low = [(c, t, round(contrast(f, u), 2)) for c, t, f, u in page.evaluate(PAIRS)
-               if contrast(f, u) < 4.5]
-        assert low == []
+        assert low_contrast_labels(page) == []
         shot(page, f"layout-contrast-partial-{scheme}")
 
         play_to_end(page)
         page.get_by_label("Gradient check (finite differences on the server)").check()
         expect(page.locator('#view .node[data-check="agree"]')).to_have_count(3)
-        low = [(c, t, round(contrast(f, u), 2)) for c, t, f, u in page.evaluate(PAIRS)
-               if contrast(f, u) < 4.5]
-        assert low == []
+        assert low_contrast_labels(page) == []
         shot(page, f"layout-contrast-checked-{scheme}")
 
 

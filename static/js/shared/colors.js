@@ -13,11 +13,13 @@ export let FLAGGED = '#d7191c';
 /** The page's background and a plain stroke, for drawing code (exports, canvas). */
 export let BACKGROUND = '#ffffff';
 export let PLAIN_STROKE = '#6b7684';
+/** A plain block's fill (a block with no colour of its own). */
+export let PANEL = '#f7f8fa';
 /** The text colour of the page (a selection outline on the canvas). */
 export let INK = '#1d232b';
 
 /** Called by theme.js after the theme changed: {unreached, valueOnly, flagged, background,
- * stroke, ink}. */
+ * stroke, ink, panel}. */
 export function setThemeColors(colors) {
   if (colors.unreached) UNREACHED = colors.unreached;
   if (colors.valueOnly) VALUE_ONLY = colors.valueOnly;
@@ -25,6 +27,7 @@ export function setThemeColors(colors) {
   if (colors.background) BACKGROUND = colors.background;
   if (colors.stroke) PLAIN_STROKE = colors.stroke;
   if (colors.ink) INK = colors.ink;
+  if (colors.panel) PANEL = colors.panel;
 }
 
 export function gradientColor(maxAbs) {

@@ -70,6 +70,7 @@ function applyTheme(choice) {
     background: cssColor('--bg', '#fff'),
     stroke: cssColor('--node-stroke'),
     ink: cssColor('--ink'),
+    panel: cssColor('--panel'),
   });
 }
 
