@@ -42,6 +42,8 @@ export function svgString(view) {
   clone.setAttribute('height', String(Math.ceil(box.height + 2 * pad)));
   clone.querySelector('g').removeAttribute('transform');
   clone.setAttribute('font-family', resolveVars('var(--font)', source));
+  // Projector mode's rules are written ":root.projector …": in the file, the root is the <svg>.
+  if (document.documentElement.classList.contains('projector')) clone.classList.add('projector');
   const style = document.createElementNS('http://www.w3.org/2000/svg', 'style');
   style.textContent = resolveVars(cssText(), source);
   clone.insertBefore(style, clone.firstChild);
