@@ -53,6 +53,7 @@ export class SvgGraphView {
       }
     }
     this.edges = edges;
+    this.edgeLabelPx = parseFloat(getComputedStyle(this.svg.node()).getPropertyValue('--label-edge')) || 11;
     this.showEdgeValues = ids.length <= READABLE_NODES;
     this.edgeSel = this.edgeLayer.selectAll('g.edge').data(edges, (e) => e)
       .join((enter) => {
@@ -124,7 +125,10 @@ export class SvgGraphView {
     const [xp, yp] = this._pos(g.edgeParent[e]);
     const slot = e - g.childStart[g.edgeParent[e]];
     const nSlots = g.childStart[g.edgeParent[e] + 1] - g.childStart[g.edgeParent[e]];
-    const offset = nSlots > 1 ? (slot - (nSlots - 1) / 2) * 10 : 0;
+    // Edges into one parent arrive apart enough that their values (at 3/4 of the way) do not
+    // overlap at the label size in use (projector mode's are bigger), inside the circle's reach.
+    const gap = Math.min(Math.max(10, 1.15 * this.edgeLabelPx), (2 * (R - 4)) / Math.max(1, nSlots - 1));
+    const offset = nSlots > 1 ? (slot - (nSlots - 1) / 2) * gap : 0;
     const x0 = xc + (isLeaf(g.op[g.edgeChild[e]]) ? LEAF_W / 2 : R);
     const x1 = xp - R - 3;
     const mx = (x0 + x1) / 2;
