@@ -32,6 +32,8 @@ def screen(browser, server, console, width: int, height: int, scheme: str = "lig
         yield page
     finally:
         context.close()
+    unexpected = console.unexpected()
+    assert not unexpected, f"console errors: {unexpected}"
 
 
 # What must be on screen for each tab (issue 11: "every main control inside the viewport").

@@ -97,8 +97,11 @@ def test_training_tab_with_a_finished_short_run(a11y_page):
     check(page, "training-finished")
 
 
+@pytest.mark.xfail(strict=True, reason="issue 11 finding 5 (another branch) names each node by "
+                   "its label, value and gradient; until then a node's name lacks the text it "
+                   "shows. Strict: once the names land this passes, and the mark must go.")
 def test_graph_nodes_and_blocks_are_named_with_their_visible_text(a11y_page):
-    """ELSEWHERE's rule on its own: fails until each node's name holds what it shows."""
+    """ELSEWHERE's rule on its own: each node's and block's name holds what it shows."""
     page = a11y_page
     open_page(page)
     set_speed(page, 100)
