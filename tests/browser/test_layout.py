@@ -274,6 +274,12 @@ def test_dark_theme_covers_the_canvas_view_and_the_charts(browser, server, conso
         open_training_tab(page)
         axis = page.locator("svg.chart .axis text").first.evaluate("e => getComputedStyle(e).fill")
         assert contrast(axis, background(page, "#chart")) >= 4.5
+        # Its export carries the colours on screen, written out (a file knows no variables).
+        with page.expect_download() as info:
+            page.get_by_role("button", name="Export chart SVG").click()
+        chart = Path(info.value.path()).read_text()
+        assert "var(" not in chart and "light-dark(" not in chart
+        assert axis.replace(" ", "") in chart.replace(" ", "")  # the axis text's colour
 
 
 # -- reduced motion ----------------------------------------------------------------------------
