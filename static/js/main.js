@@ -23,8 +23,17 @@ import { GRADIENT } from './graph/timeline.js';
 import { createTraining } from './training/training-page.js';
 import { Shortcuts } from './shared/keyboard.js';
 import { KeyboardHelp } from './shared/keyboard-help.js';
+import { initDisplayControls } from './shared/theme.js';
+import { initPanelToggles } from './shared/panels.js';
 
 const $ = (selector) => document.querySelector(selector);
+
+// Theme and projector first: the views read their colours when they draw.
+initDisplayControls({ theme: $('#theme'), projector: $('#projector') }, {
+  onTheme: () => { drawGraph.redrawLegend(); views.redraw(); },
+  onProjector: () => { drawGraph.redrawLegend(); views.relayout(); },
+});
+initPanelToggles(document.querySelectorAll('.panel-toggle'), { onToggle: () => views.fit() });
 
 const connectionBadge = $('#connection');
 const connection = connect({

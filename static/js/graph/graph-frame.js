@@ -53,5 +53,8 @@ export function graphFrame({ page, controller, views, playback, inspector, whatI
     caption.dataset.index = state ? String(state.current) : '';
     return false;
   };
+  /** The legend is drawn again next frame (its scale is the same, its look is not: theme,
+   * projector). */
+  frame.redrawLegend = () => { lastLegend = null; };
   return frame;
 }

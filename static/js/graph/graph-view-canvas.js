@@ -11,7 +11,7 @@
 import * as d3 from 'd3';
 import { EDGE } from './timeline.js';
 import { GRAD_FINAL } from './trace-state.js';
-import { UNREACHED, VALUE_ONLY, FLAGGED } from '../shared/colors.js';
+import { BACKGROUND, FLAGGED, INK, UNREACHED, VALUE_ONLY } from '../shared/colors.js';
 import { NodeNavigator } from './node-navigation.js';
 import { describeNode } from './node-description.js';
 
@@ -332,7 +332,7 @@ export class CanvasGraphView {
     const ks = selected != null ? index.get(selected) : undefined;
     if (ks !== undefined) {
       const size = this._size();
-      ctx.strokeStyle = '#111';
+      ctx.strokeStyle = INK; // the theme's text colour: seen on light and dark
       ctx.lineWidth = 2;
       ctx.strokeRect(t.x + t.k * x[ks] - size / 2 - 3, t.y + t.k * y[ks] - size / 2 - 3, size + 6, size + 6);
     }
@@ -354,7 +354,7 @@ export class CanvasGraphView {
   toSVG() {
     const { x, y, ids, width, height } = this.layout;
     const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="-10 -10 ${width + 20} ${height + 20}">`,
-      '<rect x="-10" y="-10" width="100%" height="100%" fill="#fff"/>'];
+      `<rect x="-10" y="-10" width="100%" height="100%" fill="${BACKGROUND}"/>`];
     for (let k = 0; k < ids.length; k++) {
       parts.push(`<rect x="${x[k] - 6}" y="${y[k] - 6}" width="12" height="12" fill="${this.palette[this.bucket[k]]}" data-node-id="${ids[k]}"/>`);
     }

@@ -14,6 +14,9 @@ import { fillOf, gradText, isFlagged, isLeaf, symbol, valueText } from './node-s
 import { full, short } from '../shared/numbers.js';
 import { NodeNavigator } from './node-navigation.js';
 import { describeNode } from './node-description.js';
+import { wantsWhiteText } from '../shared/colors.js';
+import { reducedMotion } from '../shared/theme.js';
+import { fitTransform, READABLE_NODES } from './fit.js';
 
 const R = 17; // operator circle radius
 const LEAF_W = 46;
@@ -59,7 +62,8 @@ export class SvgGraphView {
       }
     }
     this.edges = edges;
-    this.showEdgeValues = ids.length <= 60;
+    this.edgeLabelPx = parseFloat(getComputedStyle(this.svg.node()).getPropertyValue('--label-edge')) || 11;
+    this.showEdgeValues = ids.length <= READABLE_NODES;
     this.edgeSel = this.edgeLayer.selectAll('g.edge').data(edges, (e) => e)
       .join((enter) => {
         const g = enter.append('g').attr('class', 'edge');
@@ -183,7 +187,10 @@ export class SvgGraphView {
     const [xp, yp] = this._pos(g.edgeParent[e]);
     const slot = e - g.childStart[g.edgeParent[e]];
     const nSlots = g.childStart[g.edgeParent[e] + 1] - g.childStart[g.edgeParent[e]];
-    const offset = nSlots > 1 ? (slot - (nSlots - 1) / 2) * 10 : 0;
+    // Edges into one parent arrive apart enough that their values (at 3/4 of the way) do not
+    // overlap at the label size in use (projector mode's are bigger), inside the circle's reach.
+    const gap = Math.min(Math.max(10, 1.15 * this.edgeLabelPx), (2 * (R - 4)) / Math.max(1, nSlots - 1));
+    const offset = nSlots > 1 ? (slot - (nSlots - 1) / 2) * gap : 0;
     const x0 = xc + (isLeaf(g.op[g.edgeChild[e]]) ? LEAF_W / 2 : R);
     const x1 = xp - R - 3;
     const mx = (x0 + x1) / 2;
@@ -208,6 +215,7 @@ export class SvgGraphView {
   }
 
   _place(animate) {
+    if (reducedMotion()) animate = false;
     const t = animate ? this.svg.transition().duration(600) : null;
     const nodes = animate ? this.nodeSel.transition(t) : this.nodeSel;
     nodes.attr('transform', (id) => `translate(${this._pos(id)})`);
@@ -221,18 +229,21 @@ export class SvgGraphView {
 
   fit(animate = false) {
     const el = this.svg.node();
-    const width = el.clientWidth || 800;
-    const height = el.clientHeight || 600;
     const l = this.layout;
-    const pad = 60;
-    const k = Math.min(1.6, (width - pad * 2) / Math.max(1, l.width + 80),
-      (height - pad * 2) / Math.max(1, l.height + 80));
+    // The nodes' extent in layout units (the target of a layout change, not where a transition
+    // is now), with room for their labels: the name above, the value and gradient below.
+    const css = getComputedStyle(el);
+    const size = (name, fallback) => parseFloat(css.getPropertyValue(name)) || fallback;
     const xs = Array.from(l.x);
     const ys = Array.from(l.y);
-    const cx = (d3.min(xs) + d3.max(xs)) / 2;
-    const cy = (d3.min(ys) + d3.max(ys)) / 2;
-    const transform = d3.zoomIdentity.translate(width / 2, height / 2).scale(k).translate(-cx, -cy);
-    (animate ? this.svg.transition().duration(600) : this.svg).call(this.zoom.transform, transform);
+    const bounds = { x0: d3.min(xs) - LEAF_W / 2 - 4, x1: d3.max(xs) + LEAF_W / 2 + 16,
+      y0: d3.min(ys) - R - 8 - 1.2 * size('--label-name', 12),
+      y1: d3.max(ys) + R + 6 + 2.8 * size('--label-value', 11.5) };
+    const { k, x, y } = fitTransform({ width: el.clientWidth || 800, height: el.clientHeight || 600,
+      bounds, minScale: l.ids.length <= READABLE_NODES ? 1 : 0 });
+    const transform = d3.zoomIdentity.translate(x, y).scale(k);
+    (animate && !reducedMotion() ? this.svg.transition().duration(600) : this.svg)
+      .call(this.zoom.transform, transform);
   }
 
   /**
@@ -251,7 +262,7 @@ export class SvgGraphView {
     this.lastKey = key;
     const dirty = state.takeDirty();
     const ids = dirty === null ? this.layout.ids : dirty;
-    const small = ids.length < 40 && ctx.animateMs > 30;
+    const small = ids.length < 40 && ctx.animateMs > 30 && !reducedMotion();
     for (const id of ids) {
       const el = this.nodeById.get(id);
       if (!el) continue;
@@ -330,7 +341,7 @@ export class SvgGraphView {
         .attr('width', box.width + 10).attr('height', box.height + 4);
     });
     // A pulse travelling back along the edge, from the parent to the child.
-    if (data.length && ctx.animateMs > 40) {
+    if (data.length && ctx.animateMs > 40 && !reducedMotion()) {
       const path = this.edgeById.get(data[0].e).querySelector('path');
       const length = path.getTotalLength();
       this.termLayer.append('circle').attr('class', 'pulse').attr('r', 5)
@@ -363,7 +374,7 @@ const darkness = new Map();
 function isDark(fill) {
   let dark = darkness.get(fill);
   if (dark === undefined) {
-    dark = d3.hsl(fill).l < 0.45;
+    dark = wantsWhiteText(fill); // white or black text, whichever contrasts more (WCAG)
     darkness.set(fill, dark);
   }
   return dark;

@@ -6,9 +6,11 @@
 // Keyboard: the blocks are one tab stop (roving tabindex), arrows move between them row by row
 // (node-navigation.js), Enter or Space expands the focused one.
 import * as d3 from 'd3';
-import { magnitudeColor } from '../shared/colors.js';
+import { VALUE_ONLY, magnitudeColor, wantsWhiteText } from '../shared/colors.js';
 import { short, thousands } from '../shared/numbers.js';
 import { NodeNavigator } from './node-navigation.js';
+import { projectorOn } from '../shared/theme.js';
+import { fitTransform } from './fit.js';
 
 const MAIN_W = 250;
 const LEAF_W = 150;
@@ -222,13 +224,12 @@ export class GroupedView {
 
   fit() {
     const el = this.svg.node();
-    const width = el.clientWidth || 1000;
-    const height = el.clientHeight || 600;
     const [[x0, y0], [x1, y1]] = this.layout.extent;
-    const k = Math.min(1.3, (width - 30) / (x1 - x0), (height - 30) / (y1 - y0));
-    const transform = d3.zoomIdentity.translate(width / 2, height / 2).scale(k)
-      .translate(-(x0 + x1) / 2, -(y0 + y1) / 2);
-    this.svg.call(this.zoom.transform, transform);
+    // Readable blocks before a whole network in view: a tall one runs off the bottom and is
+    // panned (fit.js); projector mode draws the blocks at least life-size.
+    const { k, x, y } = fitTransform({ width: el.clientWidth || 1000, height: el.clientHeight || 600,
+      bounds: { x0, y0, x1, y1 }, pad: 15, maxScale: 1.3, minScale: projectorOn() ? 1 : 0.75 });
+    this.svg.call(this.zoom.transform, d3.zoomIdentity.translate(x, y).scale(k));
   }
 
   update(state, ctx = {}) {
@@ -261,9 +262,9 @@ export class GroupedView {
     if (positive.length) this.colour = magnitudeColor(d3.min(positive), d3.max(positive));
     this.blockSel.attr('data-mean-abs-grad', (b, k) => (Number.isNaN(means[k]) ? null : String(means[k])))
       .classed('reached', (b) => state.groupValues[b.index] > 0)
-      .classed('dark', (b, k) => means[k] > 0 && this.colour && d3.hsl(this.colour(means[k])).l < 0.5);
+      .classed('dark', (b, k) => means[k] > 0 && this.colour && wantsWhiteText(this.colour(means[k])));
     this.blockSel.select('rect.shape')
-      .style('fill', (b, k) => (means[k] > 0 ? this.colour(means[k]) : state.groupValues[b.index] ? '#fff7d6' : null));
+      .style('fill', (b, k) => (means[k] > 0 ? this.colour(means[k]) : state.groupValues[b.index] ? VALUE_ONLY : null));
     this.blockSel.select('text.mean').text((b, k) => {
       const values = state.groupValues[b.index];
       if (!Number.isNaN(means[k])) return `mean |∇| ${short(means[k])} · ${thousands(state.groupFinal[b.index])} gradients`;
@@ -291,7 +292,7 @@ export class GroupedView {
       .attr('data-health', (b) => (info(b) && info(b).flag) || null)
       .attr('data-mean-abs-grad', null)
       .classed('reached', false)
-      .classed('dark', (b) => !!(info(b) && info(b).fill) && d3.hsl(info(b).fill).l < 0.5);
+      .classed('dark', (b) => !!(info(b) && info(b).fill) && wantsWhiteText(info(b).fill));
     this.blockSel.select('rect.shape').style('fill', (b) => (info(b) && info(b).fill) || null);
     this.blockSel.select('text.mean').text((b) => (info(b) ? info(b).text : ''));
     this._labelFromText();

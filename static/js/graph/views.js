@@ -10,6 +10,7 @@ import { GroupedView, blockLayout } from './grouped-view.js';
 import { layeredLayout, layoutNodes } from './graph-layout.js';
 import { groupIndex } from './trace-state.js';
 import { label, receptiveField } from './graph-model.js';
+import { projectorOn } from '../shared/theme.js';
 
 export const SVG_CAP = 600; // scalar nodes drawn as SVG; above this, canvas
 const FIELD_CAP = 300;
@@ -103,8 +104,10 @@ export class ViewManager {
       if (!entry.layout) {
         // Blocks and receptive fields have the network's regular structure: layered by depth,
         // wide ranks wrapped into columns to fill the view. A whole small graph: dagre.
+        // Projector mode writes bigger labels: small graphs get the room for them.
+        const f = big ? 1 : labelRoom();
         const spacing = big ? { rankSep: 60, nodeSep: 16, subColumnSep: 16 }
-          : { rankSep: 130, nodeSep: 78, subColumnSep: 96 };
+          : { rankSep: 130 * f, nodeSep: 78 * f, subColumnSep: 96 * f };
         entry.layout = big || entry.kind !== 'all'
           ? layeredLayout(graph, ids, { ...spacing, sweeps: big ? 2 : 4,
             maxRows: rowsForAspect(graph, ids, this.container, spacing) })
@@ -114,8 +117,8 @@ export class ViewManager {
               if (this.entry === entry) this.container.dataset.layout = layout.method;
               if (this.entry === entry && this.view && this.view.setLayout) this.view.setLayout(layout);
             },
-            layered: { rankSep: 130, nodeSep: 78 },
-            dagre: { nodeWidth: 70, nodeHeight: 66, rankSep: 60, nodeSep: 16 },
+            layered: { rankSep: 130 * f, nodeSep: 78 * f },
+            dagre: { nodeWidth: 70 * f, nodeHeight: 66 * f, rankSep: 60 * f, nodeSep: 16 * f },
           });
         if (token !== this.token) return;
       }
@@ -158,6 +161,23 @@ export class ViewManager {
   fit() {
     if (this.view) this.view.fit();
   }
+
+  /** Lay every view out again (projector mode changed the labels' sizes), then draw. */
+  relayout() {
+    for (const entry of this.stack) delete entry.layout;
+    return this.redraw();
+  }
+
+  /** Draw the current view anew, from its kept layout (after the theme changed its colours). */
+  redraw() {
+    return this.stack.length ? this._show() : Promise.resolve();
+  }
+}
+
+/** How much room between nodes, relative to the ordinary: projector mode's labels are bigger. */
+const PROJECTOR_ROOM = 1.35;
+function labelRoom() {
+  return projectorOn() ? PROJECTOR_ROOM : 1;
 }
 
 /** Rows per column so that a big layered layout is about as wide as the view is (ranks wrap). */

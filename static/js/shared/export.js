@@ -1,5 +1,9 @@
 // Export the current view (or the training chart) as SVG or PNG (a download), with the page's
-// styles inlined so the file looks like the screen.
+// styles inlined so the file looks like the screen. A file knows no CSS custom properties and
+// no theme: every var(--…) is written out as its value on the page now (colours resolved for
+// the theme shown, the font families as lists), and the root carries the font family itself,
+// so a viewer never falls back to its default serif.
+import { BACKGROUND } from './colors.js';
 
 export function exportSvg(view, filename = 'backprop-live.svg') {
   download(new Blob([svgString(view)], { type: 'image/svg+xml' }), filename);
@@ -12,7 +16,7 @@ export async function exportPng(view, filename = 'backprop-live.png') {
     canvas.width = view.top.width;
     canvas.height = view.top.height;
     const ctx = canvas.getContext('2d');
-    ctx.fillStyle = '#fff';
+    ctx.fillStyle = BACKGROUND;
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(view.base, 0, 0);
     ctx.drawImage(view.nodes, 0, 0);
@@ -37,15 +41,18 @@ export function svgString(view) {
   clone.setAttribute('width', String(Math.ceil(box.width + 2 * pad)));
   clone.setAttribute('height', String(Math.ceil(box.height + 2 * pad)));
   clone.querySelector('g').removeAttribute('transform');
+  clone.setAttribute('font-family', resolveVars('var(--font)', source));
+  // Projector mode's rules are written ":root.projector …": in the file, the root is the <svg>.
+  if (document.documentElement.classList.contains('projector')) clone.classList.add('projector');
   const style = document.createElementNS('http://www.w3.org/2000/svg', 'style');
-  style.textContent = cssText();
+  style.textContent = resolveVars(cssText(), source);
   clone.insertBefore(style, clone.firstChild);
   const background = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
   background.setAttribute('x', String(box.x - pad));
   background.setAttribute('y', String(box.y - pad));
   background.setAttribute('width', '100%');
   background.setAttribute('height', '100%');
-  background.setAttribute('fill', '#fff');
+  background.setAttribute('fill', BACKGROUND);
   clone.insertBefore(background, style.nextSibling);
   return new XMLSerializer().serializeToString(clone);
 }
@@ -55,13 +62,44 @@ function cssText() {
   for (const sheet of document.styleSheets) {
     try {
       for (const rule of sheet.cssRules) {
-        if (/\.(node|edge|term|pulse|block|link|arrowhead|graph-svg|chart)/.test(rule.cssText)) rules.push(rule.cssText);
+        if (/\.(node|edge|term|pulse|block|link|arrowhead|graph-svg|chart|legend)\b/.test(rule.cssText)) rules.push(rule.cssText);
       }
     } catch {
       // a sheet we may not read: skip
     }
   }
   return rules.join('\n');
+}
+
+/** `css` with each var(--name) or var(--name, fallback) replaced by its value at `element`:
+ * colours through a probe (so light-dark() comes out as the theme's rgb()), others as written. */
+export function resolveVars(css, element = document.body) {
+  const host = element && element.isConnected ? element.parentNode || document.body : document.body;
+  const probe = document.createElement('span');
+  probe.style.display = 'none';
+  host.append(probe);
+  const computed = getComputedStyle(probe);
+  const cache = new Map();
+  const value = (name, fallback) => {
+    if (!cache.has(name)) {
+      const raw = computed.getPropertyValue(name).trim();
+      let resolved = raw;
+      if (raw && /light-dark\(|^#|^rgb|^hsl|^color\(/.test(raw)) {
+        probe.style.color = `var(${name})`;
+        resolved = getComputedStyle(probe).color;
+      }
+      cache.set(name, resolved);
+    }
+    return cache.get(name) || fallback;
+  };
+  // Innermost first, so that a var() in a fallback or a value is resolved too.
+  const VAR = /var\(\s*(--[\w-]+)\s*(?:,\s*([^()]*(?:\([^()]*\))?[^()]*))?\)/g;
+  let out = css;
+  for (let pass = 0; pass < 4 && out.includes('var('); pass++) {
+    out = out.replace(VAR, (match, name, fallback) => value(name, (fallback || '').trim()) || 'initial');
+  }
+  probe.remove();
+  return out;
 }
 
 function rasterise(svg, element) {

@@ -8,6 +8,7 @@
 //                    becomes this once the server has said the token is a run's)
 //   ?values=JSON     a shared link's what-if values ({name or id: number}), read once on open
 //   ?at=N&mode=M     …and its playhead (events done) and animation mode
+//   ?projector=1     projector mode: bigger text, thicker lines (theme.js)
 //   #training        the page is in training mode (no hash: graph mode)
 // Writes replace the history entry (never push one): the back button leaves the page, as before.
 
@@ -146,4 +147,16 @@ export function setSharedRun(token) {
     setOrDelete(url.searchParams, 'run', token);
     url.hash = 'training';
   });
+}
+
+// -- projector mode ----------------------------------------------------------------------------
+
+/** Is projector mode asked for (?projector=1)? */
+export function projectorFromUrl() {
+  const value = current().searchParams.get('projector');
+  return value === '1' || value === 'true';
+}
+
+export function setProjector(on) {
+  rewrite((url) => setOrDelete(url.searchParams, 'projector', on ? '1' : ''));
 }

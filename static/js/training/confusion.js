@@ -3,6 +3,7 @@
 // of the row, so a row reads as "where the 7s went". The diagonal is what was right. The table is
 // built once and its cells refilled at each epoch (no new DOM while a run streams in).
 import * as d3 from 'd3';
+import { wantsWhiteText } from '../shared/colors.js';
 
 const shade = d3.scaleSequential(d3.interpolateBlues).domain([0, 1]);
 const percent = d3.format('.1%');
@@ -76,7 +77,7 @@ export class ConfusionMatrix {
         td.textContent = count ? String(count) : '';
         td.dataset.count = String(count);
         td.style.background = count ? shade(0.08 + 0.92 * share) : '';
-        td.classList.toggle('dark', share > 0.55);
+        td.classList.toggle('dark', count > 0 && wantsWhiteText(shade(0.08 + 0.92 * share)));
         td.title = `true ${t}, predicted ${p}: ${count} of ${n}`;
       });
       recalls[t].textContent = n ? d3.format('.0%')(row[t] / n) : '–';

@@ -11,7 +11,7 @@
 //   signal fades on its way back through the network.
 // (Measured on the default ResNet run, 1,800 steps: no layer meets either — the largest ratio
 // to the early median is 8.4; the MLP with SGD at lr 10 explodes at steps 2, 3 and 5.)
-import { magnitudeColor, FLAGGED } from '../shared/colors.js';
+import { magnitudeColor, FLAGGED, PANEL, PLAIN_STROKE } from '../shared/colors.js';
 import { short } from '../shared/numbers.js';
 
 export const RULE = 'Flags — exploding: ‖∇‖ not finite, or over 10× the median of the layer’s ‖∇‖ '
@@ -155,8 +155,8 @@ export class GradientHealth {
   legend() {
     if (!this.scale) return null;
     return { scale: this.scale, kind: 'sequential', title: 'layer ‖∇‖',
-      swatches: [{ label: 'no weights', fill: '#f3f5f8', stroke: '#6b7684' },
-        { label: 'flagged', fill: '#fff', stroke: FLAGGED, dash: '4,2' }] };
+      swatches: [{ label: 'no weights', fill: PANEL, stroke: PLAIN_STROKE },
+        { label: 'flagged', fill: 'none', stroke: FLAGGED, dash: '4,2' }] };
   }
 }
 
