@@ -19,26 +19,18 @@ from .screens import AXE, SCHEMES, screen
 
 WIDTH, HEIGHT = 1024, 768
 SERIOUS = ("serious", "critical")
-# Violations that belong to another part of issue 11 (finding 5: each node's accessible name
-# holds its label, value and gradient), checked on their own below so that the rest of the page
-# is held to zero meanwhile: rule → the CSS selector of the elements it may name.
-ELSEWHERE = {"label-content-name-mismatch": "#view .node, #view .block"}
-
-
 def serious_violations(page, only: str | None = None) -> list[str]:
     """'rule (impact): target — summary' for every serious or critical violation axe finds
-    (those of ELSEWHERE left out, unless `only` names the one rule to report)."""
+    (of the one rule `only` names, if given)."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
-    violations = page.evaluate("""async ([only, elsewhere]) => {
+    violations = page.evaluate("""async (only) => {
         const result = await axe.run(document, { resultTypes: ['violations'] });
         return result.violations.filter((v) => (only ? v.id === only : true)).map((v) => ({
           id: v.id, impact: v.impact,
-          nodes: v.nodes.filter((n) => only || !(elsewhere[v.id]
-              && document.querySelector(n.target.join(' ')).matches(elsewhere[v.id])))
-            .map((n) => ({ target: n.target.join(' '), impact: n.impact,
-                           summary: n.failureSummary })) }));
-    }""", [only, ELSEWHERE])
+          nodes: v.nodes.map((n) => ({ target: n.target.join(' '), impact: n.impact,
+                                       summary: n.failureSummary })) }));
+    }""", only)
     return [f"{v['id']} ({n['impact']}): {n['target']} — {n['summary']}"
             for v in violations for n in v["nodes"] if (n["impact"] or v["impact"]) in SERIOUS]
 
@@ -97,11 +89,9 @@ def test_training_tab_with_a_finished_short_run(a11y_page):
     check(page, "training-finished")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 finding 5 (another branch) names each node by "
-                   "its label, value and gradient; until then a node's name lacks the text it "
-                   "shows. Strict: once the names land this passes, and the mark must go.")
 def test_graph_nodes_and_blocks_are_named_with_their_visible_text(a11y_page):
-    """ELSEWHERE's rule on its own: each node's and block's name holds what it shows."""
+    """Each node's and block's accessible name holds what it shows (label-in-name, WCAG 2.5.3),
+    once values and gradients are on screen."""
     page = a11y_page
     open_page(page)
     set_speed(page, 100)
