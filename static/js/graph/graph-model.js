@@ -86,7 +86,9 @@ export function parentEdgesOf(graph, c) {
 }
 
 /** Operators as the page writes them. */
-export const SYMBOLS = { '*': '×', '-': '−', '/': '÷', '+': '+', neg: '−x', inv: '1/x', pow: 'xʸ' };
+// Short enough for an operator's circle (a 34 px disc): "sigmoid" ran out of it.
+export const SYMBOLS = { '*': '×', '-': '−', '/': '÷', '+': '+', neg: '−x', inv: '1/x', pow: 'xʸ',
+  sigmoid: 'σ', sqrt: '√', abs: '|x|' };
 
 export const MAX_LABEL = 26; // characters of a sub-expression label before it is shortened
 
