@@ -1,0 +1,323 @@
+"""Run a compiled program stretch by stretch, each the way that costs least for its shape.
+
+A program's levels (compiler.py) are cut into stretches of consecutive levels, each run by one of:
+
+- ``VectorStretch``: the level program — one numpy call per (level, operator) segment, forward
+  and backward. Each call costs ~1-3 µs however few nodes it covers, and a nanosecond or so per
+  node: unbeatable on wide levels, ruinous on a chain (one node per level).
+- ``FloatStretch``: one sample (unbatched, or a batch of 1): a flat loop over the stretch's
+  nodes with Python floats and ``math`` (scalar_ops.py), ~0.1-0.3 µs a node, per-node cost only.
+- ``RowStretch``: a batch: the same numpy functions as the level program, one node (one row of
+  the arrays) per call: cheaper than a level's ~10 calls where a level holds one or two nodes.
+
+Which one runs a level is decided by the cost model ``Costs`` (numbers measured by
+``calibrate()``; ``python -m engine.executor`` measures them again) for the program's batch size:
+each level goes to the cheaper executor, then stretches too short to repay an interpreter's fixed
+cost (gathering its inputs, storing its results) are merged into their neighbours.
+
+All three fill the same arrays — values, gradients, one local derivative per edge — and add
+contributions to each gradient in the same order (levels from the top, positions ascending, left
+child first), so traces, error reports and events are those of the level program.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .ops import OPERATORS, apply, local_derivatives
+from .scalar_ops import LOCAL_BY_CODE, VALUE_BY_CODE
+
+if TYPE_CHECKING:
+    from .compiler import Program
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What running one level costs, in ns (forward + backward), by executor."""
+
+    segment: float  # vector program: per (level, operator) segment
+    level: float  # vector program: per level (the backward gather and scatter)
+    element: float  # vector program: per node and sample
+    node: float  # float interpreter: per node
+    row: float  # row interpreter: per node
+    row_element: float  # row interpreter: per node and sample
+    stretch: float  # either interpreter: per stretch (gathers, list building, stores)
+
+
+# Measured by calibrate() on the development machine (2 cores, shared; numpy 2.4, Python 3.11).
+# Ratios matter more than the absolute numbers, and they hold within ~2x across machines.
+COSTS = Costs(segment=9000.0, level=9000.0, element=6.0, node=600.0, row=12000.0,
+              row_element=4.0, stretch=30000.0)
+
+MODES = ("adaptive", "levels", "nodes")
+
+
+# -- planning --------------------------------------------------------------------------------
+def plan(widths: np.ndarray, segments: np.ndarray, batch: int, mode: str = "adaptive",
+         costs: Costs = COSTS) -> list[tuple[bool, int, int]]:
+    """Stretches ``(interpreted, first level, end level)`` covering levels 0..len(widths)-1
+    (levels counted from the first non-leaf level). ``batch`` is 1 for one sample."""
+    n = len(widths)
+    if n == 0:
+        return []
+    if mode == "levels":
+        return [(False, 0, n)]
+    if mode == "nodes":
+        return [(True, 0, n)]
+    if mode != "adaptive":
+        raise ValueError(f"executor mode must be one of {', '.join(MODES)}, not {mode!r}")
+    vector = costs.segment * segments + costs.level + costs.element * widths * batch
+    if batch == 1:
+        interpreted = costs.node * widths
+    else:
+        interpreted = (costs.row + costs.row_element * batch) * widths.astype(np.float64)
+    gain = vector - interpreted  # what interpreting each level saves
+    choice = gain > 0
+    for _ in range(3):  # merging runs can make a neighbour's run worth flipping; settle it
+        choice = _merge_short_runs(choice, gain, costs.stretch)
+    cuts = np.flatnonzero(np.diff(choice.astype(np.int8))) + 1
+    bounds = [0, *cuts.tolist(), n]
+    return [(bool(choice[a]), a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _merge_short_runs(choice: np.ndarray, gain: np.ndarray, stretch: float) -> np.ndarray:
+    """Interpreted runs that save less than a stretch costs go back to the vector program;
+    then vector runs between two interpreted runs that cost less than the stretch they would
+    save become interpreted."""
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(choice.astype(np.int8))) + 1))
+    if len(starts) == 1 and not choice[0]:
+        return choice
+    run_gain = np.add.reduceat(gain, starts)
+    run_choice = choice[starts]
+    flip = run_choice & (run_gain < stretch)
+    inner = np.zeros(len(starts), bool)
+    inner[1:-1] = True
+    flip |= ~run_choice & inner & (-run_gain < stretch)
+    lengths = np.diff(np.append(starts, len(choice)))
+    return np.repeat(run_choice ^ flip, lengths)
+
+
+# -- the vector program ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Segment:
+    """Nodes ``start..stop-1``: one level, one operator."""
+
+    op_index: int
+    start: int
+    stop: int
+    left: np.ndarray
+    right: np.ndarray | None
+    edge_start: int
+    edge_stop: int
+
+
+class VectorStretch:
+    """Levels run one numpy call per segment (the program docs/engine.md describes)."""
+
+    def __init__(self, p: Program, first: int, end: int) -> None:
+        starts = p.level_starts
+        start, stop = int(starts[first]), int(starts[end])
+        seg = p.segment_starts
+        cuts = seg[np.searchsorted(seg, start):np.searchsorted(seg, stop)].tolist() + [stop]
+        self.segments: list[Segment] = []
+        for s, e in zip(cuts[:-1], cuts[1:], strict=True):
+            op = int(p.opcodes[s])
+            binary = OPERATORS[op].arity == 2
+            self.segments.append(Segment(
+                op, s, e, p.left[s:e].copy(), p.right[s:e].copy() if binary else None,
+                int(p.edge_start[s]), int(p.edge_start[e])))
+        # Per level from the top: its edges, and whether a child repeats among them (fan-out):
+        # if not, a plain fancy-index += is correct and faster than np.add.at.
+        a, b = int(p.edge_start[start]), int(p.edge_start[stop])
+        kids, parents = p.edge_child[a:b], p.edge_parent[a:b]
+        level_of = p.levels[parents]
+        keys = np.sort(level_of * np.int64(len(p.nodes)) + kids)
+        repeated = set(np.unique(keys[1:][keys[1:] == keys[:-1]] // len(p.nodes)).tolist())
+        self.level_edges: list[tuple[int, int, np.ndarray, np.ndarray, bool]] = []
+        for lv in range(end - 1, first - 1, -1):
+            s, e = int(starts[lv]), int(starts[lv + 1])
+            ea, eb = int(p.edge_start[s]), int(p.edge_start[e])
+            self.level_edges.append((ea, eb, p.edge_parent[ea:eb], p.edge_child[ea:eb],
+                                     int(p.levels[s]) not in repeated))
+
+    def forward(self, values: np.ndarray) -> None:
+        for seg in self.segments:
+            op = OPERATORS[seg.op_index]
+            a = values[seg.left]
+            b = values[seg.right] if seg.right is not None else None
+            values[seg.start:seg.stop] = apply(op, a, b)
+
+    def backward(self, values: np.ndarray, grads: np.ndarray, local: np.ndarray) -> None:
+        for seg in self.segments:
+            op = OPERATORS[seg.op_index]
+            a = values[seg.left]
+            b = values[seg.right] if seg.right is not None else None
+            derivatives = local_derivatives(op, a, b, values[seg.start:seg.stop])
+            stride = len(derivatives)
+            for k, d in enumerate(derivatives):
+                local[seg.edge_start + k:seg.edge_stop:stride] = d
+        for ea, eb, parents, kids, unique in self.level_edges:
+            contribution = grads[parents] * local[ea:eb]
+            if unique:
+                grads[kids] += contribution
+            else:
+                np.add.at(grads, kids, contribution)
+
+
+# -- the interpreters ------------------------------------------------------------------------
+class _Interpreted:
+    """What both interpreters share: the stretch's nodes, children and backward order."""
+
+    def __init__(self, p: Program, first: int, end: int) -> None:
+        start, stop = int(p.level_starts[first]), int(p.level_starts[end])
+        self.start, self.stop = start, stop
+        self.edges = int(p.edge_start[start]), int(p.edge_start[stop])
+        self.ops = p.opcodes[start:stop].tolist()
+        self.left = p.left[start:stop]
+        self.right = p.right[start:stop]
+        # Backward order: levels from the top, positions ascending within a level.
+        levels = p.levels[start:stop]
+        self.order = np.lexsort((np.arange(stop - start), -levels))
+
+
+class FloatStretch(_Interpreted):
+    """One sample, Python floats: inputs gathered into a list, one flat loop, results stored."""
+
+    def __init__(self, p: Program, first: int, end: int) -> None:
+        super().__init__(p, first, end)
+        start, left, right = self.start, self.left, self.right
+        kids = np.concatenate((left, right[right >= 0]))
+        self.outside = np.unique(kids[kids < start])  # children in earlier stretches
+        n_out = len(self.outside)
+
+        def local_index(q: np.ndarray) -> np.ndarray:
+            inside = q - start + n_out
+            return np.where(q < start, np.searchsorted(self.outside, q), inside)
+
+        li = local_index(left).tolist()
+        ri = np.where(right < 0, -1, local_index(np.maximum(right, 0))).tolist()
+        ops = self.ops
+        self.forward_code = list(zip([VALUE_BY_CODE[o] for o in ops], li, ri, strict=True))
+        order = self.order.tolist()
+        edge0 = self.edges[0]
+        edge_of = (p.edge_start[self.start:self.stop] - edge0).tolist()
+        self.backward_code = [(LOCAL_BY_CODE[ops[i]], n_out + i, li[i], ri[i], edge_of[i])
+                              for i in order]
+
+    def forward(self, values: np.ndarray) -> None:
+        v = values[self.outside].tolist()
+        try:
+            _run_forward(self.forward_code, v)
+        except (ArithmeticError, ValueError):  # a non-finite result: numpy makes that one
+            v = values[self.outside].tolist()
+            self._forward_carefully(v)
+        values[self.start:self.stop] = v[len(self.outside):]
+
+    def backward(self, values: np.ndarray, grads: np.ndarray, local: np.ndarray) -> None:
+        outside, start, stop = self.outside, self.start, self.stop
+        v = values[outside].tolist() + values[start:stop].tolist()
+        g = grads[outside].tolist() + grads[start:stop].tolist()
+        d = [0.0] * (self.edges[1] - self.edges[0])
+        try:
+            _run_backward(self.backward_code, v, g, d)
+        except (ArithmeticError, ValueError):
+            g = grads[outside].tolist() + grads[start:stop].tolist()
+            self._backward_carefully(v, g, d)
+        local[self.edges[0]:self.edges[1]] = d
+        grads[outside] = g[:len(outside)]
+        grads[start:stop] = g[len(outside):]
+
+    # The slow paths, taken only when math refuses (numpy then gives inf or NaN).
+    def _forward_carefully(self, v: list[float]) -> None:
+        for i, (f, a, b) in enumerate(self.forward_code):
+            try:
+                v.append(f(v[a]) if b < 0 else f(v[a], v[b]))
+            except (ArithmeticError, ValueError):
+                op = OPERATORS[self.ops[i]]
+                v.append(float(apply(op, np.float64(v[a]),
+                                     np.float64(v[b]) if b >= 0 else None)))
+
+    def _backward_carefully(self, v: list[float], g: list[float], d: list[float]) -> None:
+        n_out = len(self.outside)
+        for f, k, a, b, e in self.backward_code:
+            try:
+                _run_backward([(f, k, a, b, e)], v, g, d)
+            except (ArithmeticError, ValueError):
+                op = OPERATORS[self.ops[k - n_out]]
+                nb = np.float64(v[b]) if b >= 0 else None
+                ds = [float(x) for x in local_derivatives(op, np.float64(v[a]), nb,
+                                                          np.float64(v[k]))]
+                known = (lambda *_, ds=ds: ds) if b >= 0 else (lambda *_, ds=ds: ds[0])
+                _run_backward([(known, k, a, b, e)], v, g, d)
+
+
+def _run_forward(code: list[tuple[Callable[..., float], int, int]], v: list[float]) -> None:
+    append = v.append
+    for f, a, b in code:
+        append(f(v[a]) if b < 0 else f(v[a], v[b]))
+
+
+def _run_backward(code: list[tuple[Any, int, int, int, int]], v: list[float], g: list[float],
+                  d: list[float]) -> None:
+    # g[child] + g[node] * local, as the level program adds: no fused multiply-add
+    for f, k, a, b, e in code:
+        gk = g[k]
+        if b < 0:
+            da = f(v[a], v[k])
+            d[e] = da
+            g[a] += gk * da
+        else:
+            da, db = f(v[a], v[b], v[k])
+            d[e] = da
+            d[e + 1] = db
+            g[a] += gk * da
+            g[b] += gk * db
+
+
+class RowStretch(_Interpreted):
+    """A batch, one node per numpy call: the level program's own functions, row by row."""
+
+    def __init__(self, p: Program, first: int, end: int) -> None:
+        super().__init__(p, first, end)
+        positions = range(self.start, self.stop)
+        ops = [OPERATORS[o] for o in self.ops]
+        li, ri = self.left.tolist(), self.right.tolist()
+        self.forward_code = list(zip(ops, positions, li, ri, strict=True))
+        edge_of = p.edge_start[self.start:self.stop].tolist()
+        self.backward_code = [(ops[i], self.start + i, li[i], ri[i], edge_of[i])
+                              for i in self.order.tolist()]
+
+    def forward(self, values: np.ndarray) -> None:
+        for op, q, a, b in self.forward_code:
+            values[q] = apply(op, values[a], values[b] if b >= 0 else None)
+
+    def backward(self, values: np.ndarray, grads: np.ndarray, local: np.ndarray) -> None:
+        for op, q, a, b, e in self.backward_code:
+            vb = values[b] if b >= 0 else None
+            derivatives = local_derivatives(op, values[a], vb, values[q])
+            upstream = grads[q]
+            local[e] = derivatives[0]
+            grads[a] += upstream * local[e]
+            if b >= 0:
+                local[e + 1] = derivatives[1]
+                grads[b] += upstream * local[e + 1]
+
+
+Stretch = VectorStretch | FloatStretch | RowStretch
+
+
+def build(p: Program, batch: int, mode: str) -> list[Stretch]:
+    """The stretches that run ``p`` for a batch of ``batch`` samples (1: one sample)."""
+    stretches: list[Stretch] = []
+    for interpreted, first, end in plan(p.level_widths, p.level_segments, batch, mode):
+        if not interpreted:
+            stretches.append(VectorStretch(p, first, end))
+        elif batch == 1:
+            stretches.append(FloatStretch(p, first, end))
+        else:
+            stretches.append(RowStretch(p, first, end))
+    return stretches
