@@ -6,8 +6,8 @@
 Three shapes of graph, generated once per size from a fixed seed and built the same way in every
 framework (``+``, ``*`` and ``tanh``, the operators micrograd has):
 
-- ``dag``: each node's left child is the oldest node nobody uses yet, its right child a random
-  bounded node (an input or a tanh) from the whole graph: few, wide levels.
+- ``dag``: each node's left child is a random earlier node, its right child a random bounded
+  node (an input or a tanh) from the whole graph: few, wide levels.
 - ``window``: children among the last 32 nodes: thousands of narrow levels.
 - ``chain``: ``x = x + tanh(x)``: one node per level.
 
@@ -68,11 +68,9 @@ def spec(shape: str, size: int, seed: int = 0) -> tuple[list[str], list[int], li
                 x = i
         return ops, left, right
     bounded = list(range(N_INPUTS))  # |value| <= 1: inputs and tanh outputs
-    unused = 0  # dag: next node nobody uses yet (FIFO)
     for i in range(N_INPUTS, size):
         if shape == "dag":
-            a = unused
-            unused += 1
+            a = rng.randrange(i)
             near = bounded
         else:
             a = i - rng.randint(1, min(WINDOW, i))
@@ -217,7 +215,15 @@ def main() -> None:
     parser.add_argument("--peers-max", type=int, default=100_000,
                         help="largest size micrograd and PyTorch run at")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--calibrate", action="store_true",
+                        help="measure the executor's cost model (engine/executor.py COSTS)")
     args = parser.parse_args()
+    if args.calibrate:
+        from engine.executor import calibrate
+
+        print(f"load average: {os.getloadavg()}")
+        print(calibrate())
+        return
     if args.child:
         framework, shape, size = args.child
         child(framework, shape, int(size))

@@ -11,7 +11,7 @@ A program's levels (compiler.py) are cut into stretches of consecutive levels, e
   the arrays) per call: cheaper than a level's ~10 calls where a level holds one or two nodes.
 
 Which one runs a level is decided by the cost model ``Costs`` (numbers measured by
-``calibrate()``; ``python -m engine.executor`` measures them again) for the program's batch size:
+``calibrate()``; ``python bench/shapes.py --calibrate`` measures them again) for the program's batch size:
 each level goes to the cheaper executor, then stretches too short to repay an interpreter's fixed
 cost (gathering its inputs, storing its results) are merged into their neighbours.
 
@@ -23,6 +23,7 @@ child first), so traces, error reports and events are those of the level program
 from __future__ import annotations
 
 from collections.abc import Callable
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -48,10 +49,13 @@ class Costs:
     stretch: float  # either interpreter: per stretch (gathers, list building, stores)
 
 
-# Measured by calibrate() on the development machine (2 cores, shared; numpy 2.4, Python 3.11).
-# Ratios matter more than the absolute numbers, and they hold within ~2x across machines.
-COSTS = Costs(segment=9000.0, level=9000.0, element=6.0, node=600.0, row=12000.0,
-              row_element=4.0, stretch=30000.0)
+# Measured by calibrate() (best of 5) on the development machine: 2 cores shared with other jobs
+# (load average 11-14), numpy 2.4, Python 3.11; three runs gave segment + level 3,700-32,000,
+# element 26-28, node 297-337, row 1,500-2,550, row_element 23-162, stretch 2,670-2,740; the
+# numbers below are rounded from the quieter runs. Only their ratios steer the choice: on a
+# level of one segment, interpreting wins below ~20 nodes (one sample) or ~2 nodes (batch 64).
+COSTS = Costs(segment=3000.0, level=3000.0, element=25.0, node=300.0, row=2500.0,
+              row_element=25.0, stretch=2700.0)
 
 MODES = ("adaptive", "levels", "nodes")
 
@@ -321,3 +325,68 @@ def build(p: Program, batch: int, mode: str) -> list[Stretch]:
         else:
             stretches.append(RowStretch(p, first, end))
     return stretches
+
+
+# -- calibration -----------------------------------------------------------------------------
+def calibrate(repeats: int = 5) -> Costs:
+    """Measure ``Costs`` on this machine: the best of ``repeats`` runs of small graphs, each
+    forced onto one executor. Takes a few seconds; the numbers in ``COSTS`` came from here."""
+    from .graph import graph
+    from .node import cos, node, sin
+
+    def best(g: graph, mode: str) -> float:
+        program = g.program()
+        program.mode = mode
+        g.compute_forward()
+        g.back_prop()
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter_ns()
+            g.compute_forward()
+            g.back_prop()
+            times.append(time.perf_counter_ns() - t0)
+        return float(min(times))
+
+    def chains(k: int, length: int, batch: int) -> graph:
+        """k chains side by side; chain j applies sin or cos: one segment per chain a level."""
+        x = node("input", None)
+        ends = []
+        for j in range(k):
+            y = x
+            for _ in range(length):
+                y = sin(y) if j % 2 == 0 else cos(y)
+            ends.append(y)
+        g = graph([x], [], ends)
+        g.feed([np.full(batch, 0.5)] if batch > 1 else [0.5], [])
+        return g
+
+    levels = 400
+    one, two = best(chains(1, levels, 1), "levels"), best(chains(2, levels, 1), "levels")
+    segment = max((two - one) / levels, 1.0)
+    level = max(one / levels - segment, 1.0)
+    wide = 20_000
+    x = node("input", None)
+    g = graph([x], [], [sin(x) for _ in range(wide)])
+    g.feed([0.5], [])
+    element = max((best(g, "levels") - segment - level) / wide, 0.1)
+    node_cost = best(chains(1, levels, 1), "nodes") / levels
+    row_8, row_256 = (best(chains(1, levels, b), "nodes") / levels for b in (8, 256))
+    row_element = max((row_256 - row_8) / 248, 0.1)
+    # A stretch's fixed cost: running a one-node stretch, less what its node costs.
+    short = chains(1, 1, 1)
+    short.compute_forward()
+    program = short.program()
+    one_node = FloatStretch(program, 0, 1)
+    assert program.values is not None, "compute_forward() set them"
+    values, grads = program.values.copy(), np.zeros_like(program.values)
+    local = np.empty(len(program.edge_child))
+    times = []
+    for _ in range(repeats * 20):
+        t0 = time.perf_counter_ns()
+        one_node.forward(values)
+        one_node.backward(values, grads, local)
+        times.append(time.perf_counter_ns() - t0)
+    stretch = max(min(times) - node_cost, 1.0)
+    return Costs(segment=segment, level=level, element=element, node=node_cost,
+                 row=row_8 - 8 * row_element, row_element=row_element, stretch=stretch)
+

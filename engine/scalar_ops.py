@@ -83,8 +83,11 @@ def _d_pow(a: float, b: float, y: float) -> tuple[float, float]:
 
 
 def _d_tanh(a: float, y: float) -> float:
-    c = _cosh(a)
-    return 1.0 / (c * c)  # numpy's ``x ** 2`` on an array is a square
+    if -710.0 < a < 710.0:
+        c = _cosh(a)
+        return 1.0 / (c * c)  # numpy's ``x ** 2`` on an array is a square
+    # cosh(710) ~ 1.1e308 squares to inf (and math.cosh raises beyond): numpy's 1 / inf
+    return 0.0 if a == a else a
 
 
 LOCAL: dict[str, Callable[..., object]] = {
