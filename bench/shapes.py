@@ -1,7 +1,8 @@
 """Every shape, every size: this engine against micrograd and PyTorch autograd on scalars.
 
     python bench/shapes.py [--sizes 1000,10000,100000,1000000] [--repeats 3]
-                           [--peers-max 100000] [--shapes dag,window,chain]
+                           [--peers-max 100000] [--shapes dag,window,chain] [--before DIR]
+    python bench/shapes.py --calibrate     # the executor's cost model, measured here
 
 Three shapes of graph, generated once per size from a fixed seed and built the same way in every
 framework (``+``, ``*`` and ``tanh``, the operators micrograd has):
@@ -40,9 +41,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The engine measured: this checkout's (not an installed one), or --before's in its column.
+ENGINE_ROOT = Path(os.environ.get("BENCH_ENGINE_ROOT", ROOT))
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)  # this folder would shadow the `engine` package
-sys.path.insert(0, str(ROOT))  # this checkout's engine, not an installed one
+sys.path.insert(0, str(ENGINE_ROOT))
 SHAPES = ("dag", "window", "chain")
 FRAMEWORKS = ("engine", "micrograd", "torch")
 WINDOW = 32
@@ -166,14 +169,15 @@ def child(framework: str, shape: str, size: int) -> None:
     ops, left, right = spec(shape, size)
     if framework == "torch":
         import torch  # noqa: F401  (its import is not the graph's memory)
-    elif framework == "engine":
+    elif framework in ("engine", "before"):
         import engine
-        assert Path(engine.__file__).resolve().is_relative_to(ROOT), engine.__file__
+        assert Path(engine.__file__).resolve().is_relative_to(ENGINE_ROOT), engine.__file__
     else:
         import micrograd.engine  # noqa: F401
     gc.collect()
     before = _rss_bytes()
-    run = {"engine": run_engine, "micrograd": run_micrograd, "torch": run_torch}[framework]
+    run = {"engine": run_engine, "before": run_engine, "micrograd": run_micrograd,
+           "torch": run_torch}[framework]
     result = run(ops, left, right)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     result["memory"] = max(peak - before, 0) / size
@@ -186,12 +190,15 @@ def _rss_bytes() -> int:
 
 
 # -- the parent: runs, medians, ratios -----------------------------------------------------------
-def measure(framework: str, shape: str, size: int, repeats: int) -> dict | None:
+def measure(framework: str, shape: str, size: int, repeats: int,
+            before: Path | None = None) -> dict | None:
     runs = []
+    root = before if framework == "before" and before is not None else ROOT
     for _ in range(repeats):
         done = subprocess.run([sys.executable, __file__, "--child", framework, shape, str(size)],
-                              capture_output=True, text=True, cwd=ROOT,
-                              env=os.environ | {"PYTHONPATH": str(ROOT)})
+                              capture_output=True, text=True, cwd=root,
+                              env=os.environ | {"PYTHONPATH": str(root),
+                                                "BENCH_ENGINE_ROOT": str(root)})
         if done.returncode != 0:
             print(f"  {framework} {shape} {size}: failed: {done.stderr.strip()[-300:]}")
             return None
@@ -214,6 +221,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--peers-max", type=int, default=100_000,
                         help="largest size micrograd and PyTorch run at")
+    parser.add_argument("--before", type=Path,
+                        help="a checkout of the engine to measure alongside, e.g. "
+                             "`git worktree add /tmp/before <commit>`")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--calibrate", action="store_true",
                         help="measure the executor's cost model (engine/executor.py COSTS)")
@@ -233,10 +243,10 @@ def main() -> None:
     table: dict[tuple[str, str, int], dict] = {}
     for shape in args.shapes.split(","):
         for size in sizes:
-            for framework in FRAMEWORKS:
-                if framework != "engine" and size > args.peers_max:
+            for framework in ("before", *FRAMEWORKS) if args.before else FRAMEWORKS:
+                if framework in ("micrograd", "torch") and size > args.peers_max:
                     continue
-                found = measure(framework, shape, size, args.repeats)
+                found = measure(framework, shape, size, args.repeats, args.before)
                 if found is not None:
                     table[framework, shape, size] = found
             report_row(table, shape, size, args.peers_max)
@@ -252,28 +262,33 @@ def report_row(table: dict, shape: str, size: int, peers_max: int) -> None:
     line = (f"{shape:6} {size:>8,}  engine build {ns(e, 'build'):7.0f}  compile "
             f"{ns(e, 'compile'):7.0f}  run {ns(e, 'run'):7.0f} ns/node  "
             f"mem {e['memory']:5.0f} B/node")
-    for peer in ("micrograd", "torch"):
+    for peer in ("before", "micrograd", "torch"):
         p = table.get((peer, shape, size))
+        if p is None and peer == "before":
+            continue
         if p is None:
             line += f" | {peer}: skipped (> {peers_max:,} nodes)" if size > peers_max else ""
             continue
         line += (f" | {peer} run {ns(p, 'run'):7.0f} ns/node mem {p['memory']:5.0f} B/node"
                  f" -> engine {p['run'] / e['run']:6.1f}x")
+        if peer == "before":
+            line += f" (compile {ns(p, 'compile'):7.0f}, build {ns(p, 'build'):6.0f} ns/node)"
         if not math.isclose(p["check"][0], e["check"][0], rel_tol=1e-9, abs_tol=1e-12):
             line += f" (values differ: {p['check'][0]} vs {e['check'][0]})"
     print(line, flush=True)
 
 
 def report_growth(table: dict, shape: str, sizes: list[int]) -> None:
-    for framework in FRAMEWORKS:
+    for framework in ("before", *FRAMEWORKS):
         have = [s for s in sizes if (framework, shape, s) in table]
         if len(have) < 2:
             continue
         parts = []
         for key in ("build", "compile", "run"):
-            if framework != "engine" and key == "compile":
+            if framework in ("micrograd", "torch") and key == "compile":
                 continue
-            parts.append(f"{key} n^{slope(have, [table[framework, shape, s][key] for s in have]):.2f}")
+            times = [table[framework, shape, s][key] for s in have]
+            parts.append(f"{key} n^{slope(have, times):.2f}")
         print(f"  growth {shape} {framework}: {', '.join(parts)}")
 
 
