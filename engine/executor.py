@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .ops import OPERATORS, apply, local_derivatives
+from .ops import OPCODE, OPERATORS, apply, local_derivatives
 from .scalar_ops import LOCAL_BY_CODE, VALUE_BY_CODE
 
 if TYPE_CHECKING:
@@ -213,8 +213,8 @@ class FloatStretch(_Interpreted):
         order = self.order
         edge_of = p.edge_start[self.start:self.stop] - self.edges[0]
         self.backward_code = ([LOCAL_BY_CODE[o] for o in ops[order].tolist()],
-                              _column(order + n_out), _column(li[order]), _column(ri[order]),
-                              _column(edge_of[order]))
+                              _column(ops[order]), _column(order + n_out),
+                              _column(li[order]), _column(ri[order]), _column(edge_of[order]))
 
     def forward(self, values: np.ndarray) -> None:
         v = _doubles(values[self.outside])
@@ -255,16 +255,16 @@ class FloatStretch(_Interpreted):
     def _backward_carefully(self, v: MutableSequence[float], g: MutableSequence[float],
                             d: MutableSequence[float]) -> None:
         n_out = len(self.outside)
-        for f, k, a, b, e in zip(*self.backward_code, strict=True):
+        for f, kind, k, a, b, e in zip(*self.backward_code, strict=True):
             try:
-                _run_backward([f], [k], [a], [b], [e], v, g, d)
+                _run_backward([f], [kind], [k], [a], [b], [e], v, g, d)
             except (ArithmeticError, ValueError):
                 op = OPERATORS[self.ops[k - n_out]]
                 nb = np.float64(v[b]) if b >= 0 else None
                 ds = [float(x) for x in local_derivatives(op, np.float64(v[a]), nb,
                                                           np.float64(v[k]))]
                 known = (lambda *_, ds=ds: ds) if b >= 0 else (lambda *_, ds=ds: ds[0])
-                _run_backward([known], [k], [a], [b], [e], v, g, d)
+                _run_backward([known], [-1], [k], [a], [b], [e], v, g, d)
 
 
 def _column(a: np.ndarray) -> array.array:
@@ -292,16 +292,39 @@ def _run_forward(functions: list[Callable[..., float]], left: Sequence[int],
         append(f(v[a]) if b < 0 else f(v[a], v[b]))
 
 
-def _run_backward(functions: list[Any], nodes: Sequence[int], left: Sequence[int],
-                  right: Sequence[int], edges: Sequence[int], v: Sequence[float],
-                  g: MutableSequence[float], d: MutableSequence[float]) -> None:
-    # g[child] + g[node] * local, as the level program adds: no fused multiply-add
-    for f, k, a, b, e in zip(functions, nodes, left, right, edges):  # noqa: B905
+_ADD, _SUB, _MUL = OPCODE["+"], OPCODE["-"], OPCODE["*"]
+
+
+def _run_backward(functions: list[Any], kinds: Sequence[int], nodes: Sequence[int],
+                  left: Sequence[int], right: Sequence[int], edges: Sequence[int],
+                  v: Sequence[float], g: MutableSequence[float],
+                  d: MutableSequence[float]) -> None:
+    # g[child] + g[node] * local, as the level program adds (no fused multiply-add). The
+    # commonest operators are written out: + and - (local derivatives ±1, and g * 1.0 is g
+    # exactly), * (the other operand); the rest call their derivative function.
+    add, sub, mul = _ADD, _SUB, _MUL
+    for f, kind, k, a, b, e in zip(functions, kinds, nodes, left, right, edges):  # noqa: B905
         gk = g[k]
-        if b < 0:
+        if kind == add:
+            d[e] = 1.0
+            d[e + 1] = 1.0
+            g[a] += gk
+            g[b] += gk
+        elif kind == mul:
+            da, db = v[b], v[a]
+            d[e] = da
+            d[e + 1] = db
+            g[a] += gk * da
+            g[b] += gk * db
+        elif b < 0:
             da = f(v[a], v[k])
             d[e] = da
             g[a] += gk * da
+        elif kind == sub:
+            d[e] = 1.0
+            d[e + 1] = -1.0
+            g[a] += gk
+            g[b] += gk * -1.0
         else:
             da, db = f(v[a], v[b], v[k])
             d[e] = da
