@@ -249,8 +249,7 @@ class FloatStretch(_Interpreted):
                 v.append(f(v[a]) if b < 0 else f(v[a], v[b]))
             except (ArithmeticError, ValueError):
                 op = OPERATORS[self.ops[i]]
-                v.append(float(apply(op, np.float64(v[a]),
-                                     np.float64(v[b]) if b >= 0 else None)))
+                v.append(float(apply(op, _number(v[a]), _number(v[b]) if b >= 0 else None)))
 
     def _backward_carefully(self, v: MutableSequence[float], g: MutableSequence[float],
                             d: MutableSequence[float]) -> None:
@@ -260,11 +259,14 @@ class FloatStretch(_Interpreted):
                 _run_backward([f], [kind], [k], [a], [b], [e], v, g, d)
             except (ArithmeticError, ValueError):
                 op = OPERATORS[self.ops[k - n_out]]
-                nb = np.float64(v[b]) if b >= 0 else None
-                ds = [float(x) for x in local_derivatives(op, np.float64(v[a]), nb,
-                                                          np.float64(v[k]))]
+                nb = _number(v[b]) if b >= 0 else None
+                ds = [float(x) for x in local_derivatives(op, _number(v[a]), nb, _number(v[k]))]
                 known = (lambda *_, ds=ds: ds) if b >= 0 else (lambda *_, ds=ds: ds[0])
                 _run_backward([known], [-1], [k], [a], [b], [e], v, g, d)
+
+
+def _number(x: float) -> np.ndarray:
+    return np.asarray(x, np.float64)  # a 0-d array: numpy's arithmetic, numpy's inf and NaN
 
 
 def _column(a: np.ndarray) -> array.array:

@@ -155,8 +155,9 @@ def test_events_are_those_of_the_level_program(dag, seed):
         g.program().mode = mode
         g.feed(values, [])
         events: list[tuple] = []
-        record = lambda e: events.append((e.kind, e.node.id, e.child.id if e.child else None,  # noqa: E731
-                                          bits(e.value), bits(e.local), bits(e.upstream)))
+        def record(e, events=events):
+            events.append((e.kind, e.node.id, e.child.id if e.child else None,
+                           bits(e.value), bits(e.local), bits(e.upstream)))
         with np.errstate(all="ignore"):  # lenient: NaN and inf are expected here
             g.compute_forward(record)
             g.back_prop(record)
