@@ -85,7 +85,7 @@ def leaf_values(inputs, batch: int | None, seed: int):
     return rng.uniform(-2.0, 2.0, shape)
 
 
-@settings(max_examples=30)
+@settings(max_examples=100)
 @given(mixed_dags(), st.sampled_from([None, 1, 3]), st.integers(0, 2**31))
 def test_exact_operators_run_bit_identical_in_every_mode(dag, batch, seed):
     inputs, outputs = dag
@@ -101,7 +101,7 @@ def test_exact_operators_run_bit_identical_in_every_mode(dag, batch, seed):
     assert kinds == ({FloatStretch} if batch in (None, 1) else {RowStretch})
 
 
-@settings(max_examples=20)
+@settings(max_examples=60)
 @given(mixed_dags(ALL), st.integers(0, 2**31))
 def test_every_operator_within_its_ulps_of_numpy(dag, seed):
     inputs, outputs = dag
@@ -144,7 +144,7 @@ def ulps(x: float, y: float) -> int:
     return abs(key(x) - key(y))
 
 
-@settings(max_examples=8)
+@settings(max_examples=25)
 @given(mixed_dags(), st.integers(0, 2**31))
 def test_events_are_those_of_the_level_program(dag, seed):
     inputs, outputs = dag
