@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from engine import compiler, graph, node, tanh
@@ -44,15 +44,18 @@ def mixed_dags(draw, ops=EXACT):
     inputs = [node("input", None, name=f"x{i}") for i in range(n_inputs)]
     made: list[node] = list(inputs)
 
-    def new(previous: list[node]) -> node:
-        op = OPS[draw(st.sampled_from(ops))]
-        kids = [draw(st.sampled_from(previous)) for _ in range(op.arity)]
+    def new(name: str, previous: list[node]) -> node:
+        # on the deepest node so far (so all of a wide stretch shares one level), and anything
+        op = OPS[name]
+        kids = [previous[-1]] + [draw(st.sampled_from(previous)) for _ in range(op.arity - 1)]
         return node(op.name, *kids)
 
     for _ in range(draw(st.integers(1, 4))):
-        if draw(st.booleans()):  # a wide stretch: 30-60 nodes on what exists already
+        if draw(st.booleans()):  # a wide level: 30-60 nodes of one or two operators
             before = list(made)
-            made += [new(before) for _ in range(draw(st.integers(30, 60)))]
+            names = draw(st.lists(st.sampled_from(ops), min_size=1, max_size=2))
+            made += [new(draw(st.sampled_from(names)), before)
+                     for _ in range(draw(st.integers(30, 60)))]
         else:  # a chain: each node uses the one before it (and maybe anything earlier)
             for _ in range(draw(st.integers(5, 60))):
                 op = OPS[draw(st.sampled_from(ops))]
@@ -97,8 +100,11 @@ def test_exact_operators_run_bit_identical_in_every_mode(dag, batch, seed):
         assert same(p.values, reference.values), mode
         assert same(p.edge_derivatives, reference.edge_derivatives), mode
         assert same(p.grads, reference.grads), mode
-    kinds = {type(s) for s in programs["nodes"].stretches(1 if batch in (None, 1) else batch)}
-    assert kinds == ({FloatStretch} if batch in (None, 1) else {RowStretch})
+    size = 1 if batch in (None, 1) else batch
+    assert {type(s) for s in programs["nodes"].stretches(size)} == (
+        {FloatStretch} if size == 1 else {RowStretch})
+    event("adaptive ran " + " and ".join(sorted({type(s).__name__
+                                                 for s in programs["adaptive"].stretches(size)})))
 
 
 @settings(max_examples=60)
