@@ -23,6 +23,7 @@ child first), so traces, error reports and events are those of the level program
 from __future__ import annotations
 
 import array
+import math
 import time
 from collections.abc import Callable, MutableSequence, Sequence
 from dataclasses import dataclass
@@ -294,7 +295,8 @@ def _run_forward(functions: list[Callable[..., float]], left: Sequence[int],
         append(f(v[a]) if b < 0 else f(v[a], v[b]))
 
 
-_ADD, _SUB, _MUL = OPCODE["+"], OPCODE["-"], OPCODE["*"]
+_ADD, _SUB, _MUL, _TANH = OPCODE["+"], OPCODE["-"], OPCODE["*"], OPCODE["tanh"]
+_cosh = math.cosh
 
 
 def _run_backward(functions: list[Any], kinds: Sequence[int], nodes: Sequence[int],
@@ -303,8 +305,9 @@ def _run_backward(functions: list[Any], kinds: Sequence[int], nodes: Sequence[in
                   d: MutableSequence[float]) -> None:
     # g[child] + g[node] * local, as the level program adds (no fused multiply-add). The
     # commonest operators are written out: + and - (local derivatives ±1, and g * 1.0 is g
-    # exactly), * (the other operand); the rest call their derivative function.
-    add, sub, mul = _ADD, _SUB, _MUL
+    # exactly), * (the other operand), tanh (scalar_ops._d_tanh's operations); the rest call
+    # their derivative function.
+    add, sub, mul, tanh, cosh = _ADD, _SUB, _MUL, _TANH, _cosh
     for f, kind, k, a, b, e in zip(functions, kinds, nodes, left, right, edges):  # noqa: B905
         gk = g[k]
         if kind == add:
@@ -318,6 +321,15 @@ def _run_backward(functions: list[Any], kinds: Sequence[int], nodes: Sequence[in
             d[e + 1] = db
             g[a] += gk * da
             g[b] += gk * db
+        elif kind == tanh:
+            x = v[a]
+            if -710.0 < x < 710.0:
+                c = cosh(x)
+                da = 1.0 / (c * c)
+            else:
+                da = f(x, v[k])
+            d[e] = da
+            g[a] += gk * da
         elif b < 0:
             da = f(v[a], v[k])
             d[e] = da

@@ -8,7 +8,7 @@ Random DAGs mix wide stretches (many nodes per level: the vector program) and na
   derivatives and gradients, NaN and inf included (lenient graphs), one sample, a batch of one
   and a batch of three, with the same events;
 - with every operator, each node's value and local derivatives, recomputed by numpy from the
-  adaptive run's own operands, are within the stated ulps (1, and 3 for tanh), and each gradient
+  adaptive run's own operands, are within the stated ulps (2; sigmoid 3; tanh 6 — docs/engine.md), and each gradient
   equals the sum the level program's order gives over those derivatives, bit for bit;
 - the cost model sends a chain to the interpreter and a wide level to numpy.
 """
@@ -33,7 +33,9 @@ from engine.ops import OPERATORS, OPS, apply, local_derivatives
 EXACT = ("+", "-", "*", "/", "neg", "inv", "abs", "relu", "max", "min", "sqrt")
 ALL = tuple(op.name for op in OPERATORS if op.arity > 0)
 # numpy (SIMD) and the C library may round these differently; measured bounds, docs/engine.md
-ULPS = {"tanh": 4, "sigmoid": 3}  # tanh' = 1/cosh², sigmoid = exp(-logaddexp): compounded
+# tanh: 3 ulp in the value; its derivative 1/cosh² compounds cosh's 1 ulp (measured ≤ 6 on 600k
+# arguments). sigmoid: 1 ulp, its derivative 2.
+ULPS = {"tanh": 6, "sigmoid": 3}
 DEFAULT_ULPS = 2  # one rounding difference in the value, one more in a derivative built on it
 
 
