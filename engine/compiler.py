@@ -1,42 +1,61 @@
-"""Compile a DAG of ``node`` objects into arrays and run it level by level with numpy.
+"""Compile a DAG of ``node`` objects into arrays; executor.py runs them.
 
 Layout of a compiled program (a "position" is a node's index in these arrays):
 - leaves first (positions ``0 .. n_leaves-1``), then every other node sorted by (level, operator),
   where a node's level is 1 + the largest level of its children. All nodes of one level depend
-  only on lower levels, so a level is computed at once, one numpy call per operator present.
-- ``left`` / ``right``: children's positions; ``segments``: spans of one level and one operator.
+  only on lower levels, so a level can be computed at once, one numpy call per operator present.
+- ``left`` / ``right``: children's positions; ``level_starts``: where each level >= 1 begins;
+  ``segment_starts``: where each (level, operator) span begins.
 - edges, one per (parent, child) pair, in position order of the parent (left child first). The
   backward pass walks levels from the top, pushing ``gradient[parent] * local_derivative`` into
-  ``gradient[child]``; a level's contributions are scattered in one call.
+  ``gradient[child]``.
+
+Compiling is linear in the graph's size with no work per level beyond a few numpy calls over
+all levels at once; executor.py cuts the levels into stretches (the vector program for wide
+ones, a per-node interpreter for narrow ones) when the program first runs at a batch size.
+The cyclic garbage collector is paused while a program is built (see ``gc_paused``).
 """
 
 from __future__ import annotations
 
+import gc
 import weakref
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
+from . import executor
 from .errors import DomainError, GraphError, describe_node
-from .ops import LEAVES, OPCODE, OPERATORS, apply, local_derivatives
+from .executor import Segment
+from .ops import LEAVES, OPCODE, OPERATORS
 
 if TYPE_CHECKING:
     from .node import node
 
+__all__ = ["Program", "Segment", "collect", "gc_paused"]
 
-@dataclass(frozen=True)
-class Segment:
-    """Nodes ``start..stop-1``: one level, one operator."""
+# How programs run: "adaptive" (the cost model picks per stretch), "levels" (the level program
+# everywhere) or "nodes" (the per-node interpreter everywhere). Tests compare the three.
+default_mode = "adaptive"
 
-    op_index: int
-    start: int
-    stop: int
-    left: np.ndarray
-    right: np.ndarray | None
-    edge_start: int
-    edge_stop: int
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a big build. Building allocates millions of
+    objects that all survive, so every collection it triggers finds nothing to free, and the
+    full ones walk everything built so far: at 1M nodes that doubles the build's time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_EXPAND = object()  # on collect's stack: the node below it has had its children pushed
 
 
 def collect(outputs: Sequence[node], listed_leaves: Iterable[node] = (),
@@ -45,22 +64,41 @@ def collect(outputs: Sequence[node], listed_leaves: Iterable[node] = (),
     the listed leaves and the nodes built on all these that reach no output. The third value
     counts the first part (what the outputs depend on).
 
-    Iterative, so a chain of 100,000 nodes does not hit Python's recursion limit.
+    Iterative, so a chain of 1,000,000 nodes does not hit Python's recursion limit; a depth-first
+    post-order, left child first.
     """
     level: dict[node, int] = {}
     order: list[node] = []
-    stack = [(n, False) for n in reversed(outputs)]
+    append = order.append
+    stack: list[object] = list(reversed(outputs))
+    push, pop = stack.append, stack.pop
+    expand = _EXPAND
     while stack:
-        current, expanded = stack.pop()
+        current = pop()
+        if current is expand:
+            current = pop()
+            left, right = current.left_child, current.right_child  # type: ignore[attr-defined]
+            if right is None:
+                level[current] = level[left] + 1  # type: ignore[index]
+            else:
+                a, b = level[left], level[right]
+                level[current] = (a if a > b else b) + 1  # type: ignore[index]
+            append(current)  # type: ignore[arg-type]
+            continue
         if current in level:
             continue
-        children = current.children
-        if expanded:
-            level[current] = 1 + max(level[c] for c in children) if children else 0
-            order.append(current)
+        left = current.left_child  # type: ignore[attr-defined]
+        if left is None:  # a leaf
+            level[current] = 0  # type: ignore[index]
+            append(current)  # type: ignore[arg-type]
             continue
-        stack.append((current, True))
-        stack.extend((c, False) for c in reversed(children) if c not in level)
+        push(current)
+        push(expand)
+        right = current.right_child  # type: ignore[attr-defined]
+        if right is not None and right not in level:
+            push(right)
+        if left not in level:
+            push(left)
     n_needed = len(order)
     for leaf in listed_leaves:
         if leaf not in level:
@@ -68,7 +106,6 @@ def collect(outputs: Sequence[node], listed_leaves: Iterable[node] = (),
             order.append(leaf)
     _add_dangling(order, level)
     return order, level, n_needed
-
 
 def _add_dangling(order: list[node], level: dict[node, int]) -> None:
     """Add nodes built on the graph that reach no output: they get values (the reference
@@ -92,10 +129,33 @@ def _add_dangling(order: list[node], level: dict[node, int]) -> None:
         frontier.extend(p for p in candidate.parents if p not in level)
 
 
+def _batch(array: np.ndarray) -> tuple[int, np.ndarray]:
+    """(batch size, one sample's column): 1 and the column itself for one sample or a batch
+    of one, which the float interpreter runs; else B and the array."""
+    if array.ndim == 1:
+        return 1, array
+    if array.shape[1:] == (1,):
+        return 1, array[:, 0]
+    return int(np.prod(array.shape[1:])), array
+
+
 class Program:
     """The arrays of one compiled graph, its last values and gradients."""
 
     def __init__(self, outputs: Sequence[node], listed_leaves: Sequence[node]) -> None:
+        with gc_paused():
+            self._layout(outputs, listed_leaves)
+        self.values: np.ndarray | None = None
+        self.grads: np.ndarray | None = None
+        self.edge_derivatives: np.ndarray | None = None
+        self.lenient = False
+        self.mode = default_mode
+        # batch size (1 for one sample) and mode -> the stretches that run it
+        self._stretches: dict[tuple[int, str], list[executor.Stretch]] = {}
+        self._level_ranges: list[tuple[int, int]] | None = None
+        self._position: dict[node, int] | None = None
+
+    def _layout(self, outputs: Sequence[node], listed_leaves: Sequence[node]) -> None:
         for n in listed_leaves:
             if n.operator not in LEAVES:
                 raise GraphError(f"{describe_node(n)} is listed as a graph input or const, "
@@ -105,28 +165,33 @@ class Program:
         listed_set = set(listed)
         extra_leaves = [n for n in closure if n.operator in LEAVES and n not in listed_set]
         inner = [n for n in closure if n.operator not in LEAVES]
-        inner_level = np.fromiter((level[n] for n in inner), np.int64, len(inner))
-        inner_op = np.fromiter((OPCODE[n.operator] for n in inner), np.int64, len(inner))
-        inner = [inner[i] for i in np.lexsort((inner_op, inner_level))]
+        inner_level = np.fromiter(map(level.__getitem__, inner), np.int64, len(inner))
+        opcode = OPCODE.__getitem__
+        inner_op = np.fromiter((opcode(n.operator) for n in inner), np.int64, len(inner))
+        by_level = np.lexsort((inner_op, inner_level))
+        inner = [inner[i] for i in by_level.tolist()]
 
         self.nodes = listed + extra_leaves + inner
-        self.n_leaves = len(listed) + len(extra_leaves)
+        self.n_leaves = n_leaves = len(listed) + len(extra_leaves)
         self.extra_leaves = extra_leaves
         size = len(self.nodes)
-        position = {n: p for p, n in enumerate(self.nodes)}
-        self.position = position
-        self.listed_positions = np.array([position[n] for n in listed_leaves], np.int64)
-        self.opcodes = np.fromiter((OPCODE[n.operator] for n in self.nodes), np.int64, size)
+        # Each node learns its position now (bind); children's positions are read from them, so
+        # compiling needs no node -> position dict (~100 bytes a node at 1M nodes).
+        self.bind()
+        self.listed_positions = np.array([n._slot for n in listed_leaves], np.int64)
+        self.opcodes = np.zeros(size, np.int64)
+        self.opcodes[:n_leaves] = [OPCODE[n.operator] for n in self.nodes[:n_leaves]]
+        self.opcodes[n_leaves:] = inner_op[by_level]
         self.levels = np.zeros(size, np.int64)
-        self.levels[self.n_leaves:] = np.sort(inner_level)
+        self.levels[n_leaves:] = inner_level[by_level]
         self.left = np.full(size, -1, np.int64)
         self.right = np.full(size, -1, np.int64)
-        for p in range(self.n_leaves, size):
-            n = self.nodes[p]
-            assert n.left_child is not None, "every node past the leaves has a left child"
-            self.left[p] = position[n.left_child]
-            if n.right_child is not None:
-                self.right[p] = position[n.right_child]
+        # every node past the leaves has a left child; a missing right child is -1
+        self.left[n_leaves:] = np.fromiter((n.left_child._slot for n in inner),  # type: ignore[union-attr]
+                                           np.int64, len(inner))
+        self.right[n_leaves:] = np.fromiter(
+            (-1 if n.right_child is None else n.right_child._slot for n in inner), np.int64,
+            len(inner))
 
         # Nodes flagged is_output count as outputs where the listed outputs depend on them (the
         # reference started back-prop from them); a flagged node merely built on this graph's
@@ -134,7 +199,7 @@ class Program:
         flagged = [n for n in closure[:n_needed] if n.is_output]
         seen_outputs = dict.fromkeys(list(outputs) + flagged)
         self.outputs = list(seen_outputs)
-        self.output_positions = np.array([position[n] for n in self.outputs], np.int64)
+        self.output_positions = np.array([n._slot for n in self.outputs], np.int64)
 
         # Edges in position order of the parent: left child, then right child.
         arity = (self.left >= 0).astype(np.int64) + (self.right >= 0)
@@ -145,33 +210,40 @@ class Program:
         self.edge_child = children[children >= 0]
         assert len(self.edge_child) == n_edges
 
-        self.segments: list[Segment] = []
-        self.level_ranges: list[tuple[int, int]] = []  # positions of each level >= 1
-        bounds = np.flatnonzero(np.diff(self.levels[self.n_leaves:]) != 0) + self.n_leaves + 1
-        level_starts = [self.n_leaves, *bounds.tolist(), size] if size > self.n_leaves else []
-        for start, stop in zip(level_starts[:-1], level_starts[1:], strict=False):
-            self.level_ranges.append((start, stop))
-            ops = self.opcodes[start:stop]
-            cuts = np.flatnonzero(np.diff(ops) != 0) + start + 1
-            for s, e in zip([start, *cuts.tolist()], [*cuts.tolist(), stop], strict=False):
-                op = int(self.opcodes[s])
-                binary = OPERATORS[op].arity == 2
-                self.segments.append(Segment(
-                    op, s, e, self.left[s:e].copy(), self.right[s:e].copy() if binary else None,
-                    int(self.edge_start[s]), int(self.edge_start[e])))
-        # Per level, its edge range and whether a child repeats within it (fan-out): if not,
-        # a plain fancy-index += is correct and faster than np.add.at.
-        self.level_edges: list[tuple[int, int, np.ndarray, np.ndarray, bool]] = []
-        for start, stop in reversed(self.level_ranges):
-            a, b = int(self.edge_start[start]), int(self.edge_start[stop])
-            kids = self.edge_child[a:b]
-            unique = len(np.unique(kids)) == len(kids)
-            self.level_edges.append((a, b, self.edge_parent[a:b], kids, unique))
+        # Levels and (level, operator) segments, found for all levels at once.
+        inner_levels, inner_ops = self.levels[n_leaves:], self.opcodes[n_leaves:]
+        new_level = np.flatnonzero(np.diff(inner_levels) != 0) + n_leaves + 1
+        self.level_starts = (np.concatenate(([n_leaves], new_level, [size])) if size > n_leaves
+                             else np.zeros(0, np.int64))
+        new_segment = np.flatnonzero((np.diff(inner_levels) != 0) | (np.diff(inner_ops) != 0))
+        self.segment_starts = (np.concatenate(([n_leaves], new_segment + n_leaves + 1))
+                               if size > n_leaves else np.zeros(0, np.int64))
+        self.level_widths = np.diff(self.level_starts)
+        level_of_segment = np.searchsorted(self.level_starts, self.segment_starts, "right") - 1
+        self.level_segments = np.bincount(level_of_segment, minlength=len(self.level_widths))
 
-        self.values: np.ndarray | None = None
-        self.grads: np.ndarray | None = None
-        self.edge_derivatives: np.ndarray | None = None
-        self.lenient = False
+    @property
+    def position(self) -> dict[node, int]:
+        """node -> its position, made when first asked for (error reports, the page's ids)."""
+        if self._position is None:
+            self._position = dict(zip(self.nodes, range(len(self.nodes)), strict=True))
+        return self._position
+
+    @property
+    def level_ranges(self) -> list[tuple[int, int]]:
+        """(start, stop) positions of each level >= 1, bottom up."""
+        if self._level_ranges is None:
+            starts = self.level_starts.tolist()
+            self._level_ranges = list(zip(starts[:-1], starts[1:], strict=True))
+        return self._level_ranges
+
+    def stretches(self, batch: int) -> list[executor.Stretch]:
+        """How a batch of ``batch`` samples (1: one sample) runs, built on first use."""
+        key = (batch, self.mode)
+        found = self._stretches.get(key)
+        if found is None:
+            found = self._stretches[key] = executor.build(self, batch, self.mode)
+        return found
 
     # -- running -------------------------------------------------------------------------------
     def bind(self) -> None:
@@ -185,11 +257,9 @@ class Program:
     def forward(self, leaf_values: np.ndarray) -> None:
         values = np.empty((len(self.nodes),) + leaf_values.shape[1:], np.float64)
         values[: self.n_leaves] = leaf_values
-        for seg in self.segments:
-            op = OPERATORS[seg.op_index]
-            a = values[seg.left]
-            b = values[seg.right] if seg.right is not None else None
-            values[seg.start:seg.stop] = apply(op, a, b)
+        batch, rows = _batch(values)
+        for stretch in self.stretches(batch):
+            stretch.forward(rows if isinstance(stretch, executor.FloatStretch) else values)
         self.values, self.grads, self.edge_derivatives = values, None, None
         if not self.lenient and not np.isfinite(values).all():
             self._raise_forward_domain_error()
@@ -198,24 +268,17 @@ class Program:
     def backward(self) -> None:
         values = self.values
         assert values is not None, "backward() runs after forward()"
-        batch = values.shape[1:]
-        local = np.empty((len(self.edge_child),) + batch, np.float64)
-        for seg in self.segments:
-            op = OPERATORS[seg.op_index]
-            a = values[seg.left]
-            b = values[seg.right] if seg.right is not None else None
-            derivatives = local_derivatives(op, a, b, values[seg.start:seg.stop])
-            stride = len(derivatives)
-            for k, d in enumerate(derivatives):
-                local[seg.edge_start + k:seg.edge_stop:stride] = d
+        local = np.empty((len(self.edge_child),) + values.shape[1:], np.float64)
         grads = np.zeros_like(values)
         grads[self.output_positions] += 1.0
-        for a, b, parents, kids, unique in self.level_edges:
-            contribution = grads[parents] * local[a:b]
-            if unique:
-                grads[kids] += contribution
+        batch, value_rows = _batch(values)
+        _, grad_rows = _batch(grads)
+        _, local_rows = _batch(local)
+        for stretch in reversed(self.stretches(batch)):
+            if isinstance(stretch, executor.FloatStretch):
+                stretch.backward(value_rows, grad_rows, local_rows)
             else:
-                np.add.at(grads, kids, contribution)
+                stretch.backward(values, grads, local)
         self.grads, self.edge_derivatives = grads, local
         if not self.lenient and not (np.isfinite(local).all() and np.isfinite(grads).all()):
             self._raise_backward_domain_error()

@@ -7,21 +7,27 @@
     s += x1                  # updates s: s = s + x1 (also -=, *=, /=, **=)
     output y, s              # what back-prop starts from
 
-Each statement is parsed on its own by ``ast.parse`` (after expr_scan.py has bounded how deeply
-it nests) and its tree is walked under a whitelist: names, numbers, + - * / **, unary - and +,
-and calls of known functions. Nothing is evaluated, compiled or imported; anything else is
-reported with its line and column. The walk uses an explicit stack, so it cannot recurse.
+expr_scan.py splits the (size-checked) text into statements and bounds how deeply each nests;
+then the statements are parsed together by one ``ast.parse`` (a compile per statement cost
+~12 µs each). Only if that fails — a syntax error somewhere, which would hide every later one —
+is each statement parsed on its own, so every problem is still reported at its line and column.
+Each tree is walked under a whitelist: names, numbers, + - * / **, unary - and +, and calls of
+known functions. Nothing is evaluated, compiled or imported; anything else is reported with its
+line and column. The walk uses an explicit stack, so it cannot recurse. The cyclic garbage
+collector is paused while a file is read (the nodes it makes all survive).
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
 import difflib
 import math
 import re
 import warnings
 from typing import Any
 
+from ..compiler import gc_paused
 from ..node import node
 from ..ops import OPS
 from .expr_scan import Statement, output_names, scan
@@ -65,29 +71,63 @@ class Expression:
         self._last_created: node | None = None
         self._stmt: Statement | None = None
         self._lines: list[str] | None = None  # the statement's lines, split when needed
+        self._offset = 0  # ast line numbers count from line 1 + this (several statements parsed)
         self._ascii = text.isascii()  # then ast's byte columns are character columns
 
     def read(self) -> Expression:
+        with gc_paused():
+            return self._read()
+
+    def _read(self) -> Expression:
         statements = scan(self.text, self.limits, self.problems)
         for stmt in statements:
             match = _DEFINES.match(self.text, stmt.start, stmt.end)
             if match and not stmt.output:
                 self._first_defined.setdefault(match.group(1), stmt.line)
+        parsed = self._parse_together([s for s in statements if not (s.output or s.skip)])
         for stmt in statements:
             self._stmt, self._lines = stmt, None
             if stmt.output:
                 self._output_line(stmt)
-            elif stmt.skip or not self._statement(stmt):
+            elif stmt.skip or not self._statement(stmt, parsed):
                 # Already reported: what it would define is broken, not "never defined".
                 match = _DEFINES.match(self.text, stmt.start, stmt.end)
                 if match:
                     self._broken.add(match.group(1))
+        self._offset = 0
         if not self.outputs and not self.problems:
             end = self.text.count("\n") + 1
             self.problems.add(f"{end}:1", "the file has no output: add a line such as "
                                           "`output y` naming what back-prop starts from")
         self.problems.check()
         return self
+
+    def _parse_together(self, statements: list[Statement]
+                        ) -> dict[int, tuple[int, list[ast.stmt]]] | None:
+        """Every statement parsed by one ``ast.parse``: statement start -> (its first line in the
+        joined text less 1, its trees); None if the text does not parse as a whole."""
+        if not statements:
+            return {}
+        firsts, texts, line = [], [], 1
+        for stmt in statements:
+            text = self.text[stmt.start:stmt.end]
+            firsts.append(line)
+            texts.append(text)
+            line += text.count("\n") + 1
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", SyntaxWarning)
+                warnings.simplefilter("error", DeprecationWarning)
+                module = ast.parse("\n".join(texts), mode="exec")
+        except (SyntaxError, RecursionError, MemoryError, ValueError):
+            return None  # each statement on its own then says where
+        trees: list[list[ast.stmt]] = [[] for _ in statements]
+        for tree in module.body:
+            trees[bisect.bisect_right(firsts, tree.lineno) - 1].append(tree)
+        if not all(trees):  # a statement Python read differently than expr_scan: be careful
+            return None
+        return {stmt.start: (first - 1, body)
+                for stmt, first, body in zip(statements, firsts, trees, strict=True)}
 
     # -- locations -----------------------------------------------------------------------------
     def _where(self, lineno: int, col_offset: int) -> str:
@@ -103,10 +143,10 @@ class Expression:
         return f"{stmt.line + lineno - 1}:{col_offset + 1}"
 
     def _at(self, tree: ast.stmt | ast.expr) -> str:
-        return self._where(tree.lineno, tree.col_offset)
+        return self._where(tree.lineno - self._offset, tree.col_offset)
 
     def _line(self, tree: ast.stmt | ast.expr) -> int:
-        return self._statement_read().line + tree.lineno - 1
+        return self._statement_read().line + tree.lineno - self._offset - 1
 
     def _statement_read(self) -> Statement:
         """The statement being read: locations are only asked for while read() walks one."""
@@ -114,8 +154,15 @@ class Expression:
         return self._stmt
 
     # -- statements ----------------------------------------------------------------------------
-    def _statement(self, stmt: Statement) -> bool:
+    def _statement(self, stmt: Statement,
+                   parsed: dict[int, tuple[int, list[ast.stmt]]] | None) -> bool:
         """Read one statement; False if it could not even be parsed."""
+        if parsed is not None:
+            self._offset, trees = parsed[stmt.start]
+            for tree in trees:
+                self._assignment(tree)
+            return True
+        self._offset = 0
         source = self.text[stmt.start:stmt.end]
         try:
             # Python only warns about e.g. `1if`; here every doubt is an error with a location,
