@@ -281,4 +281,5 @@ def _translate(error: Any, where: str) -> list[Problem]:
 
 
 def pointer_key(location: str) -> list[tuple[int, int, str]]:
-    return [(0, int(p), "") if p.isascii() and p.isdigit() else (1, 0, p) for p in location.split("/")]
+    return [(0, int(p), "") if p.isascii() and p.isdigit() else (1, 0, p)
+            for p in location.split("/")]

@@ -80,7 +80,8 @@ def test_stop_sharing_revokes_the_link_and_sharing_again_makes_a_new_one(page, b
         viewer = other.new_page()
         viewer.goto(link)
         viewer.wait_for_selector("body[data-ready=true]")
-        expect(viewer.get_by_role("alert")).to_contain_text("nothing is shared under that link (any more)")
+        expect(viewer.get_by_role("alert")).to_contain_text(
+            "nothing is shared under that link (any more)")
         expect(node(viewer, "r")).to_have_count(0)
         expect(viewer.get_by_label("Expression")).not_to_have_value(TEXT)
         assert viewer.locator("body").get_attribute("data-graph") is None

@@ -8,8 +8,9 @@ Random DAGs mix wide stretches (many nodes per level: the vector program) and na
   derivatives and gradients, NaN and inf included (lenient graphs), one sample, a batch of one
   and a batch of three, with the same events;
 - with every operator, each node's value and local derivatives, recomputed by numpy from the
-  adaptive run's own operands, are within the stated ulps (2; sigmoid 3; tanh 6 — docs/engine.md), and each gradient
-  equals the sum the level program's order gives over those derivatives, bit for bit;
+  adaptive run's own operands, are within the stated ulps (2; sigmoid 3; tanh 6 —
+  docs/engine.md), and each gradient equals the sum the level program's order gives over
+  those derivatives, bit for bit;
 - the cost model sends a chain to the interpreter and a wide level to numpy.
 """
 
