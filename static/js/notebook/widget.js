@@ -115,9 +115,15 @@ function render({ model, el }) {
     if (!destroyed && drawGraph(now)) invalidate();
   });
 
-  // The output area may lay the widget out after render(): fit the view when its size changes.
-  const resize = new ResizeObserver(() => views.fit());
+  // The output area may lay the widget out after render(), and JupyterLab's side panels change
+  // its width: fit the view when its size changes, and draw again (the phase mark is placed
+  // by the scrubber's width).
+  const resize = new ResizeObserver((entries) => {
+    if (entries.some((e) => e.target === ui.view)) views.fit();
+    invalidate();
+  });
   resize.observe(ui.view);
+  resize.observe(ui.playback.scrubber);
 
   ui.status.textContent = 'computing in the kernel…';
   controller.load('kernel').then(() => {
