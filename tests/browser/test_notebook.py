@@ -253,6 +253,16 @@ def block_name(n) -> str:
     return n.operator
 
 
+# The phase mark over the scrubber where its event count is, as tests/browser/
+# test_graph_consistency.py measures it on the page (the thumb's centre is 8 px in at each end).
+MARK_PLACED = """el => { const mark = el.querySelector('.phase-mark');
+  const bar = el.querySelector('.scrubber');
+  if (!mark || mark.hidden || !bar.offsetWidth) return false;
+  const m = mark.getBoundingClientRect(), b = bar.getBoundingClientRect();
+  const fraction = Number(mark.dataset.at) / Number(bar.max);
+  return Math.abs(m.x - (b.x + 8 + fraction * (b.width - 16))) < 3; }"""
+
+
 def test_screenshots_of_the_widget_in_jupyterlab(notebook):
     """Look at it: the three widgets beside JupyterLab's file browser (the Inspector goes under
     the graph) and without it (three columns), at 1024×768, and on a phone's width."""
@@ -266,6 +276,8 @@ def test_screenshots_of_the_widget_in_jupyterlab(notebook):
             w = widget(page, k)
             w.scroll_into_view_if_needed()
             expect(w.locator(".view")).to_be_in_viewport()
+            # JupyterLab's sidebar changed the widget's width: the mark follows the scrubber.
+            page.wait_for_function(MARK_PLACED, arg=w.element_handle())
             shot(page, f"notebook-{name}-1024-{sidebar}")
             w.locator(".controls").scroll_into_view_if_needed()
             expect(w.locator(".controls")).to_be_in_viewport()
@@ -283,6 +295,7 @@ def test_screenshots_of_the_widget_in_jupyterlab(notebook):
     page.locator(".lm-Menu-itemLabel", has_text="JupyterLab Dark").first.click()
     page.wait_for_selector("body[data-jp-theme-light=false]", state="attached")
     widget(page, 1).scroll_into_view_if_needed()
+    page.wait_for_function(MARK_PLACED, arg=widget(page, 1).element_handle())
     shot(page, "notebook-neuron-1024-dark")
     page.locator(".lm-MenuBar-itemLabel", has_text="Settings").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()

@@ -109,18 +109,20 @@ function render({ model, el }) {
   // another widget (the router listens on the widget's element, not the document).
   new Shortcuts(el).add(...playback.shortcuts(), ...views.shortcuts());
 
+  const phaseMark = new PhaseMark(ui.playback.scrubber, { id: null });
   const drawGraph = graphFrame({ page: selection, controller, views, playback, inspector, whatIf, gradCheck,
-    legend: ui.legend, caption: ui.caption, phaseMark: new PhaseMark(ui.playback.scrubber, { id: null }) });
+    legend: ui.legend, caption: ui.caption, phaseMark });
   onFrame((now) => {
     if (!destroyed && drawGraph(now)) invalidate();
   });
 
-  // The output area may lay the widget out after render(), and JupyterLab's side panels change
-  // its width: fit the view when its size changes, and draw again (the phase mark is placed
-  // by the scrubber's width).
+  // The output area may lay the widget out after render(), and JupyterLab's side panels (or
+  // its hiding of cells out of view) change its width: fit the view when its size changes, and
+  // place the phase mark by the scrubber's new width in this frame rather than the next.
   const resize = new ResizeObserver((entries) => {
     if (entries.some((e) => e.target === ui.view)) views.fit();
-    invalidate();
+    const state = controller.state;
+    phaseMark.update(state && state.graph === controller.graph ? state : null);
   });
   resize.observe(ui.view);
   resize.observe(ui.playback.scrubber);
