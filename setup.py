@@ -11,6 +11,10 @@ The bundle is built first, so no wheel or sdist is made without it: in a checkou
 present) by `npm run build` — whatever it builds, static/dist/ and any other output goes in
 with its folder; from an unpacked sdist (no node_modules), the bundle the sdist ships must be
 there and newer than its sources, or the build stops and says what to run.
+
+The notebook widget (engine/notebook/, the ``notebook`` extra) loads its built files as package
+data of ``engine.notebook``: they are copied from static/dist/ into ``engine/notebook/dist/``
+(engine/notebook/bundle.py reads them there, else from a checkout's static/dist/).
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ from server.web_files import PACKAGED, bundle_problem  # noqa: E402 - standard l
 
 # What the installed page needs, from the top level: (folder, files to leave out).
 WEB = (("templates", ()), ("static", ("js",)), ("examples", ("*.ipynb",)))
+# The notebook widget's built files (engine/notebook/bundle.py FILES; tests/server/
+# test_packaging.py reads each of those from an installed wheel) and where the wheel has them.
+WIDGET_FILES = ("widget.js", "widget.css", "layout-worker.js")
+WIDGET_DIST = Path("engine") / "notebook" / "dist"
 
 
 def build_bundle() -> None:
@@ -55,6 +63,18 @@ class BuildPy(build_py):
         for folder, leave_out in WEB:
             shutil.copytree(ROOT / folder, target / folder,
                             ignore=shutil.ignore_patterns("__pycache__", *leave_out))
+        copy_widget_bundle(Path(self.build_lib) / WIDGET_DIST)
+
+
+def copy_widget_bundle(target: Path) -> None:
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for name in WIDGET_FILES:
+        built = ROOT / "static" / "dist" / name
+        if not built.is_file():
+            sys.exit(f"no wheel without the notebook widget's {name}: run `npm run build` "
+                     f"in {ROOT} (it writes static/dist/{name})")
+        shutil.copy2(built, target / name)
 
 
 class Sdist(sdist):

@@ -138,18 +138,35 @@ def test_the_reference_expression_plays_to_the_engines_values_and_gradients(note
     # dagre laid it out, in the page's layout worker (started from the code the kernel sent)
     expect(w.locator(".view")).to_have_attribute("data-layout", "dagre", timeout=30_000)
     # The keys act on the focused widget (and not on the notebook around it): → steps.
+    others = [widget(page, k).locator(".position") for k in (1, 2)]
+    before = [o.text_content() for o in others]
     w.scroll_into_view_if_needed()
-    w.focus()
+    w.focus()  # JupyterLab makes the widget's cell the active one
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    selected_cell = cells.evaluate_all(
+        "els => els.findIndex((e) => e.classList.contains('jp-mod-selected'))")
+    assert cells.nth(selected_cell).locator(WIDGETS).count() == 1
     for _ in range(3):
         page.keyboard.press("ArrowRight")
     expect(w.locator(".position")).to_have_text("3 / 75")  # 23 + 1 + 23 + 28 events (below)
+    # J is also JupyterLab's "select the cell below" in command mode: here it steps back.
+    page.keyboard.press("j")
+    expect(w.locator(".position")).to_have_text("2 / 75")
     assert page.locator(".jp-Notebook .jp-Cell.jp-mod-selected").count() == 1
+    assert cells.evaluate_all(
+        "els => els.findIndex((e) => e.classList.contains('jp-mod-selected'))") == selected_cell
+    assert [o.text_content() for o in others] == before  # the other widgets did not move
     play_to_end(w)
     _, _, g = reference_expression()
     expected = engine_nodes(g)
     assert shown_nodes(w) == expected  # every node, exactly: the same float64s
     program = g.program()
     assert 2 * len(program.nodes) + len(program.edge_child) + 1 == 75
+    # The timeline marks where back-prop begins: after one forward event per node. Each widget
+    # has its own mark, and none takes the page's element id (a notebook shows several).
+    expect(w.locator(".phase-mark")).to_have_attribute("data-at", str(len(program.nodes)))
+    assert page.locator(f"{WIDGETS} .phase-mark").count() == 3
+    assert page.locator("#phase-mark").count() == 0
     assert w.locator(".inspector").get_attribute("data-node-id") is not None
     assert not errors
 
@@ -179,6 +196,10 @@ def test_descend_steps_the_neurons_inputs_as_the_engine_does(notebook):
     for name, value in new.items():
         assert by_name[name] == pytest.approx(value, rel=1e-13)
     assert (by_name["x1"], by_name["x2"]) == (1.5, 2.0)
+    # The what-if fields follow the trace: they hold the stepped inputs, as the graph does.
+    for name in new:
+        field = w.locator(f'.whatif input[aria-label="{name}"]')
+        assert float(field.input_value()) == by_name[name]
     z_new = new["w1"] * 1.5 + new["w2"] * 2.0 + new["b"]
     output = w.locator(".descend-output").first
     assert float(output.get_attribute("data-before")) == pytest.approx(s, rel=1e-14)
@@ -232,6 +253,16 @@ def block_name(n) -> str:
     return n.operator
 
 
+# The phase mark over the scrubber where its event count is, as tests/browser/
+# test_graph_consistency.py measures it on the page (the thumb's centre is 8 px in at each end).
+MARK_PLACED = """el => { const mark = el.querySelector('.phase-mark');
+  const bar = el.querySelector('.scrubber');
+  if (!mark || mark.hidden || !bar.offsetWidth) return false;
+  const m = mark.getBoundingClientRect(), b = bar.getBoundingClientRect();
+  const fraction = Number(mark.dataset.at) / Number(bar.max);
+  return Math.abs(m.x - (b.x + 8 + fraction * (b.width - 16))) < 3; }"""
+
+
 def test_screenshots_of_the_widget_in_jupyterlab(notebook):
     """Look at it: the three widgets beside JupyterLab's file browser (the Inspector goes under
     the graph) and without it (three columns), at 1024×768, and on a phone's width."""
@@ -245,6 +276,8 @@ def test_screenshots_of_the_widget_in_jupyterlab(notebook):
             w = widget(page, k)
             w.scroll_into_view_if_needed()
             expect(w.locator(".view")).to_be_in_viewport()
+            # JupyterLab's sidebar changed the widget's width: the mark follows the scrubber.
+            page.wait_for_function(MARK_PLACED, arg=w.element_handle())
             shot(page, f"notebook-{name}-1024-{sidebar}")
             w.locator(".controls").scroll_into_view_if_needed()
             expect(w.locator(".controls")).to_be_in_viewport()
@@ -262,6 +295,7 @@ def test_screenshots_of_the_widget_in_jupyterlab(notebook):
     page.locator(".lm-Menu-itemLabel", has_text="JupyterLab Dark").first.click()
     page.wait_for_selector("body[data-jp-theme-light=false]", state="attached")
     widget(page, 1).scroll_into_view_if_needed()
+    page.wait_for_function(MARK_PLACED, arg=widget(page, 1).element_handle())
     shot(page, "notebook-neuron-1024-dark")
     page.locator(".lm-MenuBar-itemLabel", has_text="Settings").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()

@@ -7,6 +7,7 @@ example in this process, and pyproject.toml read here with tomllib.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 import requests
 
 from engine.formats import load
+from engine.notebook.bundle import FILES as WIDGET_FILES
 from tests.live_server import LiveServer, Page
 from tests.server.frames import decode
 
@@ -74,6 +76,11 @@ def test_the_wheel_and_the_sdist_carry_the_page_and_its_bundle(built):
     assert not any(n.startswith("server/_web/static/js/") for n in names)  # sources: sdist only
     # Building the wheel built the bundle: the checkout's is now the one the wheel carries.
     assert bundle == (ROOT / "static" / "dist" / "main.js").read_bytes()
+    # The notebook widget's built files, as package data of engine.notebook.
+    with zipfile.ZipFile(built["wheel"]) as wheel:
+        for name in WIDGET_FILES:
+            assert wheel.read(f"engine/notebook/dist/{name}") == (
+                ROOT / "static" / "dist" / name).read_bytes(), name
     with tarfile.open(built["sdist"]) as sdist:
         inside = {n.split("/", 1)[1] for n in sdist.getnames() if "/" in n}
     for name in ("static/dist/main.js", "static/js/main.js", "templates/index.html", "setup.py",
@@ -137,3 +144,53 @@ def assert_equal_to_the_engine(frames: list[dict]) -> None:
     grads = {i: g for f in frames if f["phase"] == "backward"
              for i, g in zip(f["ids"], f["grads"], strict=True)}
     assert [grads[i] for i in range(len(program.nodes))] == program.grads.tolist()
+
+
+# In the fresh venv, from an unrelated folder: the installed engine.notebook makes a widget of
+# the reference expression and says where its bundle came from.
+MAKE_WIDGET = """
+import json
+import engine
+from engine.examples import reference_expression
+from engine.notebook import GraphWidget, bundle
+_, _, g = reference_expression()
+w = GraphWidget(g)
+print(json.dumps({"engine": engine.__file__, "checkout_dist": bundle.SOURCE_DIST.exists(),
+                  "read": {name: bundle.read(name) for name in bundle.FILES},
+                  "traits": {"widget.js": w._esm, "widget.css": w._css,
+                             "layout-worker.js": w._worker}}))
+"""
+SHOW_WITHOUT_EXTRA = """
+import engine
+from engine.examples import reference_expression
+engine.show(reference_expression()[2])
+"""
+
+
+def test_the_notebook_extra_installed_from_the_wheel_carries_the_widgets_bundle(venv, built,
+                                                                               tmp_path):
+    python = str(venv / "bin" / "python")
+    # Without the extra, engine.show names it (the core imports nothing of anywidget).
+    done = subprocess.run([python, "-c", SHOW_WITHOUT_EXTRA], cwd=tmp_path, env=outside_env(venv),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode != 0
+    assert "pip install 'backprop-live[notebook]'" in done.stderr, done.stderr[-2000:]
+    # With it (pip install 'backprop-live[notebook]', here from the wheel): the widget's files
+    # come from the installed package, equal to the ones `npm run build` wrote for this wheel.
+    extra = f"{built['wheel']}[notebook]"
+    done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", extra], capture_output=True,
+                          text=True, timeout=900, env=outside_env(venv), check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    done = subprocess.run([python, "-c", MAKE_WIDGET], cwd=tmp_path, env=outside_env(venv),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    shown = json.loads(done.stdout)
+    assert Path(shown["engine"]).is_relative_to(venv)  # the installed copy, not this checkout
+    assert not shown["checkout_dist"]  # so no static/dist/ to fall back on
+    assert sorted(shown["read"]) == sorted(WIDGET_FILES)
+    for name in WIDGET_FILES:
+        built_file = (ROOT / "static" / "dist" / name).read_text("utf-8")
+        assert len(built_file) > 1000, name
+        assert shown["read"][name] == built_file, name
+        assert shown["traits"][name] == built_file, name
+

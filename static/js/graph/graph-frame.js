@@ -1,11 +1,12 @@
 // Drawing the Graph tab, once per animation frame, from the state on screen: the view, the
 // legend (the current graph's scale), the Inspector, the what-if fields, the caption and the
 // timeline's phase mark. Each reads the same controller state, so none can lag behind another.
+// `training` is optional: the notebook widget (notebook/widget.js) has no Training tab.
 import { drawLegend } from './legend.js';
 import { describeEvent } from './caption.js';
 import { EDGE } from './timeline.js';
 
-export function graphFrame({ page, controller, views, playback, inspector, whatIf, gradCheck, training,
+export function graphFrame({ page, controller, views, playback, inspector, whatIf, gradCheck, training = null,
   legend, caption, phaseMark }) {
   let lastLegend = null;
   let lastPanels = 0;
@@ -22,7 +23,7 @@ export function graphFrame({ page, controller, views, playback, inspector, whatI
       checks: gradCheck.checks,
       flagged: controller.flagged,
       animateMs: 1000 / playback.eventsPerSecond,
-      blockOverlay: training.overlay(),
+      blockOverlay: training ? training.overlay() : null,
     };
     views.render(state && state.graph === controller.graph ? state : null, ctx);
     const grouped = views.view && views.view.kind === 'grouped';
@@ -35,7 +36,7 @@ export function graphFrame({ page, controller, views, playback, inspector, whatI
         : { scale: legendKey, title: state ? 'gradient ∂out/∂node' : 'gradient (no trace yet)', kind: 'diverging' }));
     }
     phaseMark.update(state && state.graph === controller.graph ? state : null);
-    if (training.active) return false; // the inspector, what-if and caption are hidden while training
+    if (training && training.active) return false; // the inspector, what-if and caption are hidden while training
     // Text panels change faster than anyone reads while playing fast: ten times a second is plenty.
     const fast = playback.playing && playback.eventsPerSecond > 20;
     if (fast && now - lastPanels < 100) return true; // draw again next frame

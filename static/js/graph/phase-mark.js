@@ -2,11 +2,12 @@
 // the two halves of the scrubber (and where "Both" crosses from one to the other).
 
 export class PhaseMark {
-  constructor(scrubber) {
+  /** `id`: the mark's element id (null for none: a notebook shows several widgets). */
+  constructor(scrubber, { id = 'phase-mark' } = {}) {
     this.scrubber = scrubber;
     this.mark = document.createElement('div');
     this.mark.className = 'phase-mark';
-    this.mark.id = 'phase-mark';
+    if (id) this.mark.id = id;
     this.mark.setAttribute('aria-hidden', 'true');
     this.mark.innerHTML = '<span class="phase-label">back-prop ▸</span>';
     this.mark.title = 'Forward pass ends here; back-prop begins';

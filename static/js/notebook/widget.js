@@ -1,6 +1,7 @@
 // The notebook widget (anywidget's front-end module): the page's graph views, playback,
 // Inspector, what-if and gradient check, wired as main.js wires them, with the kernel in place
-// of the server (kernel-connection.js) and a Descend panel. engine/notebook/widget.py is the
+// of the server (kernel-connection.js) and a Descend panel. Each frame is drawn by the page's own
+// graph-frame.js, so the widget and the page cannot drift apart. engine/notebook/widget.py is the
 // Python side; `npm run build` bundles this file to static/dist/widget.js.
 import { GraphSession } from '../graph/session.js';
 import { GraphController } from '../graph/controller.js';
@@ -8,17 +9,22 @@ import { ViewManager } from '../graph/views.js';
 import { Playback } from '../graph/playback.js';
 import { Inspector } from '../graph/inspector.js';
 import { GradientCheck, WhatIf } from '../graph/whatif.js';
-import { drawLegend } from '../graph/legend.js';
-import { describeEvent } from '../graph/caption.js';
+import { Banner, problemLines } from '../graph/banner.js';
+import { graphFrame } from '../graph/graph-frame.js';
+import { PhaseMark } from '../graph/phase-mark.js';
 import { setLayoutWorkerUrl } from '../graph/graph-layout.js';
-import { EDGE, GRADIENT } from '../graph/timeline.js';
+import { GRADIENT } from '../graph/timeline.js';
 import { invalidate, onFrame } from '../shared/frame-loop.js';
+import { Shortcuts } from '../shared/keyboard.js';
 import { thousands } from '../shared/numbers.js';
 import { kernelConnection } from './kernel-connection.js';
 import { buildMarkup } from './markup.js';
 import { DescendPanel } from './descend-panel.js';
+import { WidgetSelection } from './selection.js';
 
 let workerReady = false;
+
+const FAILED = { trace: 'Could not compute', load: 'Could not load', descend: 'Could not descend' };
 
 function render({ model, el }) {
   if (!workerReady) {
@@ -31,31 +37,18 @@ function render({ model, el }) {
   ui.title.textContent = model.get('title');
   const connection = kernelConnection(model);
   const session = new GraphSession(connection);
+  const banner = new Banner(ui.message);
   let destroyed = false;
-  let selected = null;
-  let follow = true;
 
   const notify = (error, { context = '' } = {}) => {
-    ui.message.hidden = !error;
-    if (!error) return;
-    const problems = (error.problems || []).map((p) => (p.location ? `${p.location}: ${p.message}` : p.message));
-    const what = context === 'trace' ? 'Could not compute' : context === 'load' ? 'Could not load' : 'Could not descend';
-    ui.message.textContent = [`${what}: ${error.message}`, ...problems].join('\n');
-  };
-  const select = (id, { pin = false } = {}) => {
-    selected = id;
-    if (pin && follow) {
-      follow = false;
-      inspector.setFollow(false);
-    }
-    invalidate();
+    if (!error) banner.clear();
+    else banner.show([`${FAILED[context] || FAILED.descend}: ${error.message}`, ...problemLines(error)]);
   };
 
   const views = new ViewManager(ui.view, ui.breadcrumb, {
-    onSelect: (id) => select(id, { pin: true }),
+    onSelect: (id) => selection.select(id, { pin: true }),
     onChange: (entry) => {
       if (controller.state) controller.state.markAllDirty();
-      lastLegend = null;
       ui.jump.hidden = entry.kind !== 'block';
       invalidate();
     },
@@ -63,23 +56,23 @@ function render({ model, el }) {
   const playback = new Playback(ui.playback, {
     onMove: () => invalidate(),
     onModeChange: (mode) => controller.modeChanged(mode),
-    keyTarget: el,
   });
   const inspector = new Inspector(ui.inspector, {
-    onFollow: (on) => { follow = on; invalidate(); },
+    onFollow: (on) => selection.setFollow(on),
     onEditInput: (id, value) => whatIf.set(id, value),
     onReceptiveField: (id) => views.receptiveField(id),
-    onSelect: (id) => select(id, { pin: true }),
+    onSelect: (id) => selection.select(id, { pin: true }),
   });
+  const selection = new WidgetSelection(inspector);
   const whatIf = new WhatIf(ui.whatif, { onChange: () => controller.trace({ at: 'end' }) });
   const gradCheck = new GradientCheck(ui.gradcheck, {
     onToggle: (on) => (on ? controller.check() : (gradCheck.clear(), invalidate())),
   });
   const controller = new GraphController({
-    onDomainError: (id) => select(id, { pin: true }),
+    onDomainError: (id) => selection.select(id, { pin: true }),
     session, connection, views, playback, whatIf, gradCheck, notify,
     onGraph: (graph) => {
-      selected = graph.outputs[0] ?? null;
+      selection.selected = graph.outputs[0] ?? null;
       ui.title.textContent = `${model.get('title')} · ${thousands(graph.n)} nodes`;
       el.dataset.nodes = String(graph.n);
       descend.setGraph(graph);
@@ -112,40 +105,27 @@ function render({ model, el }) {
     playback.seek(i);
   });
 
-  let lastLegend = null;
-  onFrame(() => {
-    if (destroyed) return;
-    const state = controller.state;
-    if (state && follow && state.current >= 0) {
-      const t = state.timeline;
-      const i = state.current;
-      selected = t.kind[i] === EDGE ? t.childOf(i) : t.node[i];
-    }
-    views.render(state && state.graph === controller.graph ? state : null, {
-      gradScale: controller.gradScale, selected, checks: gradCheck.checks,
-      flagged: controller.flagged, animateMs: 1000 / playback.eventsPerSecond, blockOverlay: null,
-    });
-    const grouped = views.view && views.view.kind === 'grouped';
-    const legendKey = grouped ? views.view.magnitudeScale : controller.gradScale;
-    if (legendKey !== lastLegend) {
-      lastLegend = legendKey;
-      drawLegend(ui.legend, grouped
-        ? { scale: legendKey, title: 'block mean |gradient|', kind: 'sequential' }
-        : { scale: legendKey, title: 'gradient ∂out/∂node', kind: 'diverging' });
-    }
-    const check = gradCheck.checks.has(selected)
-      ? (gradCheck.lastInputs || []).find((r) => r.id === selected) : null;
-    inspector.show(controller.graph, state, selected, { check });
-    whatIf.showValues(state);
-    const caption = describeEvent(state);
-    if (ui.caption.textContent !== caption.text) ui.caption.textContent = caption.text;
-    ui.caption.dataset.kind = caption.kind;
-    ui.caption.dataset.index = state ? String(state.current) : '';
+  // The keys act on this widget only, while the focus is in it: never on JupyterLab's cells or
+  // another widget (the router listens on the widget's element, not the document).
+  new Shortcuts(el).add(...playback.shortcuts(), ...views.shortcuts());
+
+  const phaseMark = new PhaseMark(ui.playback.scrubber, { id: null });
+  const drawGraph = graphFrame({ page: selection, controller, views, playback, inspector, whatIf, gradCheck,
+    legend: ui.legend, caption: ui.caption, phaseMark });
+  onFrame((now) => {
+    if (!destroyed && drawGraph(now)) invalidate();
   });
 
-  // The output area may lay the widget out after render(): fit the view when its size changes.
-  const resize = new ResizeObserver(() => views.fit());
+  // The output area may lay the widget out after render(), and JupyterLab's side panels (or
+  // its hiding of cells out of view) change its width: fit the view when its size changes, and
+  // place the phase mark by the scrubber's new width in this frame rather than the next.
+  const resize = new ResizeObserver((entries) => {
+    if (entries.some((e) => e.target === ui.view)) views.fit();
+    const state = controller.state;
+    phaseMark.update(state && state.graph === controller.graph ? state : null);
+  });
   resize.observe(ui.view);
+  resize.observe(ui.playback.scrubber);
 
   ui.status.textContent = 'computing in the kernel…';
   controller.load('kernel').then(() => {
