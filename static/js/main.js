@@ -146,7 +146,8 @@ const drawGraph = graphFrame({ page, controller, views, playback, inspector, wha
 onFrame((now) => {
   if (drawGraph(now)) invalidate();
 });
-window.addEventListener('resize', () => views.fit());
+// A new width moves the phase mark with the scrubber: draw a frame.
+window.addEventListener('resize', () => { views.fit(); invalidate(); });
 
 // -- start ---------------------------------------------------------------------------------------
 async function fillExamples() {
