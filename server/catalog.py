@@ -7,14 +7,13 @@ traces of one graph must not interleave. References that name the same graph sha
 (``model:resnet:0256`` is ``model:resnet:256``; ``example:reference`` is
 ``example:reference.expr``).
 
-A graph bigger than the whole budget is not kept under its reference, but the last such entry is
-kept aside by the hash of its definition (``_oversize``: one entry, whatever its size), so the
-upload → ``load_graph`` → trace of one big file parses it once, not three times.
+A graph bigger than the whole budget is used and not kept: the budget is a bound, so such a
+file is parsed again each time it is asked for (an upload's parse serves its ``load_graph``
+only while it fits).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 from collections import OrderedDict
@@ -50,7 +49,6 @@ class Entry:
     description: dict | None = None  # wire.describe, made once: the definition does not change
     export: bytes | None = None  # the JSON graph, made once when asked for
     nodes: int = 0  # counted when it is first kept
-    digest: str | None = None  # definition_digest of what it was loaded from (not models)
 
     @property
     def size(self) -> int:
@@ -70,7 +68,6 @@ class Catalog:
         self.cache_bytes = cache_bytes
         self._cache: OrderedDict[str, Entry] = OrderedDict()
         self._cache_lock = lock_factory()
-        self._oversize: Entry | None = None  # the last entry too big to keep (see above)
 
     # -- listing -------------------------------------------------------------------------------
     def _example_files(self) -> list[Path]:
@@ -111,11 +108,6 @@ class Catalog:
             self._cache.move_to_end(key)
             while sum(e.size for e in self._cache.values()) > self.cache_bytes:
                 dropped.append(self._cache.popitem(last=False)[1])
-            if entry.digest is not None and any(e is entry for e in dropped):
-                dropped = [e for e in dropped if e is not entry]  # identity: entries hold graphs
-                if self._oversize is not None and self._oversize is not entry:
-                    dropped.append(self._oversize)
-                self._oversize = entry
         for old in dropped:
             _dismantle(old)
 
@@ -128,7 +120,6 @@ class Catalog:
             dropped = [self._cache.pop(key) for key in [
                 k for k in self._cache if k.endswith(f":{graph_id}")
                 or (share_token and k == f"shared:{share_token}")]]
-            self._oversize = None  # it may be the deleted graph; at worst one parse more
         for old in dropped:
             _dismantle(old)
 
@@ -148,12 +139,8 @@ class Catalog:
             name, width = _model_ref(ref)
             return Entry(model_view(name, width), name, "network", self.lock_factory())
         name, fmt, text = self.source(ref, workspace)
-        digest = definition_digest(name, fmt, text)
-        with self._cache_lock:
-            if self._oversize is not None and self._oversize.digest == digest:
-                return self._oversize  # the same entry, lock and all: no second parse
         loaded = load(text, fmt, limits=self.limits)
-        return Entry(loaded, name, loaded.format, self.lock_factory(), digest=digest)
+        return Entry(loaded, name, loaded.format, self.lock_factory())
 
     def _example_path(self, name: str) -> Path:
         """An example by file name, or by stem (``reference`` → reference.expr first)."""
@@ -191,12 +178,6 @@ class Catalog:
     def check_upload(self, source, fmt: str | None, filename: str | None) -> Loaded:
         """Parse an upload; FormatError lists what is wrong."""
         return load(source, fmt, limits=self.limits, filename=filename)
-
-
-def definition_digest(name: str, fmt: str | None, text: str) -> str:
-    """What identifies a loaded definition: its name (shown with it), format and text."""
-    return hashlib.sha256("\0".join((name, fmt or "", text)).encode("utf-8", "surrogatepass")
-                          ).hexdigest()
 
 
 def _model_ref(ref: str) -> tuple[str, int]:

@@ -8,7 +8,7 @@ from flask import Response, jsonify, request, url_for
 
 from engine.formats import export_graph
 
-from ..catalog import Entry, NotFoundError, definition_digest
+from ..catalog import Entry, NotFoundError
 from ..services import services
 from . import bp
 from .common import MAX_NAME, cpu, json_body, problem, workspace
@@ -55,8 +55,7 @@ def _store_upload(services, workspace: str, source, fmt, filename, name: str) ->
         workspace, name, loaded.format, text, nodes,
         max_graphs=config["MAX_GRAPHS_PER_WORKSPACE"], max_bytes=config["MAX_WORKSPACE_BYTES"])
     catalog.remember(catalog.upload_key(graph_id, workspace),
-                     Entry(loaded, name, loaded.format, catalog.lock_factory(),
-                           digest=definition_digest(name, loaded.format, text)))
+                     Entry(loaded, name, loaded.format, catalog.lock_factory()))
     return {"id": graph_id, "ref": graph_id, "name": name, "format": loaded.format,
             "nodes": nodes, "inputs": list(loaded.inputs), "outputs": list(loaded.outputs)}
 

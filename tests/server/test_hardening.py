@@ -321,10 +321,9 @@ def test_a_shared_run_shows_no_server_internals(app, client, other_client):
     assert other_client.get(f"/api/shared/{token}").status_code == 404
 
 
-# -- issue 18: an upload too big for the cache is parsed once, not per request ----------------
-def test_a_big_upload_is_parsed_once_for_load_graph_and_traces(make_app, monkeypatch):
+# -- issue 18: an upload is parsed once, not again by load_graph and each trace ---------------
+def test_an_upload_is_parsed_once_for_load_graph_and_traces(make_app, monkeypatch):
     from engine.formats import expr
-    from server.catalog import BYTES_PER_NODE
 
     reads = []
     real_read = expr.Expression.read
@@ -333,7 +332,7 @@ def test_a_big_upload_is_parsed_once_for_load_graph_and_traces(make_app, monkeyp
         reads.append(len(self.text))
         return real_read(self)
     monkeypatch.setattr(expr.Expression, "read", counted)  # counts, and still parses
-    app = make_app(GRAPH_CACHE_BYTES=1_000 * BYTES_PER_NODE)  # CHAIN's 4,001 nodes do not fit
+    app = make_app()
     client = app.test_client()
     client.get("/api/examples")
     sock = app.extensions["socketio"].test_client(app, flask_test_client=client)
@@ -343,15 +342,10 @@ def test_a_big_upload_is_parsed_once_for_load_graph_and_traces(make_app, monkeyp
     loaded = call(sock, "load_graph", {"graph": ref})
     assert loaded["ok"] and loaded["graph"]["name"] == "big"
     assert call(sock, "trace_graph", {"graph": ref, "mode": "both"})["ok"]
-    assert reads == [len(CHAIN)]  # the upload's parse served load_graph and the trace
-    catalog = app.extensions["backprop_live"].catalog
-    assert catalog._cache == {}  # and the budget still holds: it is not kept under its ref
-    # A second big file takes its place: the first is parsed again when asked for.
-    other = CHAIN.replace("sin", "cos")
-    assert client.post("/api/graphs", json={"source": other, "format": "expr"}).status_code == 201
-    assert call(sock, "load_graph", {"graph": ref})["ok"]
-    assert reads == [len(CHAIN), len(other), len(CHAIN)]
+    assert call(sock, "trace_graph", {"graph": ref, "mode": "both"})["ok"]
+    assert reads == [len(CHAIN)]  # the upload's parse served load_graph and both traces
     # Errors in an upload are still located (parsed on the way in).
     bad = client.post("/api/graphs", json={"source": "x = input(1)\ny = x +\noutput y\n",
                                            "format": "expr"})
     assert bad.status_code == 400 and "2:" in json.dumps(bad.get_json())
+
