@@ -8,9 +8,10 @@
     output y, s              # what back-prop starts from
 
 expr_scan.py splits the (size-checked) text into statements and bounds how deeply each nests;
-then the statements are parsed together by one ``ast.parse`` (a compile per statement cost
-~12 µs each). Only if that fails — a syntax error somewhere, which would hide every later one —
-is each statement parsed on its own, so every problem is still reported at its line and column.
+then the statements are parsed together, PARSE_CHUNK at a time, by ``ast.parse`` (a compile
+per statement cost ~12 µs each). Only if a chunk fails — a syntax error somewhere, which would
+hide every later one — is each statement parsed on its own, so every problem is still
+reported at its line and column.
 Each tree is walked under a whitelist: names, numbers, + - * / **, unary - and +, and calls of
 known functions. Nothing is evaluated, compiled or imported; anything else is reported with its
 line and column. The walk uses an explicit stack, so it cannot recurse. The cyclic garbage
