@@ -173,9 +173,27 @@ function contributions(graph, state, id, incoming, onSelect) {
   return [el('h4', {}, `Gradient ∂${y}/∂this = Σ contributions`), rule, list, total];
 }
 
-/** formula with operand names for a, b: "sin(a)" → "sin(x1)". */
-function symbolic(formula, labels, names) {
-  return names.reduce((text, n, k) => (k < labels.length ? replaceVar(text, n, labels[k]) : text), formula);
+/** formula with operand names for a, b: "sin(a)" → "sin(x1)", "a / b" → "exp(u * v) / (1 + u)":
+ * a sub-expression label is bracketed unless it is a whole argument of a call. */
+export function symbolic(formula, labels, names) {
+  // One pass for every operand: a label may itself contain "b" (an input named b).
+  const which = new RegExp(`(?<![A-Za-z0-9_])(${names.slice(0, labels.length).join('|')})(?![A-Za-z0-9_])`, 'g');
+  return labels.length ? formula.replace(which, (match, name, at, whole) => {
+    const text = labels[names.indexOf(name)];
+    const alone = /[(,]\s*$/.test(whole.slice(0, at)) && /^\s*[),]/.test(whole.slice(at + match.length));
+    return alone || !compound(text) ? text : `(${text})`;
+  }) : formula;
+}
+
+/** Whether a label has an operator outside its brackets ("1 + u", "−x"; not "sin(1 + u)"). */
+function compound(label) {
+  let depth = 0;
+  for (const ch of label) {
+    if (ch === '(') depth += 1;
+    else if (ch === ')') depth -= 1;
+    else if (depth === 0 && ' +−-*×/÷^'.includes(ch)) return true;
+  }
+  return false;
 }
 
 /** formula with numbers for a, b: "a * b" → "0.3 * 2". */
