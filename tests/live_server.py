@@ -21,6 +21,13 @@ import requests
 LISTENING = re.compile(r"listening on (http://[\d.]+:\d+)")
 
 
+def stop_group(process: subprocess.Popen) -> None:
+    """Kill a process started with ``start_new_session=True`` and everything in its group."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
 class LiveServer:
     def __init__(self, data_dir: Path, env: dict | None = None, timeout: float = 60,
                  args: tuple[str, ...] = (), host: str = "127.0.0.1",
@@ -74,11 +81,8 @@ class LiveServer:
 
     def stop(self) -> None:
         """Kill the process group: the server, and workers that outlived a killed server."""
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
+        if self.process is not None:
+            stop_group(self.process)
 
     def __enter__(self) -> LiveServer:
         return self.start()

@@ -19,7 +19,6 @@ import { PhaseMark } from './graph/phase-mark.js';
 import { exportPng, exportSvg } from './shared/export.js';
 import { listExamples } from './shared/api.js';
 import { invalidate, onFrame } from './shared/frame-loop.js';
-import { GRADIENT } from './graph/timeline.js';
 import { createTraining } from './training/training-page.js';
 import { Shortcuts } from './shared/keyboard.js';
 import { KeyboardHelp } from './shared/keyboard-help.js';
@@ -46,16 +45,7 @@ const session = new GraphSession(connection);
 
 // In an expanded block: jump to where back-prop reaches it.
 const jumpButton = $('#jump-block');
-jumpButton.addEventListener('click', () => {
-  const state = controller.state;
-  const entry = views.entry;
-  if (!state || !entry.ids) return;
-  const t = state.timeline;
-  const i = t.firstEvent(GRADIENT, new Set(entry.ids), t.forwardCount);
-  if (i < 0) return;
-  if (playback.mode === 'forward') playback.setMode('both');
-  playback.seek(i);
-});
+jumpButton.addEventListener('click', () => playback.seekToGradient(views.entry.ids));
 
 const views = new ViewManager($('#view'), $('#breadcrumb'), {
   onSelect: (id) => page.select(id, { pin: true }),

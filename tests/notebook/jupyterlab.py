@@ -9,10 +9,8 @@ killing that group (the server and every kernel it started).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from tests.live_server import wait_until
+from tests.live_server import stop_group, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,11 +100,8 @@ class JupyterLab:
         return f"{self.url}/{path}?token={self.token}"
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
+        if self.process is not None:
+            stop_group(self.process)
 
     def __enter__(self) -> JupyterLab:
         return self.start()

@@ -9,17 +9,17 @@ import { problemLines } from './banner.js';
 import { label } from './graph-model.js';
 import { thousands } from '../shared/numbers.js';
 import { invalidate } from '../shared/frame-loop.js';
+import { NodeSelection } from './node-selection.js';
 
 const SHARED = 'shared:';
 
-export class GraphPage {
+export class GraphPage extends NodeSelection {
   /** parts: {editor, banner, title, menu (the example select), sharedBar: {root, copy}, shareLink, inspector} */
   constructor(parts) {
+    super(parts.inspector);
     Object.assign(this, parts);
     this.controller = null;
     this.training = null;
-    this.selected = null; // node id shown in the inspector
-    this.follow = true; // the inspector follows the event at the playhead
     this.busy = 0;
     this.controllerBusy = false;
     this.sourceFor = null; // the ref whose source the editor holds (or is fetching)
@@ -57,21 +57,7 @@ export class GraphPage {
     return meta ? (meta.name || meta.ref) : null;
   }
 
-  // -- selection -------------------------------------------------------------------------------
-  select(id, { pin = false } = {}) {
-    this.selected = id;
-    if (pin && this.follow) {
-      this.follow = false;
-      this.inspector.setFollow(false);
-    }
-    invalidate();
-  }
-
-  setFollow(on) {
-    this.follow = on;
-    invalidate();
-  }
-
+  // -- selection: select() and setFollow() are NodeSelection's ------------------------------------
   savePlace() {
     const entry = this.controller.views.entry;
     return { selected: this.selected, follow: this.follow, block: entry && entry.kind === 'block' ? entry.title : null };

@@ -4,6 +4,7 @@
 // moves over the events of a received trace (trace-state.js); the server is never asked per step.
 
 import { invalidate, onFrame } from '../shared/frame-loop.js';
+import { GRADIENT } from './timeline.js';
 
 const SPEED_MIN = Math.log10(0.5); // events per second at the slider's left end
 const SPEED_MAX = Math.log10(20000);
@@ -54,6 +55,17 @@ export class Playback {
     this.pause();
     this.state = null;
     this._render();
+  }
+
+  /** Go to where back-prop first reaches one of the nodes `ids` (an expanded block), in a mode
+   * that shows back-prop. */
+  seekToGradient(ids) {
+    const t = this.state && this.state.timeline;
+    if (!t || !ids) return;
+    const i = t.firstEvent(GRADIENT, new Set(ids), t.forwardCount);
+    if (i < 0) return;
+    if (this.mode === 'forward') this.setMode('both');
+    this.seek(i);
   }
 
   /** [first, last] playhead positions for the chosen mode. */

@@ -13,14 +13,13 @@ import { Banner, problemLines } from '../graph/banner.js';
 import { graphFrame } from '../graph/graph-frame.js';
 import { PhaseMark } from '../graph/phase-mark.js';
 import { setLayoutWorkerUrl } from '../graph/graph-layout.js';
-import { GRADIENT } from '../graph/timeline.js';
 import { invalidate, onFrame } from '../shared/frame-loop.js';
 import { Shortcuts } from '../shared/keyboard.js';
 import { thousands } from '../shared/numbers.js';
 import { kernelConnection } from './kernel-connection.js';
 import { buildMarkup } from './markup.js';
 import { DescendPanel } from './descend-panel.js';
-import { WidgetSelection } from './selection.js';
+import { NodeSelection } from '../graph/node-selection.js';
 
 let workerReady = false;
 
@@ -63,7 +62,7 @@ function render({ model, el }) {
     onReceptiveField: (id) => views.receptiveField(id),
     onSelect: (id) => selection.select(id, { pin: true }),
   });
-  const selection = new WidgetSelection(inspector);
+  const selection = new NodeSelection(inspector);
   const whatIf = new WhatIf(ui.whatif, { onChange: () => controller.trace({ at: 'end' }) });
   const gradCheck = new GradientCheck(ui.gradcheck, {
     onToggle: (on) => (on ? controller.check() : (gradCheck.clear(), invalidate())),
@@ -94,16 +93,7 @@ function render({ model, el }) {
   const onLearningRate = () => descend.setLearningRate(model.get('lr'));
   model.on('change:lr', onLearningRate);
 
-  ui.jump.addEventListener('click', () => {
-    const state = controller.state;
-    const entry = views.entry;
-    if (!state || !entry.ids) return;
-    const t = state.timeline;
-    const i = t.firstEvent(GRADIENT, new Set(entry.ids), t.forwardCount);
-    if (i < 0) return;
-    if (playback.mode === 'forward') playback.setMode('both');
-    playback.seek(i);
-  });
+  ui.jump.addEventListener('click', () => playback.seekToGradient(views.entry.ids));
 
   // The keys act on this widget only, while the focus is in it: never on JupyterLab's cells or
   // another widget (the router listens on the widget's element, not the document).

@@ -1,9 +1,9 @@
-// Which node the widget's Inspector shows, and whether it follows the playhead: the part of the
-// page's GraphPage (graph/page-state.js) that graph-frame.js reads and writes (`selected`,
-// `follow`). The rest of GraphPage (editor, menu, address, share link) has no place in a cell.
+// Which node the Inspector shows, and whether it follows the playhead: what graph-frame.js reads
+// and writes (`selected`, `follow`). The page's GraphPage (page-state.js) builds on it; the
+// notebook widget uses it alone (an editor, menu, address or share link has no place in a cell).
 import { invalidate } from '../shared/frame-loop.js';
 
-export class WidgetSelection {
+export class NodeSelection {
   constructor(inspector) {
     this.inspector = inspector;
     this.selected = null; // node id shown in the Inspector
