@@ -5,6 +5,8 @@
 every ``input`` node its new value (``const`` nodes are data and stay), then runs the forward
 and backward pass again, as ``p.data += -lr * p.grad`` followed by a new pass does in micrograd.
 With several outputs the objective is their sum (the engine's convention for ``back_prop``).
+``carried`` is micrograd's forgotten ``zero_grad()``: gradients left from earlier passes, to which
+this pass's are added (``p.grad += ...``), so each step uses the running sum.
 
 A step that would leave the reals (an infinite value, or an operator's domain) changes nothing:
 the error names the node and every value is put back.
@@ -37,6 +39,7 @@ class Step:
     lr: float
     outputs_before: np.ndarray  # each output's value before the step, (k,) or (k, B)
     outputs_after: np.ndarray  # and after it
+    fresh: np.ndarray | None = None  # (n,): this pass's gradient alone (gradient = carried + fresh)
 
 
 def step_values(old: np.ndarray, gradient: np.ndarray, lr: float) -> np.ndarray:
@@ -60,8 +63,10 @@ def check_learning_rate(lr: object) -> float:
     return value
 
 
-def descend(g: graph, lr: float) -> Step:
-    """Take one descent step on ``g``'s 'input' nodes and recompute it; see the module doc."""
+def descend(g: graph, lr: float, carried: Sequence[float] | np.ndarray | None = None) -> Step:
+    """Take one descent step on ``g``'s 'input' nodes and recompute it; see the module doc.
+
+    ``carried``: one number per input (engine order), the gradients kept from earlier passes."""
     lr = check_learning_rate(lr)
     program = g.program()
     if program.grads is None or program.values is None:
@@ -71,7 +76,8 @@ def descend(g: graph, lr: float) -> Step:
     inputs = [program.nodes[p] for p in positions]
     assert program.values is not None and program.grads is not None, "computed above"
     old = program.values[positions].copy()
-    gradient = np.array([_summed(program.grads[p]) for p in positions], dtype=np.float64)
+    fresh = np.array([_summed(program.grads[p]) for p in positions], dtype=np.float64)
+    gradient = fresh if carried is None else _checked_carried(carried, inputs) + fresh
     outputs_before = program.values[program.output_positions].copy()
     new = step_values(old, gradient, lr)
     _check_finite(new, inputs, lr)
@@ -86,7 +92,19 @@ def descend(g: graph, lr: float) -> Step:
         g.back_prop()
         raise
     outputs_after = program.values[program.output_positions].copy()
-    return Step(inputs, old, gradient, new, lr, outputs_before, outputs_after)
+    return Step(inputs, old, gradient, new, lr, outputs_before, outputs_after, fresh)
+
+
+def _checked_carried(carried: Sequence[float] | np.ndarray, inputs: Sequence[node]) -> np.ndarray:
+    array = np.asarray(carried, dtype=np.float64)
+    if array.shape != (len(inputs),):
+        raise DescentError(f"carried gradients: one number per input ({len(inputs)}) expected, "
+                           f"not shape {array.shape}")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        first = inputs[int(np.flatnonzero(bad)[0])]
+        raise DescentError(f"the carried gradient of {describe_node(first)} is not a finite number")
+    return array
 
 
 def _summed(gradient: np.ndarray) -> float:

@@ -1,4 +1,5 @@
-"""Socket.IO events for graphs (docs/protocol.md): load a graph, trace it, check its gradients.
+"""Socket.IO events for graphs (docs/protocol.md): load a graph, trace it, check its gradients,
+take a descent step.
 
 Handlers translate between messages and the engine; the CPU work itself runs in the pool
 (``services.cpu``), off the event loop, within the workspace's budget.
@@ -16,6 +17,7 @@ import numpy as np
 from flask import request
 
 from engine import DomainError
+from engine.descent import descend
 from engine.trace import Trace
 
 from .. import wire
@@ -164,6 +166,35 @@ def _gradient_check(catalog, ref, workspace, values: dict, max_inputs: int) -> l
         return report
 
 
+def _descend(catalog, ref, workspace, values: dict, lr, carried: dict):
+    """One descent step from the page's values (engine.descend), as a message; the shared graph
+    keeps nothing of it: the page holds the values history and sends it back."""
+    entry = catalog.entry(ref, workspace)
+    with entry.lock, _overridden(entry, values) as restore:
+        g, program = entry.loaded.graph, entry.loaded.graph.program()
+        inputs = [n for n in program.nodes if n.operator == "input"]
+        for n in inputs:
+            restore.setdefault(n, n.forward)  # the step feeds every input: all go back
+        g.compute_forward()
+        g.back_prop()
+        position = program.position
+        kept = np.zeros(len(inputs))
+        for key, value in carried.items():
+            n = program.nodes[int(key)] if str(key).isascii() and str(key).isdigit() \
+                and int(key) < len(program.nodes) else None
+            if n is None or n.operator != "input":
+                raise ValueError(f"carried: {key!r} is not the wire id of an input")
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"carried: the gradient for {key!r} must be a number")
+            kept[inputs.index(n)] = value
+        step = descend(g, lr, kept if carried else None)
+        return {"lr": step.lr, "ids": wire.i32([position[n] for n in step.inputs]),
+                "old": wire.f64(step.old), "gradient": wire.f64(step.gradient),
+                "fresh": wire.f64(step.fresh), "new": wire.f64(step.new),
+                "outputs_before": wire.f64(step.outputs_before),
+                "outputs_after": wire.f64(step.outputs_after)}
+
+
 def load_graph(services, data):
     ref, ws = text_arg(data, "graph"), workspace()
     entry, description = services.cpu.call(ws, _describe, services.catalog, ref, ws)
@@ -227,6 +258,20 @@ def gradient_check(services, streams, data):
     return {"ok": True, "inputs": report}
 
 
+def descend_graph(services, streams, data):
+    values, ref, ws = checked_values(data), text_arg(data, "graph"), workspace()
+    carried = data.get("carried") or {}
+    if not isinstance(carried, dict):
+        raise ValueError("carried must be an object {input's wire id: gradient}")
+    with services.cpu.trace(streams.new_token(), ws):  # a forward and two backward passes
+        try:
+            step = services.cpu.call(ws, _descend, services.catalog, ref, ws, values,
+                                     data.get("lr"), carried)
+        except DomainError as exc:
+            return fail(str(exc), node=getattr(exc, "position", None))
+    return {"ok": True, "step": step}
+
+
 def ping_server(data):
     return {"ok": True, "time": time.time()}
 
@@ -237,3 +282,4 @@ def register(socketio, services, streams: Streams) -> None:
     handle(socketio, "trace_graph", partial(trace_graph, services, streams))
     handle(socketio, "cancel_trace", partial(cancel_trace, streams))
     handle(socketio, "gradient_check", partial(gradient_check, services, streams))
+    handle(socketio, "descend_graph", partial(descend_graph, services, streams))

@@ -140,3 +140,31 @@ def test_a_step_that_leaves_the_domain_puts_every_value_back():
     with pytest.raises(DomainError):
         descend(g, 2.0)
     assert w.forward == 1.0 and f.forward == 0.0 and w.backward == 1.0
+
+
+def test_carried_gradients_accumulate_as_a_forgotten_zero_grad_does():
+    # micrograd without zero_grad: p.grad after k backward passes is the sum of their gradients,
+    # and step k uses it. On (w - 3)², each pass's gradient is 2 (w - 3), by hand.
+    w = node("input", 5.0, name="w")
+    g = graph([w], [], [(w - 3.0) ** 2])
+    lr, value, kept = 0.1, 5.0, 0.0
+    carried = np.zeros(1)
+    for _ in range(5):
+        kept += 2 * (value - 3.0)
+        step = descend(g, lr, carried)
+        assert step.fresh.tolist() == pytest.approx([2 * (value - 3.0)], rel=1e-15)
+        assert step.gradient.tolist() == pytest.approx([kept], rel=1e-15)
+        value -= lr * kept
+        assert w.forward == pytest.approx(value, rel=1e-14)
+        carried = step.gradient
+    assert value < 3.0  # the kept gradients overshoot the minimum: the lesson
+
+
+@pytest.mark.parametrize("carried, message", [([1.0, 2.0], "one number per input"),
+                                              ([float("nan")], "not a finite number")])
+def test_bad_carried_gradients_are_refused_and_change_nothing(carried, message):
+    w = node("input", 5.0, name="w")
+    g = graph([w], [], [(w - 3.0) ** 2])
+    with pytest.raises(DescentError, match=message):
+        descend(g, 0.1, carried)
+    assert w.forward == 5.0
