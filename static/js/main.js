@@ -24,6 +24,9 @@ import { Shortcuts } from './shared/keyboard.js';
 import { KeyboardHelp } from './shared/keyboard-help.js';
 import { initDisplayControls } from './shared/theme.js';
 import { initPanelToggles } from './shared/panels.js';
+import { Descent } from './graph/descent.js';
+import { DescentCurve } from './graph/descent-curve.js';
+import { learningRateFromUrl, setLearningRate } from './shared/url-state.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -88,11 +91,21 @@ const controller = new GraphController({
   onDomainError: (id) => page.select(id, { pin: true }),
   session, connection, views, playback, whatIf, gradCheck,
   notify: (error, context) => page.notify(error, context),
-  onGraph: (graph, meta) => page.graphShown(graph, meta),
+  onGraph: (graph, meta) => { page.graphShown(graph, meta); descent.setGraph(graph); },
   onBusy: (busy) => page.setControllerBusy(busy),
   savePlace: () => page.savePlace(),
   restorePlace: (place) => page.restorePlace(place),
 });
+// -- descent (issue 12): Descend, ×10, Auto, Undo, the zero_grad toggle, the objective curve ----
+const descent = new Descent({
+  root: $('#descent'), lr: $('#lr'), step: $('#descend'), ten: $('#descend-10'), auto: $('#descend-auto'),
+  undo: $('#descend-undo'), keep: $('#keep-gradients'), minChange: $('#descend-min-change'),
+  maxSteps: $('#descend-max-steps'), objective: $('#descent-objective'), message: $('#descent-message'),
+  result: $('#descent-result'),
+}, { connection, session, controller, whatIf, playback, curve: new DescentCurve($('#descent-curve')),
+  onLearningRate: setLearningRate, onNode: (id) => page.select(id, { pin: true }) });
+if (learningRateFromUrl()) descent.setLearningRate(learningRateFromUrl());
+
 // Before the drawing below registers, so that each frame shows the training state of that frame.
 const training = createTraining({ connection, controller, session });
 page.attach({ controller, training });
@@ -121,17 +134,17 @@ stage.addEventListener('drop', (event) => {
 
 $('#export-svg').addEventListener('click', () => views.view && exportSvg(views.view));
 $('#export-png').addEventListener('click', () => views.view && exportPng(views.view));
-$('#share').addEventListener('click', () => shareLink.open(session.ref || '', controller.place()));
+$('#share').addEventListener('click', () => shareLink.open(session.ref || '', { ...controller.place(), lr: descent.learningRate() }));
 
 // -- keyboard: the playback and graph shortcuts on the Graph tab, and the help that lists them --
 const shortcuts = new Shortcuts();
 const onGraphTab = () => !training.active;
 shortcuts.add(...playback.shortcuts({ when: onGraphTab, group: 'Playback (Graph tab)' }),
-  ...views.shortcuts({ when: onGraphTab }));
+  ...views.shortcuts({ when: onGraphTab }), ...descent.shortcuts({ when: onGraphTab }));
 new KeyboardHelp($('#keyboard-help'), shortcuts);
 
 // -- drawing, once per frame ---------------------------------------------------------------------
-const drawGraph = graphFrame({ page, controller, views, playback, inspector, whatIf, gradCheck, training,
+const drawGraph = graphFrame({ page, controller, views, playback, inspector, whatIf, gradCheck, training, descent,
   legend: $('#legend'), caption: $('#caption'), phaseMark: new PhaseMark($('#scrubber')) });
 onFrame((now) => {
   if (drawGraph(now)) invalidate();

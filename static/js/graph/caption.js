@@ -1,5 +1,6 @@
 // One sentence for the event at the playhead (shown under the controls, and announced).
-import { EDGE, FORWARD, GRADIENT, SEED } from './timeline.js';
+import { EDGE, FORWARD, GRADIENT, KEEP, SEED, UPDATE, ZERO } from './timeline.js';
+import { updateText } from './descent-step.js';
 import { label } from './graph-model.js';
 import { short } from '../shared/numbers.js';
 
@@ -13,7 +14,16 @@ export function describeEvent(state) {
   if (i === t.forwardCount && t.kind[i] === SEED) {
     return { kind: 'seed', text: `Forward pass done; back-prop begins. Seed: ∂out/∂${label(g, v)} starts at ${short(t.value[i])}` };
   }
+  if (i === t.updateCount && i > 0 && t.kind[i] === FORWARD) {
+    return { kind: 'forward', text: `Forward pass again, with the new values: ${label(g, v)} = ${short(t.value[i])}` };
+  }
   switch (t.kind[i]) {
+    case UPDATE:
+      return { kind: 'update', text: `Descent step: ${updateText(g, t.step, i)}` };
+    case ZERO:
+      return { kind: 'zero', text: `zero_grad: the gradient of ${label(g, v)} is set to 0 before the next pass` };
+    case KEEP:
+      return { kind: 'keep', text: `zero_grad skipped: ${label(g, v)} keeps its gradient ${short(t.value[i])}; the next pass adds to it` };
     case FORWARD:
       return { kind: 'forward', text: `Forward: ${label(g, v)} = ${short(t.value[i])}` };
     case SEED:

@@ -26,6 +26,13 @@ export class GraphController {
     this.tracing = false;
     this.places = new Map(); // ref → place, of graphs replaced by another
     this.busy = 0;
+    this.idle = []; // whenIdle()'s resolvers
+  }
+
+  /** Resolves once no trace is running or waiting. */
+  whenIdle() {
+    if (!this.tracing) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
   }
 
   _busy(delta) {
@@ -91,22 +98,24 @@ export class GraphController {
 
   /**
    * Trace the graph with the what-if values. `fresh`: a new graph (default speed); `at`: where
-   * the playhead goes, 'start', 'end' (a what-if shows its result at once) or an event count.
+   * the playhead goes, 'start', 'end' (a what-if shows its result at once) or an event count;
+   * `step`: the descent step ({step, keep}) the trace follows, played as its first phase.
+   * Resolves true when this trace is on screen.
    */
-  async trace({ fresh = false, at = 'end' } = {}) {
-    if (!this.graph) return;
+  async trace({ fresh = false, at = 'end', step = null } = {}) {
+    if (!this.graph) return false;
     if (this.tracing) {
       // One trace at a time: the latest values wait for the current one, older ones are dropped.
-      this.pendingValues = { fresh, at };
-      return;
+      this.pendingValues = { fresh, at, step };
+      return false;
     }
     this.tracing = true;
     this._busy(1);
     const graph = this.graph;
     try {
       const mode = this.playback.mode === 'forward' ? 'forward' : 'both';
-      const timeline = await this.session.trace({ values: this.whatIf.wireValues(), mode });
-      if (graph !== this.graph) return;
+      const timeline = await this.session.trace({ values: this.whatIf.wireValues(), mode, step });
+      if (graph !== this.graph) return false;
       this.flagged = new Set(timeline.flagged);
       this.gradScale = gradientColor(maxAbsGradient(timeline, GRADIENT));
       this.state = new TraceState(graph, timeline);
@@ -115,12 +124,14 @@ export class GraphController {
       this.whatIf.commit();
       this.notify(null);
       if (this.gradCheck.on) this.check();
+      return true;
     } catch (error) {
       if (error.message !== 'superseded' && graph === this.graph) {
         this.whatIf.revert();
         this.notify(error, { context: 'trace' });
       }
       if (error.node != null && this.onDomainError && graph === this.graph) this.onDomainError(error.node);
+      return false;
     } finally {
       this.tracing = false;
       invalidate();
@@ -128,6 +139,10 @@ export class GraphController {
         const next = this.pendingValues;
         this.pendingValues = null;
         this.trace(next);
+      } else {
+        const waiting = this.idle;
+        this.idle = [];
+        for (const resolve of waiting) resolve();
       }
       this._busy(-1);
     }

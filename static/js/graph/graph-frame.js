@@ -7,7 +7,7 @@ import { describeEvent } from './caption.js';
 import { EDGE } from './timeline.js';
 
 export function graphFrame({ page, controller, views, playback, inspector, whatIf, gradCheck, training = null,
-  legend, caption, phaseMark }) {
+  descent = null, legend, caption, phaseMark }) {
   let lastLegend = null;
   let lastPanels = 0;
   const frame = (now) => {
@@ -46,7 +46,8 @@ export function graphFrame({ page, controller, views, playback, inspector, whatI
       ? (gradCheck.lastInputs || []).find((r) => r.id === selected) : null;
     const graph = controller.graph;
     const inputValue = graph && selected != null && graph.op[selected] === 'input' ? whatIf.valueOf(selected, state) : null;
-    inspector.show(graph, state && state.graph === graph ? state : null, selected, { check, inputValue });
+    const kept = descent && inputValue !== null && state && state.timeline.kept ? descent.history.keptParts(selected) : null;
+    inspector.show(graph, state && state.graph === graph ? state : null, selected, { check, inputValue, kept });
     whatIf.showValues(state && state.graph === graph ? state : null);
     const { text, kind } = describeEvent(state && state.graph === graph ? state : null);
     if (caption.textContent !== text) caption.textContent = text;

@@ -27,7 +27,7 @@ export class Inspector {
    * anything it shows may differ: another graph, another trace (a what-if at the end of the
    * timeline keeps version and position, so the trace itself is compared), another position. */
   show(graph, state, id, extra = {}) {
-    const key = `${id}|${state ? state.version : -1}|${state ? state.pos : -1}|${extra.check ?? ''}|${extra.inputValue ?? ''}`;
+    const key = `${id}|${state ? state.version : -1}|${state ? state.pos : -1}|${extra.check ?? ''}|${extra.inputValue ?? ''}|${extra.kept ? extra.kept.length : ''}`;
     if (this.shown === key && this.graph === graph && this.state === state) return;
     this.shown = key;
     this.graph = graph;
@@ -73,6 +73,10 @@ export class Inspector {
     const grad = gs === GRAD_FINAL ? state.gradFinal[id] : gs === GRAD_PARTIAL ? state.gradSum[id] : NaN;
     fact(`Gradient ∂${outputName(graph)}/∂this`, gs === GRAD_FINAL ? long(grad) : gs === GRAD_PARTIAL ? `${long(grad)} so far` : '—',
       gs === GRAD_FINAL ? { 'data-field': 'grad', 'data-grad': full(grad) } : { 'data-field': 'grad' });
+    if (extra.kept && state && state.timeline.kept) {
+      fact('Kept (zero_grad skipped)', keptText(extra.kept, state.timeline.kept[id], grad, gs === GRAD_FINAL),
+        { 'data-field': 'kept', 'data-parts': JSON.stringify(extra.kept.map(full)), 'data-kept': full(state.timeline.kept[id]) });
+    }
     if (extra.check) {
       fact('Gradient check', `${extra.check.agree ? '✓ agrees' : '✗ differs'}: numeric ${long(extra.check.numeric)}`,
         { 'data-field': 'check', 'data-agree': String(extra.check.agree) });
@@ -209,6 +213,13 @@ function bracket(s) {
 
 function replaceVar(text, name, by) {
   return text.replace(new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_])`, 'g'), by);
+}
+
+/** "0.5 + 0.4 (passes 1–2) = 0.9; this pass adds 0.3 → 1.2": a gradient that zero_grad did
+ * not clear, as the passes that made it. */
+function keptText(parts, kept, grad, final) {
+  const sum = `${parts.map(short).join(' + ')} = ${long(kept)} from ${parts.length === 1 ? 'pass 1' : `passes 1–${parts.length}`}`;
+  return final ? `${sum}; this pass adds ${short(grad - kept)} → ${long(grad)}` : `${sum}; this pass adds to it`;
 }
 
 function el(tag, attrs = {}, ...children) {

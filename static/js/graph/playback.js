@@ -25,6 +25,7 @@ export class Playback {
     this.cursor = 0; // fractional playhead while playing
     this.last = 0;
     this.eventsPerSecond = 4;
+    this.stopped = []; // finished()'s resolvers
 
     el.play.addEventListener('click', () => this.toggle());
     el.stepForward.addEventListener('click', () => this.step(1));
@@ -113,6 +114,19 @@ export class Playback {
     if (!this.playing) return;
     this.playing = false;
     this._render();
+    this._stopped();
+  }
+
+  /** Resolves when playing stops (at the range's end, or paused); at once if not playing. */
+  finished() {
+    if (!this.playing) return Promise.resolve();
+    return new Promise((resolve) => this.stopped.push(resolve));
+  }
+
+  _stopped() {
+    const waiting = this.stopped;
+    this.stopped = [];
+    for (const resolve of waiting) resolve();
   }
 
   toggle() {
@@ -155,6 +169,7 @@ export class Playback {
     }
     if (this.state.pos >= end && this.state.timeline.done) {
       this.playing = false;
+      this._stopped();
     }
     this._render();
     if (this.playing) invalidate();

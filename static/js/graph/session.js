@@ -51,8 +51,9 @@ export class GraphSession {
   /**
    * Trace the current graph with `values` ({name or id: number}); resolves with the complete
    * Timeline. Rejects with a ServerError (e.g. a DomainError's message) or 'superseded'.
+   * `step`: a descent step ({step, keep}) whose update phase the timeline begins with.
    */
-  async trace({ values = {}, mode = 'both' } = {}) {
+  async trace({ values = {}, mode = 'both', step = null } = {}) {
     const graph = this.graph;
     const ref = this.ref;
     const generation = ++this.generation;
@@ -64,6 +65,7 @@ export class GraphSession {
     }
     const entry = this._entry(ack.trace);
     const timeline = new Timeline(graph, ack.trace);
+    if (step) timeline.addUpdate(step.step, { keep: step.keep });
     return new Promise((resolve, reject) => {
       entry.job = { timeline, resolve, reject };
       const frames = entry.frames;

@@ -1,6 +1,10 @@
 // A trace's frames (docs/protocol.md, "Tracing a graph") unrolled into the engine's event
-// order, one event per step of the animation:
+// order, one event per step of the animation. A trace that follows a descent step begins with
+// the step itself (addUpdate, before any frame):
 //
+//   UPDATE    input ← old − lr × gradient     (one per input; local holds the gradient used)
+//   ZERO      input's gradient zeroed          (one per input: zero_grad) …
+//   KEEP      …or kept, to be added to         (zero_grad skipped: value holds what is kept)
 //   FORWARD   node gets its value              (one per node, leaves first, level by level)
 //   SEED      an output's gradient starts at 1 (one per output)
 //   GRADIENT  node's gradient is final         (top level first)
@@ -15,7 +19,10 @@ export const FORWARD = 0;
 export const SEED = 1;
 export const GRADIENT = 2;
 export const EDGE = 3;
-export const KIND_NAMES = ['forward', 'seed', 'gradient', 'edge'];
+export const UPDATE = 4;
+export const ZERO = 5;
+export const KEEP = 6;
+export const KIND_NAMES = ['forward', 'seed', 'gradient', 'edge', 'update', 'zero', 'keep'];
 
 export class Timeline {
   /** `graph` from graph-model.js; `trace` the token of the trace this timeline belongs to. */
@@ -23,7 +30,10 @@ export class Timeline {
     this.graph = graph;
     this.trace = trace;
     this.length = 0;
-    this.forwardCount = 0; // forward events (they all come first)
+    this.updateCount = 0; // a descent step's UPDATE and ZERO/KEEP events (they come first)
+    this.forwardCount = 0; // events before back-prop: the step's, then the forward pass
+    this.step = null; // the descent step this trace follows (addUpdate)
+    this.kept = null; // per node, the gradient a skipped zero_grad keeps (null: none kept)
     this.done = false;
     this.flagged = [];
     this.finalValue = new Float64Array(graph.n).fill(NaN); // each node's value in this trace
@@ -58,6 +68,24 @@ export class Timeline {
     this.local[i] = local;
   }
 
+  /**
+   * The descent step this trace follows, as its first events: each input's update, then its
+   * gradient zeroed (or kept, when `keep`: the next pass adds to it, as micrograd's `+=` does
+   * without zero_grad). `step` is descend_graph's (descent-step.js decodeStep).
+   */
+  addUpdate(step, { keep = false } = {}) {
+    if (this.length) throw new Error('a descent step comes before the trace\'s frames');
+    this.step = step;
+    const ids = step.ids;
+    for (let k = 0; k < ids.length; k++) this._push(UPDATE, ids[k], -1, step.new[k], step.gradient[k]);
+    if (keep) this.kept = new Float64Array(this.graph.n);
+    for (let k = 0; k < ids.length; k++) {
+      if (keep) this.kept[ids[k]] = step.gradient[k];
+      this._push(keep ? KEEP : ZERO, ids[k], -1, keep ? step.gradient[k] : 0, NaN);
+    }
+    this.updateCount = this.forwardCount = this.length;
+  }
+
   /** Append one `trace` frame. */
   addFrame(frame) {
     const ids = frameIds(frame);
@@ -87,7 +115,8 @@ export class Timeline {
     const nE = parent.length;
     for (let k = 0; k < ids.length; k++) {
       const p = ids[k];
-      this._push(GRADIENT, p, -1, grads[k], NaN);
+      // A kept gradient is where this pass's contributions start: its final value is the sum.
+      this._push(GRADIENT, p, -1, this.kept ? this.kept[p] + grads[k] : grads[k], NaN);
       const used = [];
       while (e < nE && parent[e] === p) {
         const edgeId = this._edgeId(p, child[e], used);

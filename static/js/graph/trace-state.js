@@ -2,8 +2,10 @@
 // gradient so far (the running sum of the contributions it has received — the fan-out `+=`),
 // whether that gradient is final, and which edges have carried their contribution.
 // Moving the playhead applies or undoes events one at a time, so stepping back is exact.
+// After a descent step, an input's value and the gradient it used show from its UPDATE event,
+// before the forward pass reaches it again.
 
-import { FORWARD, SEED, GRADIENT, EDGE } from './timeline.js';
+import { FORWARD, SEED, GRADIENT, EDGE, UPDATE, ZERO, KEEP } from './timeline.js';
 
 export const GRAD_NONE = 0;
 export const GRAD_PARTIAL = 1;
@@ -84,9 +86,19 @@ export class TraceState {
     this._touch(v);
     switch (t.kind[i]) {
       case FORWARD:
+      case UPDATE:
+        this._undoSum[i] = this.value[v];
+        this._undoState[i] = this.valueReached[v];
         this.value[v] = t.value[i];
+        if (!this.valueReached[v]) this.groupValues[this.groupIndex.of[v]]++;
         this.valueReached[v] = 1;
-        this.groupValues[this.groupIndex.of[v]]++;
+        if (t.kind[i] === UPDATE) this._setGrad(v, GRAD_FINAL, 0, t.local[i]); // the gradient used
+        break;
+      case ZERO:
+        this._setGrad(v, GRAD_NONE, 0, NaN);
+        break;
+      case KEEP:
+        this._setGrad(v, GRAD_PARTIAL, t.value[i], NaN);
         break;
       case SEED:
         this._receive(i, v, t.value[i]);
@@ -122,9 +134,15 @@ export class TraceState {
     this._touch(v);
     switch (t.kind[i]) {
       case FORWARD:
-        this.value[v] = NaN;
-        this.valueReached[v] = 0;
-        this.groupValues[this.groupIndex.of[v]]--;
+      case UPDATE:
+        if (!this._undoState[i]) this.groupValues[this.groupIndex.of[v]]--;
+        this.value[v] = this._undoSum[i];
+        this.valueReached[v] = this._undoState[i];
+        if (t.kind[i] === UPDATE) this._setGrad(v, GRAD_NONE, 0, NaN);
+        break;
+      case ZERO:
+      case KEEP: // back to what the UPDATE before it showed: the gradient the step used
+        this._setGrad(v, GRAD_FINAL, 0, t.local[this._updateOf(i)]);
         break;
       case SEED:
         this._unreceive(i, v);
@@ -143,6 +161,17 @@ export class TraceState {
         this._unreceive(i, t.childOf(i));
         break;
     }
+  }
+
+  _setGrad(v, state, sum, final) {
+    this.gradState[v] = state;
+    this.gradSum[v] = sum;
+    this.gradFinal[v] = final;
+  }
+
+  /** The UPDATE event of the input whose ZERO or KEEP event is `i` (the same order). */
+  _updateOf(i) {
+    return i - this.timeline.updateCount / 2;
   }
 
   _unreceive(i, c) {

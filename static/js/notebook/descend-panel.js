@@ -2,12 +2,9 @@
 // (engine/descent.py), then the new forward and backward pass plays. The panel shows what the
 // step did to each input — old − lr × gradient = new — and the outputs before and after.
 // data-* hooks carry full-precision numbers.
+// The step's text and its decoding are graph/descent-step.js, shared with the Graph tab.
 import { ok } from '../shared/socket.js';
-import { f64, i32 } from '../shared/wire-numbers.js';
-import { label } from '../graph/graph-model.js';
-import { full, long, short, thousands } from '../shared/numbers.js';
-
-const SHOWN_INPUTS = 12;
+import { decodeStep, note, stepElements } from '../graph/descent-step.js';
 
 export class DescendPanel {
   /** `onStepped(at)`: trace again and show it ('start': play the new passes; 'end': at once). */
@@ -79,26 +76,7 @@ export class DescendPanel {
   }
 
   _show(step) {
-    const g = this.graph;
-    const rows = Array.from(step.ids.slice(0, SHOWN_INPUTS), (id, k) => {
-      const li = document.createElement('li');
-      Object.assign(li.dataset, { nodeId: String(id), old: full(step.old[k]),
-        gradient: full(step.gradient[k]), new: full(step.new[k]) });
-      li.textContent = `${label(g, id)}: ${short(step.old[k])} − ${short(step.lr)} × ${bracket(short(step.gradient[k]))} = ${long(step.new[k])}`;
-      return li;
-    });
-    const list = document.createElement('ol');
-    list.className = 'descend-inputs';
-    list.append(...rows);
-    const more = step.ids.length > SHOWN_INPUTS
-      ? [note(`… and ${thousands(step.ids.length - SHOWN_INPUTS)} more inputs.`)] : [];
-    const outputs = g.outputs.map((id, k) => {
-      const p = note(`${label(g, id)}: ${long(step.before[k])} → ${long(step.after[k])}`);
-      Object.assign(p.dataset, { nodeId: String(id), before: full(step.before[k]), after: full(step.after[k]) });
-      p.className = 'descend-output';
-      return p;
-    });
-    this.result.replaceChildren(note(`Step ${this.steps}, lr ${short(step.lr)}:`), list, ...more, ...outputs);
+    this.result.replaceChildren(...stepElements(this.graph, step, this.steps));
   }
 
   _render() {
@@ -107,20 +85,4 @@ export class DescendPanel {
     this.stepButton.disabled = !!this.busy || !this.graph;
     this.undoButton.disabled = !!this.busy || this.steps === 0;
   }
-}
-
-/** A descend acknowledgement's step: typed arrays by input, in the engine's order. */
-export function decodeStep(step) {
-  return { lr: step.lr, ids: i32(step.ids), old: f64(step.old), gradient: f64(step.gradient),
-    new: f64(step.new), before: f64(step.outputs_before), after: f64(step.outputs_after) };
-}
-
-function bracket(s) {
-  return s.startsWith('−') ? `(${s})` : s;
-}
-
-function note(text) {
-  const p = document.createElement('p');
-  p.textContent = text;
-  return p;
 }

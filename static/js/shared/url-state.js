@@ -8,6 +8,7 @@
 //                    becomes this once the server has said the token is a run's)
 //   ?values=JSON     a shared link's what-if values ({name or id: number}), read once on open
 //   ?at=N&mode=M     …and its playhead (events done) and animation mode
+//   ?lr=X            the Graph tab's descent learning rate (kept while the page is open, and in links)
 //   ?projector=1     projector mode: bigger text, thicker lines (theme.js)
 //   #training        the page is in training mode (no hash: graph mode)
 // Writes replace the history entry (never push one): the back button leaves the page, as before.
@@ -97,12 +98,25 @@ export function clearPlace() {
 
 /** `link` with a place added: {values: {name or id: number}, at, mode}; what is the default
  * (no values, the playhead at 0, mode "both") is left out, so a fresh graph's link stays short. */
-export function placeLink(link, { values = {}, at = null, mode = null } = {}) {
+export function placeLink(link, { values = {}, at = null, mode = null, lr = null } = {}) {
   const url = new URL(link);
+  if (lr) url.searchParams.set('lr', String(lr));
   if (Object.keys(values).length) url.searchParams.set('values', JSON.stringify(values));
   if (at) url.searchParams.set('at', String(at));
   if (mode && mode !== 'both') url.searchParams.set('mode', mode);
   return url.href;
+}
+
+// -- the descent learning rate -----------------------------------------------------------------
+
+/** ?lr=, a number above 0, or null. */
+export function learningRateFromUrl() {
+  const lr = Number(current().searchParams.get('lr'));
+  return current().searchParams.has('lr') && Number.isFinite(lr) && lr > 0 ? lr : null;
+}
+
+export function setLearningRate(lr) {
+  rewrite((url) => setOrDelete(url.searchParams, 'lr', lr ? String(lr) : ''));
 }
 
 // -- the mode ----------------------------------------------------------------------------------
