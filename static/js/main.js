@@ -134,7 +134,7 @@ stage.addEventListener('drop', (event) => {
 
 $('#export-svg').addEventListener('click', () => views.view && exportSvg(views.view));
 $('#export-png').addEventListener('click', () => views.view && exportPng(views.view));
-$('#share').addEventListener('click', () => shareLink.open(session.ref || '', { ...controller.place(), lr: descent.learningRate() }));
+$('#share').addEventListener('click', () => shareLink.open(session.ref || '', { ...controller.place(), lr: descent.learningRateForLink() }));
 
 // -- keyboard: the playback and graph shortcuts on the Graph tab, and the help that lists them --
 const shortcuts = new Shortcuts();

@@ -27,7 +27,7 @@ export class Descent {
     el.ten.addEventListener('click', () => this.repeat('ten'));
     el.auto.addEventListener('click', () => (this.running === 'auto' ? this.stop() : this.repeat('auto')));
     el.undo.addEventListener('click', () => this.enqueue(() => this._undo()));
-    el.lr.addEventListener('change', () => { if (this.learningRate() !== null) this.onLearningRate(this.learningRate()); });
+    el.lr.addEventListener('change', () => { if (this.learningRate() !== null) this.onLearningRate(this.learningRateForLink()); });
     this._render();
   }
 
@@ -55,6 +55,12 @@ export class Descent {
     const lr = Number(this.el.lr.value);
     if (this.el.lr.value.trim() === '' || !Number.isFinite(lr) || lr <= 0) return null;
     return lr;
+  }
+
+  /** The learning rate for a share link: null when it is the page's default (links stay short). */
+  learningRateForLink() {
+    const lr = this.learningRate();
+    return lr !== null && lr !== Number(this.el.lr.defaultValue) ? lr : null;
   }
 
   get steps() {
@@ -142,7 +148,7 @@ export class Descent {
       this._showCurve();
       return null;
     }
-    this.onLearningRate(lr);
+    this.onLearningRate(this.learningRateForLink());
     if (animate) {
       this.playback.play();
       if (wait) await this.playback.finished();
