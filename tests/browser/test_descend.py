@@ -63,7 +63,8 @@ def wait_steps(page, n: int):
 
 
 def curve_values(page) -> list[float]:
-    return [float(v) for v in json.loads(page.locator("#descent-curve").get_attribute("data-values"))]
+    raw = page.locator("#descent-curve").get_attribute("data-values")
+    return [float(v) for v in json.loads(raw)]
 
 
 def close(a: float, b: float) -> bool:
@@ -151,9 +152,7 @@ def test_auto_stops_when_the_output_leaves_the_reals_and_names_it(page):
     open_fast(page)
     page.locator("#expression").fill("x = input(3)\ny = x*x*x*x\noutput y")
     page.get_by_role("button", name="Load", exact=True).click()
-    page.wait_for_selector("#descent[data-steps='0']")
-    page.wait_for_function("() => document.querySelector('#graph-title').textContent.includes('nodes')"
-                           " && document.body.dataset.busy === 'false'")
+    page.wait_for_selector("body[data-nodes='4'][data-busy=false]")  # x, x·x, x·x·x, y
     page.get_by_label("Descent learning rate").fill("1")
     page.get_by_label("Speed").fill("100")  # a new graph starts at its own speed
     page.get_by_role("button", name="Auto", exact=True).click()
