@@ -190,3 +190,37 @@ def test_keyboard_only_descent(page):
     page.keyboard.press("u")
     wait_steps(page, 3)
     assert page_values(page) == expected[-1][0]
+
+
+def test_descend_ten_and_auto_stop_where_the_engine_says(page):
+    open_fast(page, "?graph=example:neuron.expr")
+    page.get_by_label("Descent learning rate").fill("0.5")
+    page.get_by_role("button", name="Descend ×10: ten steps").click()
+    wait_steps(page, 10)
+    expected = engine_steps("neuron.expr", 0.5, 60)
+    values = page_values(page)
+    assert all(close(values[p], v) for p, v in expected[9][0].items())
+    # Auto from there, stopping when the objective moves by less than 1e-3 in a step: the
+    # engine's own steps say which step that is.
+    objectives = [float(np.sum(engine_steps("neuron.expr", 0.5, 1)[0][2].outputs_before))]
+    objectives += [o for _, o, _ in expected]
+    last = next(k for k in range(11, 61) if abs(objectives[k] - objectives[k - 1]) < 1e-3)
+    page.locator(".descent-limits summary").click()
+    page.get_by_label("when the objective changes by less than").fill("1e-3")
+    page.get_by_role("button", name="Auto", exact=True).click()
+    message = page.locator("#descent-message")
+    expect(message).to_contain_text(f"Auto stopped at step {last}: the objective changed by")
+    expect(message).to_contain_text("less than the minimum change 0.001")
+    assert all(close(page_values(page)[p], v) for p, v in expected[last - 1][0].items())
+    # The step limit: 3 more steps at most, with a minimum change nothing reaches.
+    page.get_by_label("when the objective changes by less than").fill("0")
+    page.get_by_label("after at most").fill("3")
+    page.get_by_role("button", name="Auto", exact=True).click()
+    expect(message).to_contain_text("Auto stopped at the step limit: 3 steps")
+    expect(page.locator("#descent")).to_have_attribute("data-steps", str(last + 3))
+    # The Inspector shows an input's own step, with its numbers.
+    node(page, "b").dispatch_event("click")
+    row = page.locator("#inspector [data-field=step]")
+    b = int(node(page, "b").get_attribute("data-node-id"))
+    assert close(float(row.get_attribute("data-new")), expected[last + 2][0][b])
+    expect(row).to_contain_text("b: ")

@@ -5,6 +5,7 @@
 import { GRAD_FINAL, GRAD_PARTIAL } from './trace-state.js';
 import { label, parentEdgesOf } from './graph-model.js';
 import { full, long, short } from '../shared/numbers.js';
+import { updateText } from './descent-step.js';
 
 export class Inspector {
   constructor(root, { onFollow = () => {}, onEditInput = () => {}, onReceptiveField = null,
@@ -73,6 +74,9 @@ export class Inspector {
     const grad = gs === GRAD_FINAL ? state.gradFinal[id] : gs === GRAD_PARTIAL ? state.gradSum[id] : NaN;
     fact(`Gradient ∂${outputName(graph)}/∂this`, gs === GRAD_FINAL ? long(grad) : gs === GRAD_PARTIAL ? `${long(grad)} so far` : '—',
       gs === GRAD_FINAL ? { 'data-field': 'grad', 'data-grad': full(grad) } : { 'data-field': 'grad' });
+    const step = state && state.timeline.step;
+    const k = step && op === 'input' ? step.ids.indexOf(id) : -1;
+    if (k >= 0) fact('Descent step', updateText(graph, step, k), { 'data-field': 'step', 'data-new': full(step.new[k]) });
     if (extra.kept && state && state.timeline.kept) {
       fact('Kept (zero_grad skipped)', keptText(extra.kept, state.timeline.kept[id], grad, gs === GRAD_FINAL),
         { 'data-field': 'kept', 'data-parts': JSON.stringify(extra.kept.map(full)), 'data-kept': full(state.timeline.kept[id]) });
