@@ -145,6 +145,10 @@ def test_skipping_zero_grad_accumulates_gradients_as_micrograd_does(page):
     parts = [float(x) for x in json.loads(kept.get_attribute("data-parts"))]
     assert all(close(a, b) for a, b in zip(parts, passes[:3], strict=True))
     assert close(float(kept.get_attribute("data-kept")), sum(passes[:3]))
+    # The sum of contributions starts from what was kept: kept + this pass's = the gradient.
+    start = page.locator("#inspector .contributions li[data-parent=kept]")
+    assert close(float(start.get_attribute("data-contribution")), sum(passes[:3]))
+    assert close(float(page.locator("#inspector .sum").get_attribute("data-sum")), sum(passes))
     shot(page, "descend-kept-gradients")
 
 

@@ -78,7 +78,7 @@ export class Inspector {
     const k = step && op === 'input' ? step.ids.indexOf(id) : -1;
     if (k >= 0) fact('Descent step', updateText(graph, step, k), { 'data-field': 'step', 'data-new': full(step.new[k]) });
     if (extra.kept && state && state.timeline.kept) {
-      fact('Kept (zero_grad skipped)', keptText(extra.kept, state.timeline.kept[id], grad, gs === GRAD_FINAL),
+      fact('Kept (zero_grad skipped)', keptText(extra.kept, state.timeline.kept[id]),
         { 'data-field': 'kept', 'data-parts': JSON.stringify(extra.kept.map(full)), 'data-kept': full(state.timeline.kept[id]) });
     }
     if (extra.check) {
@@ -147,6 +147,15 @@ function contributions(graph, state, id, incoming, onSelect) {
     `∂${y}/∂this = ∂${y}/∂parent (upstream) × ∂parent/∂this (local), summed over its parents`);
   const list = el('ol', { class: 'contributions', 'aria-label': 'Contributions' });
   let count = 0;
+  // zero_grad skipped: the gradient the earlier passes left is where this pass's sum starts.
+  const t = state && state.timeline;
+  const kept = t && t.kept && graph.op[id] === 'input' ? t.kept[id] : null;
+  if (kept !== null) {
+    const started = state.pos >= t.updateCount;
+    list.append(el('li', started ? { 'data-contribution': full(kept), 'data-parent': 'kept', class: 'arrived' } : { class: 'waiting' },
+      started ? `kept from earlier passes (zero_grad skipped): ${long(kept)}` : 'kept gradient (waiting)'));
+    if (started) count++;
+  }
   if (graph.output[id]) {
     const seeded = state && state.timeline && state.pos > state.timeline.forwardCount;
     list.append(el('li', seeded ? { 'data-contribution': '1', 'data-parent': 'seed', class: 'arrived' } : { class: 'waiting' },
@@ -177,7 +186,7 @@ function contributions(graph, state, id, incoming, onSelect) {
     list.append(item);
   }
   const total = el('p', { class: 'sum', 'data-count': String(count), 'data-sum': count ? full(state.gradSum[id]) : '' },
-    count ? `Σ = ${long(state.gradSum[id])} (${count} of ${incoming.length + (graph.output[id] ? 1 : 0)})` : 'Σ = — (nothing yet)');
+    count ? `Σ = ${long(state.gradSum[id])} (${count} of ${incoming.length + (graph.output[id] ? 1 : 0) + (kept !== null ? 1 : 0)})` : 'Σ = — (nothing yet)');
   return [el('h4', {}, `Gradient ∂${y}/∂this = Σ contributions`), rule, list, total];
 }
 
@@ -219,11 +228,10 @@ function replaceVar(text, name, by) {
   return text.replace(new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_])`, 'g'), by);
 }
 
-/** "0.5 + 0.4 (passes 1–2) = 0.9; this pass adds 0.3 → 1.2": a gradient that zero_grad did
- * not clear, as the passes that made it. */
-function keptText(parts, kept, grad, final) {
-  const sum = `${parts.map(short).join(' + ')} = ${long(kept)} from ${parts.length === 1 ? 'pass 1' : `passes 1–${parts.length}`}`;
-  return final ? `${sum}; this pass adds ${short(grad - kept)} → ${long(grad)}` : `${sum}; this pass adds to it`;
+/** "0.5 + 0.4 = 0.9 (passes 1–2); this pass adds to it": a gradient that zero_grad did not
+ * clear, as the passes that made it. */
+function keptText(parts, kept) {
+  return `${parts.map(short).join(' + ')} = ${long(kept)} (${parts.length === 1 ? 'pass 1' : `passes 1–${parts.length}`}); this pass adds to it`;
 }
 
 function el(tag, attrs = {}, ...children) {
