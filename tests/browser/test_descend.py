@@ -228,3 +228,11 @@ def test_descend_ten_and_auto_stop_where_the_engine_says(page):
     b = int(node(page, "b").get_attribute("data-node-id"))
     assert close(float(row.get_attribute("data-new")), expected[last + 2][0][b])
     expect(row).to_contain_text("b: ")
+
+
+def test_the_keyboard_help_lists_the_descent_keys(page):
+    open_page(page)
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Keyboard")
+    expect(dialog).to_contain_text("Descend one step")
+    expect(dialog).to_contain_text("Undo the last descent step")
