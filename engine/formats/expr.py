@@ -31,9 +31,10 @@ from typing import Any
 from ..compiler import gc_paused
 from ..node import node
 from ..ops import OPS
+from . import expr_micrograd as micrograd
 from .expr_scan import Statement, output_names, scan
 from .limits import Limits, exceeded
-from .problems import Collector
+from .problems import Collector, Problem
 
 FUNCTIONS = {name: op.arity for name, op in OPS.items() if op.arity > 0 and name.isidentifier()}
 RESERVED = frozenset({"input", "const", "output"}) | frozenset(FUNCTIONS)
@@ -63,6 +64,13 @@ class Expression:
     def __init__(self, text: str, limits: Limits) -> None:
         self.text, self.limits = text, limits
         self.problems = Collector(limits.max_problems)
+        self.notes: list[Problem] = []  # accepted and ignored (imports, print): said, not errors
+        self.notes_left_out = 0  # notes past max_problems, counted only
+        # micrograd's dialect (expr_micrograd.py): names may be rebound, nodes get unique names
+        self.micrograd = micrograd.MICROGRAD.search(text) is not None
+        self._shown: set[str] = set()  # names given to nodes (micrograd files)
+        self._versions: dict[str, int] = {}  # name -> its latest prime (micrograd files)
+        self._backward: list[tuple[str, node]] = []  # `y.backward()`: (y, its node)
         self.names: dict[str, node] = {}  # each name's current node
         self.inputs: dict[str, node] = {}
         self.consts: list[node] = []
@@ -100,12 +108,32 @@ class Expression:
                 if match:
                     self._broken.add(match.group(1))
         self._offset = 0
-        if not self.outputs and not self.problems:
+        if not self.outputs and not self._backward and not self.problems:
             end = self.text.count("\n") + 1
             self.problems.add(f"{end}:1", "the file has no output: add a line such as "
-                                          "`output y` naming what back-prop starts from")
+                                          "`output y` (or `y.backward()`) naming what "
+                                          "back-prop starts from")
         self.problems.check()
+        if self.micrograd:
+            self._key_by_shown_names()
+        for name, found in self._backward:
+            self.outputs.setdefault(found.name or name, found)
+        if self.notes_left_out:
+            self.notes.append(Problem("", f"and {self.notes_left_out:,} more notes like these"))
         return self
+
+    def _key_by_shown_names(self) -> None:
+        """A micrograd file's inputs and names by the names on the page (labels, x′): a name
+        rebound since still finds what it was last bound to, unless a node shows that name."""
+        self.inputs = {n.name or k: n for k, n in self.inputs.items()}
+        literals = set(self._literals.values())  # named after their number, shared
+        names: dict[str, node] = {}
+        for made in self.locations:
+            if made.name is not None and made not in literals:
+                names.setdefault(made.name, made)
+        for name, found in self.names.items():
+            names.setdefault(name, found)
+        self.names = names
 
     def _parse_together(self, statements: list[Statement]
                         ) -> dict[int, tuple[int, list[ast.stmt]]] | None:
@@ -228,11 +256,16 @@ class Expression:
 
     def _assignment(self, tree: ast.stmt) -> None:
         where = self._at(tree)
+        if micrograd.python_statement(self, tree):
+            return
         if isinstance(tree, ast.Assign) and len(tree.targets) == 1 \
                 and isinstance(tree.targets[0], ast.Name):
             target = tree.targets[0].id
         elif isinstance(tree, ast.AugAssign) and isinstance(tree.target, ast.Name):
             target = tree.target.id
+        elif self.micrograd and _names_to_values(tree):
+            self._tuple_assignment(tree)  # type: ignore[arg-type]  # an Assign, as checked
+            return
         elif isinstance(tree, ast.Assign | ast.AugAssign | ast.AnnAssign):
             self.problems.add(where, "assign to one plain name at a time, like `y = x + 1`")
             return
@@ -252,12 +285,12 @@ class Expression:
             return
         line = self._line(tree)
         if isinstance(tree, ast.Assign):
-            if target in self._assigned:
+            if target in self._assigned and not self.micrograd:
                 self.problems.add(where, f"{target} is already defined on line "
                                          f"{self._assigned[target]}; use a new name, or "
                                          f"`{target} += ...` to update it")
                 return
-            self._assigned[target] = line
+            self._assigned.setdefault(target, line)
             value = self._right_side(tree.value, target)
         else:
             value = self._update(tree, target)
@@ -268,19 +301,71 @@ class Expression:
             self.names[target] = value
             self._broken.discard(target)
 
+    def _tuple_assignment(self, tree: ast.Assign) -> None:
+        """``xmg, ymg = x, y`` (micrograd files): every right side first, then each name bound,
+        as Python does."""
+        targets = [t.id for t in tree.targets[0].elts]  # type: ignore[attr-defined]
+        values = [self._right_side(v, t)
+                  for v, t in zip(tree.value.elts, targets, strict=True)]  # type: ignore[attr-defined]
+        line = self._line(tree)
+        for target, value in zip(targets, values, strict=True):
+            if target in RESERVED:
+                self.problems.add(self._at(tree), f"{target} is the name of a function or "
+                                                  "keyword; pick another name")
+                continue
+            self._assigned.setdefault(target, line)
+            if value is None:
+                self._broken.add(target)
+                self.names.pop(target, None)
+            else:
+                self.names[target] = value
+                self._broken.discard(target)
+
     def _right_side(self, value: ast.expr, target: str) -> node | None:
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
                 and value.func.id in ("input", "const"):
             return self._leaf(value, target)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+                and value.func.id == "Value":
+            return micrograd.value_leaf(self, value, target)
         if _is_number(value):  # c = 2 makes a const of its own, named c
             number = self._number(value)
             return None if number is None else self._new(self._at(value), "const", number,
-                                                         name=target, listed=self.consts)
+                                                         name=self._name(target),
+                                                         listed=self.consts)
         count = self._count
         result = self._expression(value)
         if result is not None and result is self._last_created and self._count > count:
-            result.name = target  # a node this statement made takes the statement's name
+            result.name = self._name(target)  # a node this statement made takes its name
         return result
+
+    def _name(self, name: str) -> str:
+        """The name a new node gets: ``name``, primed in a micrograd file if already shown."""
+        if not self.micrograd:
+            return name
+        shown = micrograd.primed(name, self._shown, self._versions)
+        self._shown.add(shown)
+        return shown
+
+    def relabel(self, found: node, label: str) -> None:
+        """``n.label = 'text'``: the node shows ``label`` (primed if another node shows it)."""
+        if found.name == label:
+            return
+        if self.micrograd:
+            self._shown.discard(found.name or "")
+        found.name = self._name(label)
+
+    def note(self, where: str, message: str) -> None:
+        """Something accepted and ignored, said on the page beside the errors."""
+        if len(self.notes) < self.limits.max_problems:
+            self.notes.append(Problem(where, message))
+        else:
+            self.notes_left_out += 1
+
+    def mark_backward(self, name: str, found: node) -> None:
+        """``y.backward()``: ``y`` is an output, as ``output y`` makes it."""
+        if all(found is not n for _, n in self._backward):
+            self._backward.append((name, found))
 
     def _update(self, tree: ast.AugAssign, target: str) -> node | None:
         op = _BINARY.get(type(tree.op))
@@ -291,7 +376,7 @@ class Expression:
         change = self._expression(tree.value)
         if current is None or change is None:
             return None
-        return self._new(self._at(tree), op, current, change, name=target)
+        return self._new(self._at(tree), op, current, change, name=self._name(target))
 
     def _leaf(self, call: ast.Call, target: str) -> node | None:
         assert isinstance(call.func, ast.Name), "_right_side sends only input(...), const(...)"
@@ -300,17 +385,26 @@ class Expression:
             self.problems.add(where, f"{kind}() takes one number, the starting value, like "
                                      f"`{target} = {kind}(0.5)`")
             return None
+        return self.leaf(call, kind, target)
+
+    def leaf(self, call: ast.Call, kind: str, name: str) -> node | None:
+        """The ``kind`` leaf ``call`` (input(...), const(...), Value(...)) declares with its one
+        argument, a number written out; named ``name``."""
+        assert isinstance(call.func, ast.Name), "input(...), const(...) or Value(...)"
+        function = call.func.id
         if not _is_number(call.args[0]):
-            self.problems.add(self._at(call.args[0]), f"{kind}() takes a number written out, "
-                                                      f"like {kind}(-1.5e-3), not an expression")
+            self.problems.add(self._at(call.args[0]), f"{function}() takes a number written "
+                                                      f"out, like {function}(-1.5e-3), not an "
+                                                      "expression")
             return None
         value = self._number(call.args[0])
         if value is None:
             return None
-        leaf = self._new(where, kind, value, name=target,
+        name = self._name(name)
+        leaf = self._new(self._at(call), kind, value, name=name,
                          listed=None if kind == "input" else self.consts)
         if kind == "input":
-            self.inputs[target] = leaf
+            self.inputs[name] = leaf
         return leaf
 
     # -- expressions ---------------------------------------------------------------------------
@@ -332,6 +426,17 @@ class Expression:
                 stack += [(tree, True), (tree.operand, False)]
             elif isinstance(tree, ast.BinOp) and type(tree.op) in _BINARY:
                 stack += [(tree, True), (tree.right, False), (tree.left, False)]
+            elif isinstance(tree, ast.Call) and isinstance(tree.func, ast.Attribute):
+                if not micrograd.method_ok(self, tree):
+                    return None
+                stack += [(tree, True), (tree.func.value, False)]
+            elif isinstance(tree, ast.Attribute):
+                micrograd.attribute_read(self, tree)
+                return None
+            elif isinstance(tree, ast.Constant) and isinstance(tree.value, str | bytes):
+                self.problems.add(self._at(tree), "text in quotes is not part of the expression "
+                                                  "language: names are written without quotes")
+                return None
             elif isinstance(tree, ast.Call) and self._check_call(tree):
                 stack.append((tree, True))
                 stack += [(arg, False) for arg in reversed(tree.args)]
@@ -359,6 +464,8 @@ class Expression:
         # _expression pushes only these, with a supported operator or a known function
         if isinstance(tree, ast.BinOp):
             count, op = 2, _BINARY[type(tree.op)]
+        elif isinstance(tree, ast.Call) and isinstance(tree.func, ast.Attribute):
+            count, op = 1, tree.func.attr  # x.relu(): a method of one operand, x
         else:
             assert isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)
             count, op = len(tree.args), tree.func.id
@@ -378,6 +485,10 @@ class Expression:
         if name in ("input", "const"):
             self.problems.add(where, f"{name}() declares a value on a line of its own, like "
                                      f"`x = {name}(0.5)`; it cannot be part of an expression")
+            return False
+        if name == "Value":
+            self.problems.add(where, "Value(...) makes an input on a line of its own, like "
+                                     "`w = Value(0.5)`; it cannot be part of an expression")
             return False
         if name not in FUNCTIONS:
             close = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
@@ -458,6 +569,17 @@ class Expression:
         if listed is not None:
             listed.append(made)
         return made
+
+
+def _names_to_values(tree: ast.stmt) -> bool:
+    """``a, b = x, y``: one tuple of plain names given a tuple of as many values."""
+    if not (isinstance(tree, ast.Assign) and len(tree.targets) == 1):
+        return False
+    target, value = tree.targets[0], tree.value
+    return (isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+            and len(target.elts) == len(value.elts)
+            and all(isinstance(t, ast.Name) for t in target.elts)
+            and len({t.id for t in target.elts if isinstance(t, ast.Name)}) == len(target.elts))
 
 
 def _is_number(tree: ast.AST) -> bool:
