@@ -93,6 +93,7 @@ class Expression:
 
     def _read(self) -> Expression:
         statements = scan(self.text, self.limits, self.problems)
+        blocks = micrograd.blocks(self, statements)
         for stmt in statements:
             match = _DEFINES.match(self.text, stmt.start, stmt.end)
             if match and not stmt.output:
@@ -100,6 +101,8 @@ class Expression:
         parsed = self._parse_together([s for s in statements if not (s.output or s.skip)])
         for stmt in statements:
             self._stmt, self._lines = stmt, None
+            if stmt.start in blocks:
+                self.problems.add(f"{stmt.line}:{stmt.col}", blocks[stmt.start])
             if stmt.output:
                 self._output_line(stmt)
             elif stmt.skip or not self._statement(stmt, parsed):

@@ -19,6 +19,7 @@ from .limits import exceeded
 
 if TYPE_CHECKING:
     from .expr import Expression
+    from .expr_scan import Statement
 
 # micrograd's Value methods that are operators here (each is an engine operator of one operand).
 METHODS = ("relu", "tanh", "exp", "log", "sigmoid")
@@ -45,6 +46,35 @@ _STATEMENT_HINTS: dict[type, str] = {
     ast.If: "if statements are code: the graph is the same on every run; for a choice write "
             "max(a, b), min(a, b) or x.relu()",
 }
+
+
+# The first word of a compound statement (a block), which the scanner splits line by line.
+_BLOCK = re.compile(r"(class|def|async|for|while|if|elif|else|with|try|except|finally)\b")
+_BLOCK_HINTS = {"class": ast.ClassDef, "def": ast.FunctionDef, "async": ast.AsyncFunctionDef,
+                "for": ast.For, "while": ast.While, "if": ast.If, "elif": ast.If, "else": ast.If}
+
+
+def blocks(expr: Expression, statements: list[Statement]) -> dict[int, str]:
+    """Each block (class, def, for, ...): statement start -> why it is refused, said once at
+    its first line; it and the lines indented under it (its body) are skipped."""
+    found: dict[int, str] = {}
+    body_of: Statement | None = None
+    for stmt in statements:
+        if body_of is not None and stmt.line > body_of.line and stmt.col > body_of.col:
+            stmt.skip = True
+            continue
+        body_of = None
+        match = _BLOCK.match(expr.text, stmt.start, stmt.end)
+        if match is None or stmt.skip:
+            continue
+        word = match.group(1)
+        kind = _BLOCK_HINTS.get(word)
+        found[stmt.start] = _STATEMENT_HINTS[kind] if kind is not None else (
+            f"`{word}` blocks are code, which is not part of the expression language: write "
+            "each step as a line of its own")
+        stmt.skip = True
+        body_of = stmt
+    return found
 
 
 def python_statement(expr: Expression, tree: ast.stmt) -> bool:
