@@ -13,7 +13,8 @@ per statement cost ~12 µs each). Only if a chunk fails — a syntax error somew
 hide every later one — is each statement parsed on its own, so every problem is still
 reported at its line and column.
 Each tree is walked under a whitelist: names, numbers, + - * / **, unary - and +, and calls of
-known functions. Nothing is evaluated, compiled or imported; anything else is reported with its
+known functions; micrograd code adds Value(...), its methods, labels and backward()
+(expr_micrograd.py, named as expr_names.py says). Nothing is evaluated, compiled or imported; anything else is reported with its
 line and column. The walk uses an explicit stack, so it cannot recurse. The cyclic garbage
 collector is paused while a file is read (the nodes it makes all survive).
 """
@@ -32,9 +33,10 @@ from ..compiler import gc_paused
 from ..node import node
 from ..ops import OPS
 from . import expr_micrograd as micrograd
+from .expr_names import Names
 from .expr_scan import Statement, output_names, scan
 from .limits import Limits, exceeded
-from .problems import Collector, Problem
+from .problems import Collector
 
 FUNCTIONS = {name: op.arity for name, op in OPS.items() if op.arity > 0 and name.isidentifier()}
 RESERVED = frozenset({"input", "const", "output"}) | frozenset(FUNCTIONS)
@@ -58,19 +60,13 @@ _DEFINES = re.compile(r"([^\W\d]\w*)[ \t\f]*(?:=(?!=)|(?:\*\*|[-+*/])=)")
 # that one call (which holds the GIL) lasts a few milliseconds.
 PARSE_CHUNK = 500
 
-class Expression:
+class Expression(Names):
     """What an expression file defines, once every statement has been read."""
 
     def __init__(self, text: str, limits: Limits) -> None:
         self.text, self.limits = text, limits
         self.problems = Collector(limits.max_problems)
-        self.notes: list[Problem] = []  # accepted and ignored (imports, print): said, not errors
-        self.notes_left_out = 0  # notes past max_problems, counted only
-        # micrograd's dialect (expr_micrograd.py): names may be rebound, nodes get unique names
-        self.micrograd = micrograd.MICROGRAD.search(text) is not None
-        self._shown: set[str] = set()  # names given to nodes (micrograd files)
-        self._versions: dict[str, int] = {}  # name -> its latest prime (micrograd files)
-        self._backward: list[tuple[str, node]] = []  # `y.backward()`: (y, its node)
+        Names.__init__(self, text, limits)
         self.names: dict[str, node] = {}  # each name's current node
         self.inputs: dict[str, node] = {}
         self.consts: list[node] = []
@@ -117,26 +113,8 @@ class Expression:
                                           "`output y` (or `y.backward()`) naming what "
                                           "back-prop starts from")
         self.problems.check()
-        if self.micrograd:
-            self._key_by_shown_names()
-        for name, found in self._backward:
-            self.outputs.setdefault(found.name or name, found)
-        if self.notes_left_out:
-            self.notes.append(Problem("", f"and {self.notes_left_out:,} more notes like these"))
+        self.finish_names()
         return self
-
-    def _key_by_shown_names(self) -> None:
-        """A micrograd file's inputs and names by the names on the page (labels, x′): a name
-        rebound since still finds what it was last bound to, unless a node shows that name."""
-        self.inputs = {n.name or k: n for k, n in self.inputs.items()}
-        literals = set(self._literals.values())  # named after their number, shared
-        names: dict[str, node] = {}
-        for made in self.locations:
-            if made.name is not None and made not in literals:
-                names.setdefault(made.name, made)
-        for name, found in self.names.items():
-            names.setdefault(name, found)
-        self.names = names
 
     def _parse_together(self, statements: list[Statement]
                         ) -> dict[int, tuple[int, list[ast.stmt]]] | None:
@@ -259,7 +237,7 @@ class Expression:
 
     def _assignment(self, tree: ast.stmt) -> None:
         where = self._at(tree)
-        if micrograd.python_statement(self, tree):
+        if micrograd.python_statement(self, tree, where):
             return
         if isinstance(tree, ast.Assign) and len(tree.targets) == 1 \
                 and isinstance(tree.targets[0], ast.Name):
@@ -297,6 +275,10 @@ class Expression:
             value = self._right_side(tree.value, target)
         else:
             value = self._update(tree, target)
+        self._bind(target, value)
+
+    def _bind(self, target: str, value: node | None) -> None:
+        """``target`` now names ``value``; None: its definition failed (reported already)."""
         if value is None:
             self._broken.add(target)
             self.names.pop(target, None)
@@ -317,12 +299,7 @@ class Expression:
                                                   "keyword; pick another name")
                 continue
             self._assigned.setdefault(target, line)
-            if value is None:
-                self._broken.add(target)
-                self.names.pop(target, None)
-            else:
-                self.names[target] = value
-                self._broken.discard(target)
+            self._bind(target, value)
 
     def _right_side(self, value: ast.expr, target: str) -> node | None:
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
@@ -341,34 +318,6 @@ class Expression:
         if result is not None and result is self._last_created and self._count > count:
             result.name = self._name(target)  # a node this statement made takes its name
         return result
-
-    def _name(self, name: str) -> str:
-        """The name a new node gets: ``name``, primed in a micrograd file if already shown."""
-        if not self.micrograd:
-            return name
-        shown = micrograd.primed(name, self._shown, self._versions)
-        self._shown.add(shown)
-        return shown
-
-    def relabel(self, found: node, label: str) -> None:
-        """``n.label = 'text'``: the node shows ``label`` (primed if another node shows it)."""
-        if found.name == label:
-            return
-        if self.micrograd:
-            self._shown.discard(found.name or "")
-        found.name = self._name(label)
-
-    def note(self, where: str, message: str) -> None:
-        """Something accepted and ignored, said on the page beside the errors."""
-        if len(self.notes) < self.limits.max_problems:
-            self.notes.append(Problem(where, message))
-        else:
-            self.notes_left_out += 1
-
-    def mark_backward(self, name: str, found: node) -> None:
-        """``y.backward()``: ``y`` is an output, as ``output y`` makes it."""
-        if all(found is not n for _, n in self._backward):
-            self._backward.append((name, found))
 
     def _update(self, tree: ast.AugAssign, target: str) -> node | None:
         op = _BINARY.get(type(tree.op))

@@ -77,10 +77,9 @@ def blocks(expr: Expression, statements: list[Statement]) -> dict[int, str]:
     return found
 
 
-def python_statement(expr: Expression, tree: ast.stmt) -> bool:
+def python_statement(expr: Expression, tree: ast.stmt, where: str) -> bool:
     """Read the statements micrograd code has and the expression language does not (True),
-    or leave ``tree`` to expr.py (False)."""
-    where = expr._at(tree)
+    or leave ``tree`` (at ``where``) to expr.py (False)."""
     if isinstance(tree, ast.Import | ast.ImportFrom):
         _import(expr, tree, where)
         return True

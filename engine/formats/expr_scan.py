@@ -215,7 +215,7 @@ class _Scanner:
                 after_operand = True
                 continue
             if kind == "quote":
-                plain = _plain_string(text, start)
+                plain = None if current.output else _plain_string(text, start)
                 if plain is not None:  # a label: the parser decides where text may stand
                     pos = plain
                     if not current.skip:
