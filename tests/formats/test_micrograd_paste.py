@@ -147,3 +147,24 @@ def test_pasted_code_is_never_executed(tmp_path):
     loaded = load(f"x = Value(1.0)\nprint(open('{marker}', 'w'))\nx.backward()\n")
     assert [n.location for n in loaded.notes] == ["2:1"]
     assert not marker.exists()
+
+
+def test_labels_may_hold_any_plain_text():
+    loaded = load("a = Value(1.0, label='#1 (first)')\nb = Value(2.0, label=\"it's\")\n"
+                  "c = a * b; c.label = 'a·b — ünïcode'\nc.backward()\n")
+    assert list(loaded.inputs) == ["#1 (first)", "it's"]
+    assert list(loaded.outputs) == ["a·b — ünïcode"]
+    assert loaded.compute().gradients == {"#1 (first)": 2.0, "it's": 1.0}
+
+
+def test_text_the_scanner_cannot_read_as_python_does_is_never_parsed():
+    # A backslash could end a string where Python does not: the brackets after it would escape
+    # the depth bound. Such text is refused before parsing, whatever follows it.
+    deep = "(" * 400 + "x" + ")" * 400
+    with pytest.raises(FormatError) as info:
+        load(f"x = Value(1.0)\ny = x + 'a\\'' + {deep}\ny.backward()\n")
+    assert [(p.location, p.message.split(":")[0]) for p in info.value.problems] == [
+        ("2:9", "text in quotes is not part of the expression language")]
+    with pytest.raises(FormatError) as info:
+        load("x = Value(1.0)\noutput 'x'\n")
+    assert str(info.value.problems[0]).startswith("2:8: text in quotes is not part of")
