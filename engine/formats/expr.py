@@ -14,9 +14,10 @@ hide every later one — is each statement parsed on its own, so every problem i
 reported at its line and column.
 Each tree is walked under a whitelist: names, numbers, + - * / **, unary - and +, and calls of
 known functions; micrograd code adds Value(...), its methods, labels and backward()
-(expr_micrograd.py, named as expr_names.py says). Nothing is evaluated, compiled or imported; anything else is reported with its
-line and column. The walk uses an explicit stack, so it cannot recurse. The cyclic garbage
-collector is paused while a file is read (the nodes it makes all survive).
+(expr_micrograd.py; expr_names.py names the nodes). Nothing is evaluated, compiled or
+imported; anything else is reported with its line and column. The walk uses an explicit
+stack, so it cannot recurse. The cyclic garbage collector is paused while a file is read (the
+nodes it makes all survive).
 """
 
 from __future__ import annotations
@@ -245,7 +246,8 @@ class Expression(Names):
         elif isinstance(tree, ast.AugAssign) and isinstance(tree.target, ast.Name):
             target = tree.target.id
         elif self.micrograd and _names_to_values(tree):
-            self._tuple_assignment(tree)  # type: ignore[arg-type]  # an Assign, as checked
+            assert isinstance(tree, ast.Assign), "_names_to_values checked it"
+            self._tuple_assignment(tree)
             return
         elif isinstance(tree, ast.Assign | ast.AugAssign | ast.AnnAssign):
             self.problems.add(where, "assign to one plain name at a time, like `y = x + 1`")
@@ -289,9 +291,10 @@ class Expression(Names):
     def _tuple_assignment(self, tree: ast.Assign) -> None:
         """``xmg, ymg = x, y`` (micrograd files): every right side first, then each name bound,
         as Python does."""
-        targets = [t.id for t in tree.targets[0].elts]  # type: ignore[attr-defined]
-        values = [self._right_side(v, t)
-                  for v, t in zip(tree.value.elts, targets, strict=True)]  # type: ignore[attr-defined]
+        names, right = tree.targets[0], tree.value
+        assert isinstance(names, ast.Tuple) and isinstance(right, ast.Tuple), "_names_to_values"
+        targets = [t.id for t in names.elts if isinstance(t, ast.Name)]
+        values = [self._right_side(v, t) for v, t in zip(right.elts, targets, strict=True)]
         line = self._line(tree)
         for target, value in zip(targets, values, strict=True):
             if target in RESERVED:
