@@ -36,13 +36,14 @@ from .ops import OPS, apply
 class Value:
     """A scalar with a gradient: ``Value(data, label='')``, as micrograd's."""
 
-    __slots__ = ("node", "data", "grad", "_prev", "_op")
+    __slots__ = ("node", "data", "grad", "_prev", "_op", "_operands")
 
     def __init__(self, data: float, _children: tuple[Value, ...] = (), _op: str = "",
                  label: str = "", *, _node: node | None = None) -> None:
         self.data = _as_float(data)
         self.grad = 0.0
-        self._prev = set(_children)
+        self._prev = set(_children)  # micrograd's; the graph walks _operands, in order
+        self._operands = tuple(dict.fromkeys(_children))
         self._op = _op
         self.node = _node if _node is not None else node("input", self.data, name=label or None)
 
@@ -123,7 +124,7 @@ class Value:
         g.compute_forward()
         g.back_prop()
         for v in order:
-            if v._prev:
+            if v._operands:
                 v.data = _scalar(v.node.forward)
             if v is not self:
                 v.grad += _scalar(v.node.backward)
@@ -146,25 +147,24 @@ class Value:
         return document
 
     def _topological(self) -> list[Value]:
-        """Every Value below self, children before parents (an explicit stack: no recursion
-        limit on long chains)."""
+        """Every Value below self, children before parents, left operands first (so the
+        graph lists its inputs in the order the formula reads); an explicit stack: no recursion
+        limit on long chains."""
         order: list[Value] = []
-        seen = {id(self)}
+        seen: set[int] = set()
         stack: list[tuple[Value, bool]] = [(self, False)]
         while stack:
             v, expanded = stack.pop()
             if expanded:
                 order.append(v)
-                continue
-            stack.append((v, True))
-            for child in v._prev:
-                if id(child) not in seen:
-                    seen.add(id(child))
-                    stack.append((child, False))
+            elif id(v) not in seen:
+                seen.add(id(v))
+                stack.append((v, True))
+                stack += [(c, False) for c in reversed(v._operands) if id(c) not in seen]
         return order
 
     def _graph(self, order: list[Value]) -> graph:
-        leaves = [v for v in order if not v._prev]
+        leaves = [v for v in order if not v._operands]
         inputs = [v for v in leaves if v.node.operator == "input"]
         consts = [v for v in leaves if v.node.operator == "const"]
         g = graph([v.node for v in inputs], [v.node for v in consts], [self.node])
