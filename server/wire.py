@@ -29,3 +29,9 @@ def format_error(exc) -> dict:
     limits = [p["limit"] for p in problems if "limit" in p]
     return {"message": "the graph definition has problems", "problems": problems,
             **({"limit": limits[0]} if limits else {})}
+
+
+def notes(found) -> list[dict]:
+    """A load's notes (what was accepted and ignored, e.g. micrograd's import) as the page and
+    the HTTP API list them: [{location, message}]."""
+    return [{"location": n.location, "message": n.message} for n in found]

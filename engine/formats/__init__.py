@@ -104,4 +104,5 @@ def _load_expression(text: str, limits: Limits) -> Loaded:
     g = graph(inputs, expression.consts, outputs)
     g.feed(leaf_values(inputs), leaf_values(expression.consts))
     return Loaded("expr", g, dict(expression.inputs), dict(expression.outputs),
-                  dict(expression.names), list(expression.consts), expression.locations)
+                  dict(expression.names), list(expression.consts), expression.locations,
+                  notes=list(expression.notes))

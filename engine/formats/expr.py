@@ -13,9 +13,11 @@ per statement cost ~12 µs each). Only if a chunk fails — a syntax error somew
 hide every later one — is each statement parsed on its own, so every problem is still
 reported at its line and column.
 Each tree is walked under a whitelist: names, numbers, + - * / **, unary - and +, and calls of
-known functions. Nothing is evaluated, compiled or imported; anything else is reported with its
-line and column. The walk uses an explicit stack, so it cannot recurse. The cyclic garbage
-collector is paused while a file is read (the nodes it makes all survive).
+known functions; micrograd code adds Value(...), its methods, labels and backward()
+(expr_micrograd.py; expr_names.py names the nodes). Nothing is evaluated, compiled or
+imported; anything else is reported with its line and column. The walk uses an explicit
+stack, so it cannot recurse. The cyclic garbage collector is paused while a file is read (the
+nodes it makes all survive).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from typing import Any
 from ..compiler import gc_paused
 from ..node import node
 from ..ops import OPS
+from . import expr_micrograd as micrograd
+from .expr_names import Names
 from .expr_scan import Statement, output_names, scan
 from .limits import Limits, exceeded
 from .problems import Collector
@@ -57,12 +61,13 @@ _DEFINES = re.compile(r"([^\W\d]\w*)[ \t\f]*(?:=(?!=)|(?:\*\*|[-+*/])=)")
 # that one call (which holds the GIL) lasts a few milliseconds.
 PARSE_CHUNK = 500
 
-class Expression:
+class Expression(Names):
     """What an expression file defines, once every statement has been read."""
 
     def __init__(self, text: str, limits: Limits) -> None:
         self.text, self.limits = text, limits
         self.problems = Collector(limits.max_problems)
+        Names.__init__(self, text, limits)
         self.names: dict[str, node] = {}  # each name's current node
         self.inputs: dict[str, node] = {}
         self.consts: list[node] = []
@@ -85,6 +90,7 @@ class Expression:
 
     def _read(self) -> Expression:
         statements = scan(self.text, self.limits, self.problems)
+        blocks = micrograd.blocks(self, statements)
         for stmt in statements:
             match = _DEFINES.match(self.text, stmt.start, stmt.end)
             if match and not stmt.output:
@@ -92,6 +98,8 @@ class Expression:
         parsed = self._parse_together([s for s in statements if not (s.output or s.skip)])
         for stmt in statements:
             self._stmt, self._lines = stmt, None
+            if stmt.start in blocks:
+                self.problems.add(f"{stmt.line}:{stmt.col}", blocks[stmt.start])
             if stmt.output:
                 self._output_line(stmt)
             elif stmt.skip or not self._statement(stmt, parsed):
@@ -100,11 +108,13 @@ class Expression:
                 if match:
                     self._broken.add(match.group(1))
         self._offset = 0
-        if not self.outputs and not self.problems:
+        if not self.outputs and not self._backward and not self.problems:
             end = self.text.count("\n") + 1
             self.problems.add(f"{end}:1", "the file has no output: add a line such as "
-                                          "`output y` naming what back-prop starts from")
+                                          "`output y` (or `y.backward()`) naming what "
+                                          "back-prop starts from")
         self.problems.check()
+        self.finish_names()
         return self
 
     def _parse_together(self, statements: list[Statement]
@@ -228,11 +238,17 @@ class Expression:
 
     def _assignment(self, tree: ast.stmt) -> None:
         where = self._at(tree)
+        if micrograd.python_statement(self, tree, where):
+            return
         if isinstance(tree, ast.Assign) and len(tree.targets) == 1 \
                 and isinstance(tree.targets[0], ast.Name):
             target = tree.targets[0].id
         elif isinstance(tree, ast.AugAssign) and isinstance(tree.target, ast.Name):
             target = tree.target.id
+        elif self.micrograd and _names_to_values(tree):
+            assert isinstance(tree, ast.Assign), "_names_to_values checked it"
+            self._tuple_assignment(tree)
+            return
         elif isinstance(tree, ast.Assign | ast.AugAssign | ast.AnnAssign):
             self.problems.add(where, "assign to one plain name at a time, like `y = x + 1`")
             return
@@ -252,15 +268,19 @@ class Expression:
             return
         line = self._line(tree)
         if isinstance(tree, ast.Assign):
-            if target in self._assigned:
+            if target in self._assigned and not self.micrograd:
                 self.problems.add(where, f"{target} is already defined on line "
                                          f"{self._assigned[target]}; use a new name, or "
                                          f"`{target} += ...` to update it")
                 return
-            self._assigned[target] = line
+            self._assigned.setdefault(target, line)
             value = self._right_side(tree.value, target)
         else:
             value = self._update(tree, target)
+        self._bind(target, value)
+
+    def _bind(self, target: str, value: node | None) -> None:
+        """``target`` now names ``value``; None: its definition failed (reported already)."""
         if value is None:
             self._broken.add(target)
             self.names.pop(target, None)
@@ -268,18 +288,38 @@ class Expression:
             self.names[target] = value
             self._broken.discard(target)
 
+    def _tuple_assignment(self, tree: ast.Assign) -> None:
+        """``xmg, ymg = x, y`` (micrograd files): every right side first, then each name bound,
+        as Python does."""
+        names, right = tree.targets[0], tree.value
+        assert isinstance(names, ast.Tuple) and isinstance(right, ast.Tuple), "_names_to_values"
+        targets = [t.id for t in names.elts if isinstance(t, ast.Name)]
+        values = [self._right_side(v, t) for v, t in zip(right.elts, targets, strict=True)]
+        line = self._line(tree)
+        for target, value in zip(targets, values, strict=True):
+            if target in RESERVED:
+                self.problems.add(self._at(tree), f"{target} is the name of a function or "
+                                                  "keyword; pick another name")
+                continue
+            self._assigned.setdefault(target, line)
+            self._bind(target, value)
+
     def _right_side(self, value: ast.expr, target: str) -> node | None:
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
                 and value.func.id in ("input", "const"):
             return self._leaf(value, target)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+                and value.func.id == "Value":
+            return micrograd.value_leaf(self, value, target)
         if _is_number(value):  # c = 2 makes a const of its own, named c
             number = self._number(value)
             return None if number is None else self._new(self._at(value), "const", number,
-                                                         name=target, listed=self.consts)
+                                                         name=self._name(target),
+                                                         listed=self.consts)
         count = self._count
         result = self._expression(value)
         if result is not None and result is self._last_created and self._count > count:
-            result.name = target  # a node this statement made takes the statement's name
+            result.name = self._name(target)  # a node this statement made takes its name
         return result
 
     def _update(self, tree: ast.AugAssign, target: str) -> node | None:
@@ -291,7 +331,7 @@ class Expression:
         change = self._expression(tree.value)
         if current is None or change is None:
             return None
-        return self._new(self._at(tree), op, current, change, name=target)
+        return self._new(self._at(tree), op, current, change, name=self._name(target))
 
     def _leaf(self, call: ast.Call, target: str) -> node | None:
         assert isinstance(call.func, ast.Name), "_right_side sends only input(...), const(...)"
@@ -300,17 +340,26 @@ class Expression:
             self.problems.add(where, f"{kind}() takes one number, the starting value, like "
                                      f"`{target} = {kind}(0.5)`")
             return None
+        return self.leaf(call, kind, target)
+
+    def leaf(self, call: ast.Call, kind: str, name: str) -> node | None:
+        """The ``kind`` leaf ``call`` (input(...), const(...), Value(...)) declares with its one
+        argument, a number written out; named ``name``."""
+        assert isinstance(call.func, ast.Name), "input(...), const(...) or Value(...)"
+        function = call.func.id
         if not _is_number(call.args[0]):
-            self.problems.add(self._at(call.args[0]), f"{kind}() takes a number written out, "
-                                                      f"like {kind}(-1.5e-3), not an expression")
+            self.problems.add(self._at(call.args[0]), f"{function}() takes a number written "
+                                                      f"out, like {function}(-1.5e-3), not an "
+                                                      "expression")
             return None
         value = self._number(call.args[0])
         if value is None:
             return None
-        leaf = self._new(where, kind, value, name=target,
+        name = self._name(name)
+        leaf = self._new(self._at(call), kind, value, name=name,
                          listed=None if kind == "input" else self.consts)
         if kind == "input":
-            self.inputs[target] = leaf
+            self.inputs[name] = leaf
         return leaf
 
     # -- expressions ---------------------------------------------------------------------------
@@ -332,6 +381,17 @@ class Expression:
                 stack += [(tree, True), (tree.operand, False)]
             elif isinstance(tree, ast.BinOp) and type(tree.op) in _BINARY:
                 stack += [(tree, True), (tree.right, False), (tree.left, False)]
+            elif isinstance(tree, ast.Call) and isinstance(tree.func, ast.Attribute):
+                if not micrograd.method_ok(self, tree):
+                    return None
+                stack += [(tree, True), (tree.func.value, False)]
+            elif isinstance(tree, ast.Attribute):
+                micrograd.attribute_read(self, tree)
+                return None
+            elif isinstance(tree, ast.Constant) and isinstance(tree.value, str | bytes):
+                self.problems.add(self._at(tree), "text in quotes is not part of the expression "
+                                                  "language: names are written without quotes")
+                return None
             elif isinstance(tree, ast.Call) and self._check_call(tree):
                 stack.append((tree, True))
                 stack += [(arg, False) for arg in reversed(tree.args)]
@@ -359,6 +419,8 @@ class Expression:
         # _expression pushes only these, with a supported operator or a known function
         if isinstance(tree, ast.BinOp):
             count, op = 2, _BINARY[type(tree.op)]
+        elif isinstance(tree, ast.Call) and isinstance(tree.func, ast.Attribute):
+            count, op = 1, tree.func.attr  # x.relu(): a method of one operand, x
         else:
             assert isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)
             count, op = len(tree.args), tree.func.id
@@ -378,6 +440,10 @@ class Expression:
         if name in ("input", "const"):
             self.problems.add(where, f"{name}() declares a value on a line of its own, like "
                                      f"`x = {name}(0.5)`; it cannot be part of an expression")
+            return False
+        if name == "Value":
+            self.problems.add(where, "Value(...) makes an input on a line of its own, like "
+                                     "`w = Value(0.5)`; it cannot be part of an expression")
             return False
         if name not in FUNCTIONS:
             close = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
@@ -458,6 +524,17 @@ class Expression:
         if listed is not None:
             listed.append(made)
         return made
+
+
+def _names_to_values(tree: ast.stmt) -> bool:
+    """``a, b = x, y``: one tuple of plain names given a tuple of as many values."""
+    if not (isinstance(tree, ast.Assign) and len(tree.targets) == 1):
+        return False
+    target, value = tree.targets[0], tree.value
+    return (isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+            and len(target.elts) == len(value.elts)
+            and all(isinstance(t, ast.Name) for t in target.elts)
+            and len({t.id for t in target.elts if isinstance(t, ast.Name)}) == len(target.elts))
 
 
 def _is_number(tree: ast.AST) -> bool:

@@ -215,6 +215,14 @@ class _Scanner:
                 after_operand = True
                 continue
             if kind == "quote":
+                plain = None if current.output else _plain_string(text, start)
+                if plain is not None:  # a label: the parser decides where text may stand
+                    pos = plain
+                    if not current.skip:
+                        frame.prefix += after_operand
+                        frame.atom = max(frame.atom, 1)
+                    after_operand = True
+                    continue
                 # Skip to the closing quote on this line, so brackets inside do not count.
                 line_end = text.find("\n", start)
                 line_end = size if line_end < 0 else line_end
@@ -223,7 +231,10 @@ class _Scanner:
                 if not current.skip:
                     current.skip = True
                     problems.add(f"{line}:{col}", "text in quotes is not part of the expression "
-                                                  "language: names are written without quotes")
+                                                  "language: names are written without quotes "
+                                                  "(a micrograd label is plain text in quotes, "
+                                                  "like label='x1': no backslash, prefix or "
+                                                  "triple quotes)")
                 after_operand = True
                 continue
             if current.skip:
@@ -257,6 +268,21 @@ class _Scanner:
                 after_operand = False
         finish(size)
         return size, line
+
+
+# Text in quotes Python reads exactly as this scanner does: one line, no backslash, no prefix
+# (an f-string holds code), no triple quotes. Labels (label='x1') and print('...') use it.
+_PLAIN_STRING = re.compile(r"'[^'\\\n]*'|\"[^\"\\\n]*\"")
+
+
+def _plain_string(text: str, start: int) -> int | None:
+    """Where the plain string starting at ``start`` ends, or None if it is not one."""
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        return None  # a prefix: f'...', b'...', r'...'
+    if text.startswith(text[start] * 3, start):
+        return None
+    match = _PLAIN_STRING.match(text, start)
+    return None if match is None else match.end()
 
 
 def output_names(stmt: Statement, problems: Collector) -> list[tuple[str, int, int]]:

@@ -29,9 +29,12 @@ class Limits:
     max_statements: int = 200_000
     # Problems collected before giving up: one typo should not produce a thousand messages.
     max_problems: int = 50
+    # Characters of a micrograd label (label='x1', n.label = 'n'): a name on the page.
+    max_label: int = 200
 
     def __post_init__(self) -> None:
-        for name in ("max_bytes", "max_nodes", "max_depth", "max_statements", "max_problems"):
+        for name in ("max_bytes", "max_nodes", "max_depth", "max_statements", "max_problems",
+                     "max_label"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"Limits.{name} must be a positive integer, got {value!r}")

@@ -10,6 +10,7 @@ import numpy as np
 from ..graph import graph
 from ..nn import Layer, nn
 from ..node import Value, node
+from .problems import Problem
 
 
 @dataclass
@@ -36,6 +37,9 @@ class Loaded:
     network: nn | None = None  # network specs: the nn that built the layers
     layers: list[Layer] = field(default_factory=list)  # network specs: nn.layers, in order
     filename: str | None = None
+    # What was accepted and ignored (micrograd's import, print lines), with where: said to the
+    # user as notes beside the errors, never an error.
+    notes: list[Problem] = field(default_factory=list)
 
     def compute(self) -> Result:
         """compute_forward + back_prop; engine errors (DomainError, ...) propagate."""

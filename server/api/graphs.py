@@ -8,6 +8,7 @@ from flask import Response, jsonify, request, url_for
 
 from engine.formats import export_graph
 
+from .. import wire
 from ..catalog import Entry, NotFoundError
 from ..services import services
 from . import bp
@@ -57,7 +58,8 @@ def _store_upload(services, workspace: str, source, fmt, filename, name: str) ->
     catalog.remember(catalog.upload_key(graph_id, workspace),
                      Entry(loaded, name, loaded.format, catalog.lock_factory()))
     return {"id": graph_id, "ref": graph_id, "name": name, "format": loaded.format,
-            "nodes": nodes, "inputs": list(loaded.inputs), "outputs": list(loaded.outputs)}
+            "nodes": nodes, "inputs": list(loaded.inputs), "outputs": list(loaded.outputs),
+            "notes": wire.notes(loaded.notes)}
 
 
 @bp.get("/graphs")

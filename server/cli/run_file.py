@@ -1,7 +1,9 @@
 """``backprop-live run FILE [--json]``: load a graph definition, run it, print what came out.
 
-Prints each output's value and each input's gradient (d(sum of outputs)/d(input)), by name;
-with ``--json``, exactly one JSON object ``{"outputs": {...}, "gradients": {...}}`` on stdout.
+Prints each output's value and each input's gradient (d(sum of outputs)/d(input)), by the name
+the page shows (a micrograd label, else the variable's name); with ``--json``, exactly one JSON
+object ``{"outputs": {...}, "gradients": {...}}`` on stdout. Notes (what a micrograd paste has
+that is accepted and ignored: its import, print lines) go to stderr.
 Whatever is wrong with the file (missing, too big, not UTF-8, invalid, or a value outside an
 operator's domain) is printed to stderr as "location: message" lines, with exit status 2; no
 traceback is ever printed.
@@ -56,6 +58,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"backprop-live run: internal error while running {args.file}: "
               f"{type(exc).__name__}: {exc} (please report this)", file=sys.stderr)
         return EXIT_ERROR
+    for note in loaded.notes:  # accepted and ignored (micrograd's import, print): said aside
+        print(f"backprop-live run: note: {note}", file=sys.stderr)
     try:
         _print_result(result, args.json)
     except BrokenPipeError:  # e.g. `| head`: stop quietly, as other command-line tools do

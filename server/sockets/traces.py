@@ -199,7 +199,8 @@ def load_graph(services, data):
     ref, ws = text_arg(data, "graph"), workspace()
     entry, description = services.cpu.call(ws, _describe, services.catalog, ref, ws)
     return {"ok": True, "graph": {"ref": ref, "name": entry.name, "format": entry.format,
-                                  "description": description}}
+                                  "description": description,
+                                  "notes": wire.notes(entry.loaded.notes)}}
 
 
 def trace_graph(services, streams, data):

@@ -10,6 +10,7 @@ import { ViewManager } from './graph/views.js';
 import { Playback } from './graph/playback.js';
 import { Inspector } from './graph/inspector.js';
 import { ExpressionEditor } from './graph/editor.js';
+import { LoadNotes } from './graph/load-notes.js';
 import { GradientCheck, WhatIf } from './graph/whatif.js';
 import { ShareLink } from './graph/share-link.js';
 import { Banner } from './graph/banner.js';
@@ -85,6 +86,7 @@ const shareLink = new ShareLink({
 
 const page = new GraphPage({
   editor, banner, inspector, shareLink, title: $('#graph-title'), menu: $('#graph-select'),
+  notes: new LoadNotes($('#load-notes')),
   sharedBar: { root: $('#shared-bar'), copy: $('#edit-copy') },
 });
 const controller = new GraphController({

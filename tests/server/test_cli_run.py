@@ -4,15 +4,18 @@ bad ones print "location: message" problems on stderr (exit 2), never a tracebac
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from engine.formats import load
 from server.cli import main
+from tests.micrograd_snippets import LECTURE_NEURON, SNIPPETS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -138,3 +141,54 @@ def test_as_a_module_in_a_subprocess(tmp_path):
     assert bad.returncode == 2
     assert bad.stdout == "" and "Traceback" not in bad.stderr
     assert "1:8: syntax error: '(' was never closed" in bad.stderr
+
+
+# -- micrograd code, and graphs built with engine.Value ---------------------------------------
+@pytest.mark.parametrize("name", sorted(SNIPPETS))
+def test_micrograd_code_runs_with_gradients_keyed_by_label_or_name(tmp_path, capsys, name):
+    text, oracle, output = SNIPPETS[name]
+    path = tmp_path / f"{name}.expr"
+    path.write_text(text)
+    status, out, err = run_cli(capsys, path, "--json")
+    assert status == 0, err
+    printed = json.loads(out)
+    expected_output, expected_gradients = oracle()
+    assert list(printed["outputs"]) == [output]
+    assert math.isclose(printed["outputs"][output], expected_output, rel_tol=1e-9, abs_tol=1e-9)
+    assert set(printed["gradients"]) == set(expected_gradients)
+    for key, value in expected_gradients.items():
+        assert math.isclose(printed["gradients"][key], value, rel_tol=1e-9, abs_tol=1e-9), key
+
+
+def test_notes_go_to_stderr_and_json_stays_alone_on_stdout(tmp_path, capsys):
+    path = tmp_path / "neuron.expr"
+    path.write_text(LECTURE_NEURON)
+    status, out, err = run_cli(capsys, path, "--json")
+    assert status == 0
+    assert set(json.loads(out)["gradients"]) == {"x1", "x2", "w1", "w2", "b"}
+    assert err.splitlines() == [
+        "backprop-live run: note: 1:1: `from micrograd.engine import Value` is ignored: Value "
+        "is built in, and nothing is imported",
+        "backprop-live run: note: 17:1: print(...) is ignored: the page shows every node's "
+        "value and gradient"]
+
+
+def test_a_graph_built_with_value_runs_from_its_export(tmp_path, capsys):
+    from engine import Value
+
+    w = Value(-3.0, label="w")
+    b = Value(0.5, label="b")
+    loss = ((w * 2.0 + b).tanh() - 1) ** 2
+    loss.label = "loss"
+    path = tmp_path / "loss.graph.json"
+    loss.export(str(path))
+    status, out, err = run_cli(capsys, path, "--json")
+    assert status == 0, err
+    printed = json.loads(out)
+    wt = torch.tensor([-3.0], dtype=torch.float64, requires_grad=True)
+    bt = torch.tensor([0.5], dtype=torch.float64, requires_grad=True)
+    lt = (torch.tanh(wt * 2.0 + bt) - 1) ** 2
+    lt.backward()
+    assert math.isclose(printed["outputs"]["loss"], lt.item(), rel_tol=1e-12)
+    assert math.isclose(printed["gradients"]["w"], wt.grad.item(), rel_tol=1e-9)
+    assert math.isclose(printed["gradients"]["b"], bt.grad.item(), rel_tol=1e-9)

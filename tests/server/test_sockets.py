@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import time
 from pathlib import Path
@@ -389,3 +390,24 @@ def test_a_deleted_graph_no_longer_loads_through_its_link(client, sock):
     assert call(sock, "load_graph", {"graph": f"shared:{token}"})["ok"]  # now cached
     assert client.delete(f"/api/graphs/{graph_id}").status_code == 204
     assert call(sock, "load_graph", {"graph": f"shared:{token}"})["ok"] is False
+
+
+def test_a_micrograd_upload_carries_its_notes_to_load_graph_and_what_if_finds_labels(
+        client, sock):
+    from tests.micrograd_snippets import REBINDING
+
+    data = {"file": (io.BytesIO(REBINDING.encode()), "rebinding.py")}
+    created = client.post("/api/graphs", data=data, content_type="multipart/form-data")
+    assert created.status_code == 201
+    body = created.get_json()
+    assert body["format"] == "expr" and body["inputs"] == ["x", "weight"]
+    assert body["outputs"] == ["x‴"]
+    assert [n["location"] for n in body["notes"]] == ["1:1"]
+    ack = call(sock, "load_graph", {"graph": body["ref"]})
+    assert ack["graph"]["notes"] == body["notes"]
+    assert "`import micrograd` is ignored" in ack["graph"]["notes"][0]["message"]
+    # the page sends what-if values by the names it shows: a label finds its input, and so
+    # does the variable's name; a name nobody gave is refused
+    for key in ("weight", "w", "x"):
+        assert call(sock, "trace_graph", {"graph": body["ref"], "values": {key: 0.5}})["ok"]
+    assert not call(sock, "trace_graph", {"graph": body["ref"], "values": {"W": 0.5}})["ok"]

@@ -14,7 +14,8 @@ import { NodeSelection } from './node-selection.js';
 const SHARED = 'shared:';
 
 export class GraphPage extends NodeSelection {
-  /** parts: {editor, banner, title, menu (the example select), sharedBar: {root, copy}, shareLink, inspector} */
+  /** parts: {editor, banner, title, menu (the example select), sharedBar: {root, copy}, shareLink, inspector,
+   * notes (LoadNotes: what the graph's file had that was ignored)} */
   constructor(parts) {
     super(parts.inspector);
     Object.assign(this, parts);
@@ -107,6 +108,7 @@ export class GraphPage extends NodeSelection {
   /** The controller shows `graph` (meta: {ref, name, format, source?, file?}). */
   graphShown(graph, meta) {
     this.shownMeta = meta;
+    if (this.notes) this.notes.show(meta.notes || []);
     this.selected = graph.outputs[0] ?? null;
     this.title.textContent = `${meta.file || meta.name || ''} · ${thousands(graph.n)} nodes`;
     document.body.dataset.graph = meta.ref;

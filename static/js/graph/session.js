@@ -44,7 +44,7 @@ export class GraphSession {
     this.cancelStreaming();
     this.graph = graph;
     this.ref = info.ref || ref;
-    this.meta = { name: info.name, format: info.format };
+    this.meta = { name: info.name, format: info.format, notes: info.notes || [] };
     return graph;
   }
 
