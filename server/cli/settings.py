@@ -19,6 +19,8 @@ import tomllib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ..databases.postgres import redacted
+
 ENVIRONMENT_PREFIX = "BACKPROP_LIVE_"
 CONFIG_ENVIRONMENT = "BACKPROP_LIVE_CONFIG"
 NOT_SETTABLE = ("DATA_DIR", "ASYNC_MODE")  # the command line's own (--data-dir), the entry point's
@@ -139,15 +141,6 @@ def database_url(value: str, source: str = "") -> str | None:
         raise SetupError(f"DATABASE{source}: the port of {redacted(value)!r} is not a number") \
             from None
     return value
-
-
-def redacted(url: str) -> str:
-    """The URL with its password (if any) replaced by ***, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
 
 
 def _from_file(path: str, defaults: dict) -> dict:
