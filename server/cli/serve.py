@@ -17,7 +17,8 @@ import socket
 import sys
 from pathlib import Path
 
-from . import data_dir
+from . import data_dir, settings
+from .settings import SetupError
 
 EXIT_BAD_SETUP = 2
 
@@ -25,8 +26,9 @@ EXIT_BAD_SETUP = 2
 def add_parser(commands) -> None:
     parser = commands.add_parser(
         "serve", help="start the web app (on this computer only, by default)",
-        description="Start the web app. Open the address it prints. Budgets (docs/api.md) are "
-                    "set with --set NAME=VALUE or the environment, BACKPROP_LIVE_NAME=VALUE.")
+        description="Start the web app. Open the address it prints. Settings and budgets "
+                    "(docs/api.md) come from a flag (--set NAME=VALUE), the environment "
+                    "(BACKPROP_LIVE_NAME=VALUE) or a TOML file (--config), in that order.")
     parser.add_argument("--host", default="127.0.0.1",
                         help="the address to listen on (0.0.0.0: every network interface, "
                              "which asks visitors for the access token)")
@@ -41,12 +43,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                         help="a host name visitors use to reach it (repeat for more; default "
                              "when bound beyond loopback: this computer's names and addresses)")
-    parser.add_argument("--base-url", default=None, metavar="PATH",
-                        help="serve every URL under this path, as behind a proxy that passes "
-                             "/backprop/… through (docs/deploy.md; the setting BASE_URL)")
-    parser.add_argument("--trusted-proxies", type=int, default=None, metavar="N",
-                        help="believe the X-Forwarded-For/Proto/Host/Prefix headers of this "
-                             "many proxies in front (default 0; the setting TRUSTED_PROXIES)")
+    settings.add_arguments(parser)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a budget or setting, e.g. --set MAX_TRAINING_JOBS=8")
     parser.add_argument("--verbose", action="store_true",
@@ -57,7 +54,7 @@ def add_parser(commands) -> None:
 def main(args) -> int:
     folder = data_dir.resolve(args.data_dir)
     try:
-        settings = _settings(args)
+        given = _settings(args)
         _private_folder(folder)
         lock = _lock(folder)
     except SetupError as exc:
@@ -73,10 +70,10 @@ def main(args) -> int:
 
     few_arenas()
     # The CPU pool's calls run in eventlet's thread pool: a few threads, not its default 20.
-    tpool.set_num_threads(settings.get("MAX_CPU_JOBS", DEFAULTS["MAX_CPU_JOBS"]) + 2)
+    tpool.set_num_threads(given.get("MAX_CPU_JOBS", DEFAULTS["MAX_CPU_JOBS"]) + 2)
 
     try:
-        app = create_app({"ASYNC_MODE": "eventlet", "DATA_DIR": str(folder), **settings})
+        app = create_app({"ASYNC_MODE": "eventlet", "DATA_DIR": str(folder), **given})
         listener = eventlet.listen((args.host, args.port))
     except (StorageError, OSError) as exc:
         print(f"backprop-live serve: {exc}", file=sys.stderr)
@@ -90,7 +87,7 @@ def main(args) -> int:
     gc.freeze()  # what start-up made lives as long as the server: never scan it again
     gc.set_threshold(20_000, 50, 1000)
     base = app.config["BASE_URL"]
-    _announce(args.host, bound_host, bound_port, base, settings.get("ACCESS_TOKEN"),
+    _announce(args.host, bound_host, bound_port, base, given.get("ACCESS_TOKEN"),
               args.no_token)
     from ..app import WEB
 
@@ -112,51 +109,22 @@ def main(args) -> int:
     return 0
 
 
-class SetupError(Exception):
-    """Something to fix before the server can start; the message says what."""
-
-
 def _settings(args) -> dict:
-    """create_app's configuration from the environment, --set, --token and the host."""
+    """create_app's configuration: flags, the environment, the config file (server/cli/
+    settings.py), then --token and the host."""
     from ..app import DEFAULTS
 
-    given = {k[len("BACKPROP_LIVE_"):]: v for k, v in os.environ.items()
-             if k.startswith("BACKPROP_LIVE_") and k[len("BACKPROP_LIVE_"):] in DEFAULTS}
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        if not sep or name not in DEFAULTS or name in ("DATA_DIR", "ASYNC_MODE"):
-            raise SetupError(f"--set {item!r}: give NAME=VALUE with a setting of docs/api.md")
-        given[name] = value
-    for name, value in (("BASE_URL", args.base_url), ("TRUSTED_PROXIES", args.trusted_proxies)):
-        if value is not None:
-            given[name] = str(value)
-    settings = {name: _typed(name, value, DEFAULTS[name]) for name, value in given.items()}
+    given = settings.resolve(args, DEFAULTS)
     if not _loopback(args.host):
         if not args.no_token:
             # 11 characters (64 bits): short enough to write on a board, far too many to guess
-            settings["ACCESS_TOKEN"] = args.token or secrets.token_urlsafe(8)
-        settings["ALLOWED_HOSTS"] = args.allowed_host or _local_names(args.host)
+            given["ACCESS_TOKEN"] = args.token or secrets.token_urlsafe(8)
+        given["ALLOWED_HOSTS"] = args.allowed_host or _local_names(args.host)
     elif args.token:
-        settings["ACCESS_TOKEN"] = args.token
+        given["ACCESS_TOKEN"] = args.token
     if args.allowed_host:
-        settings["ALLOWED_HOSTS"] = args.allowed_host
-    return settings
-
-
-def _typed(name: str, value: str, default):
-    from ..proxy import base_url
-
-    if name == "ALLOWED_HOSTS":
-        return [h.strip() for h in value.split(",") if h.strip()]
-    if name == "BASE_URL":
-        try:
-            return base_url(value)
-        except ValueError as exc:
-            raise SetupError(str(exc)) from None
-    try:
-        return type(default)(value) if isinstance(default, int | float) else value
-    except ValueError:
-        raise SetupError(f"{name} must be a number, not {value!r}") from None
+        given["ALLOWED_HOSTS"] = args.allowed_host
+    return given
 
 
 def _loopback(host: str) -> bool:
