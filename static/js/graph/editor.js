@@ -56,6 +56,7 @@ export class ExpressionEditor {
         expressionLanguage, editorLook, problemMarking,
         EditorView.contentAttributes.of({
           id: 'expression', 'aria-labelledby': 'expression-title',
+          tabindex: '0', // focusable already (contenteditable); said so for axe's scrollable-region rule
           spellcheck: 'false', autocorrect: 'off', autocapitalize: 'off',
         }),
         this.readOnlyPart.of(EditorState.readOnly.of(this.readOnly)),
