@@ -79,7 +79,7 @@ def install(app, services) -> None:
 
     @app.context_processor
     def nonce():
-        # Only a page that uses it asks for one; its CSP then allows that page's <style> elements.
+        # Every rendered page gets one; its CSP then allows that page's <style> elements.
         if "style_nonce" not in g:
             g.style_nonce = secrets.token_urlsafe(16)
         return {"style_nonce": g.style_nonce}

@@ -13,8 +13,8 @@ export { layeredLayout, rowsForAspect };
 export const DAGRE_CAP = 600;
 export const FIRST_PAINT_WAIT_MS = 350;
 export const TIMEOUT_MS = 4000;
-/** A layered layout this big is computed in the worker; a smaller one costs under a millisecond. */
-export const LAYERED_OFF_THREAD = 2000;
+/** A layered layout this big is computed in the worker (every graph the canvas draws). */
+export const LAYERED_OFF_THREAD = DAGRE_CAP + 1;
 /** How long the worker may take over a layered layout before the main thread does it instead. */
 export const LAYERED_TIMEOUT_MS = 60000;
 
@@ -90,7 +90,7 @@ export function dagreLayout(graph, ids, { nodeWidth = 64, nodeHeight = 40, rankS
     }
   }
   return ask({ kind: 'dagre', n: ids.length, edges, nodeWidth, nodeHeight, rankSep, nodeSep }, [], timeoutMs)
-    .then((r) => ({ ...r, ids, index, method: 'dagre' }));
+    .then((r) => ({ ...r, ids, index, method: 'dagre', where: 'worker' }));
 }
 
 /**
@@ -102,7 +102,7 @@ export function dagreLayout(graph, ids, { nodeWidth = 64, nodeHeight = 40, rankS
 export function layeredLayoutOff(graph, ids, options = {}, { aspect = null } = {}) {
   const here = () => {
     const maxRows = aspect == null ? options.maxRows : rowsForAspect(graph, ids, aspect, options);
-    return layeredLayout(graph, ids, { ...options, maxRows });
+    return { ...layeredLayout(graph, ids, { ...options, maxRows }), where: 'main' };
   };
   if (ids.length < LAYERED_OFF_THREAD || typeof Worker === 'undefined') return Promise.resolve(here());
   const idList = Int32Array.from(ids);
@@ -113,7 +113,7 @@ export function layeredLayoutOff(graph, ids, options = {}, { aspect = null } = {
   return ask(message, [idList.buffer], LAYERED_TIMEOUT_MS).then((r) => {
     const index = new Map();
     for (let k = 0; k < ids.length; k++) index.set(ids[k], k);
-    return { ...r, ids, index, method: 'layered' };
+    return { ...r, ids, index, method: 'layered', where: 'worker' };
   }, here);
 }
 

@@ -131,6 +131,7 @@ export class ViewManager {
     this.container.dataset.view = entry.kind;
     this.container.dataset.renderer = view.kind;
     this.container.dataset.layout = entry.layout.method || 'blocks';
+    this.container.dataset.layoutWhere = entry.layout.where || 'main'; // for tests: 'worker' or 'main'
     this.onChange(entry);
     // For the bench and tests: when this view has been painted once.
     requestAnimationFrame(() => {
