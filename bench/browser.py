@@ -101,6 +101,12 @@ LONG_TASKS = """window.__longTasks = [];
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) window.__longTasks.push([e.startTime, e.duration]);
 }).observe({ type: 'longtask', buffered: true });
+document.addEventListener('DOMContentLoaded', () => {
+  // When the graph's description is on the page (the body says its node count): the upload's
+  // answer and the trace's graph message have both arrived.
+  new MutationObserver(() => { window.__graphShown = performance.now(); })
+    .observe(document.body, { attributes: true, attributeFilter: ['data-nodes'] });
+});
 document.addEventListener('change', (event) => {
   if (event.target.id === 'graph-file') window.__uploadStart = performance.now();
 }, true);"""
@@ -145,6 +151,7 @@ def upload_paint(browser, url: str, shape: str, size: int) -> dict:
           const post = posts.find((r) => /\\/api\\/graphs$/.test(new URL(r.name).pathname));
           const tasks = window.__longTasks.filter(([t]) => t >= start && t <= paint);
           return { total: (paint - start) / 1000, nodes: +document.body.dataset.nodes,
+            shown: (window.__graphShown - start) / 1000,
             request: post ? (post.responseEnd - post.startTime) / 1000 : null,
             fetches: posts.map((r) => [new URL(r.name).pathname,
               (r.startTime - start) / 1000, (r.responseEnd - r.startTime) / 1000]),
@@ -167,7 +174,8 @@ def uploads(browser, url: str, sizes: list[int], repeat: int) -> None:
                   f"{r['total']:.2f} s (runs: {times})"
                   + (f"; target ≤ {target:g} s" if target else ""))
             request = f"{r['request']:.2f} s" if r["request"] is not None else "?"
-            print(f"    upload request {request}; main thread: {r['tasks']} long tasks, "
+            print(f"    upload request {request}, graph shown at {r['shown']:.2f} s, painted at "
+                  f"{r['total']:.2f} s; main thread: {r['tasks']} long tasks, "
                   f"{r['busy']:.2f} s in all, longest {r['longest']:.0f} ms; fetches "
                   + ", ".join(f"{p} at {t:.2f} s took {d:.2f} s" for p, t, d in r["fetches"]))
 

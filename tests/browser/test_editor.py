@@ -126,3 +126,26 @@ def test_an_error_in_the_editor_reads_in_every_theme_and_size(browser, server, c
         shot(page, f"editor-error-{scheme}-{size[0]}x{size[1]}")
     finally:
         context.close()
+
+
+CURSOR_LINE = """() => { const v = document.querySelector('#editor').expressionEditor.view;
+  return v.state.doc.lineAt(v.state.selection.main.head).number; }"""
+
+
+def test_load_keeps_the_cursor_where_it_was_and_says_the_text_is_the_source(page):
+    open_page(page, "?graph=example:reference.expr")
+    text = "a = input(0.5)\nb = input(2)\nc = a * b\nd = sin(c)\noutput d\n"
+    fill_editor(page, text)
+    page.keyboard.press("ControlOrMeta+Home")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate(CURSOR_LINE) == 3
+    page.keyboard.press("ControlOrMeta+Enter")
+    expect(page.locator("#editor")).to_have_attribute("data-source-state", "source")
+    expect(page.locator('[data-node-name="d"]')).to_be_visible()
+    assert page.evaluate(CURSOR_LINE) == 3
+    assert editor_text(page) == text
+    # Typing goes on at the cursor, and the text is an edit again.
+    page.keyboard.type("#")
+    expect(page.locator("#editor")).to_have_attribute("data-source-state", "edited")
+    assert editor_text(page).split("\n")[2] == "#c = a * b"

@@ -94,7 +94,12 @@ export class ExpressionEditor {
     this.source = source;
     this.note = '';
     this._placeholder(source.text == null ? 'Type an expression here and press Load.' : '');
-    this.text = source.text ?? '';
+    const text = source.text ?? '';
+    // The text just loaded is already here (Load, then the graph arrives): keep the cursor, the
+    // scroll position and the undo history; only the problems go.
+    const doc = this.view.state.doc;
+    if (doc.length === text.length && this.text === text) this.showProblems([]);
+    else this.text = text;
     this.sourceDoc = this.view.state.doc;
     this._say();
   }
