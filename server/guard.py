@@ -10,16 +10,19 @@
   are refused, as Socket.IO refuses foreign origins; the session cookie is ``SameSite=Lax``, and
   ``Secure`` when the request came over HTTPS.
 - **Headers**: a Content-Security-Policy without inline script and ``frame-ancestors 'none'``,
-  ``X-Content-Type-Options: nosniff``, ``Referrer-Policy``.
+  ``X-Content-Type-Options: nosniff``, ``Referrer-Policy``. Styles come from the server's files,
+  plus the ``<style>`` elements the page's editor (CodeMirror) writes: each page carries a fresh
+  nonce for them (``style_nonce`` in templates, in ``style-src``) — never ``'unsafe-inline'``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from urllib.parse import urlencode, urlsplit
 
-from flask import jsonify, redirect, render_template, request, session
+from flask import g, jsonify, redirect, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 from .limits import LimitError
@@ -74,10 +77,20 @@ def install(app, services) -> None:
             session.permanent = True
         return None
 
+    @app.context_processor
+    def nonce():
+        # Every rendered page gets one; its CSP then allows that page's <style> elements.
+        if "style_nonce" not in g:
+            g.style_nonce = secrets.token_urlsafe(16)
+        return {"style_nonce": g.style_nonce}
+
     @app.after_request
     def protect(response):
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        if "style_nonce" in g:
+            response.headers["Content-Security-Policy"] = CSP.replace(
+                "style-src 'self'", f"style-src 'self' 'nonce-{g.style_nonce}'")
         return response
 
 

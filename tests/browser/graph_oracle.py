@@ -91,7 +91,7 @@ READ_SCREEN = """() => {
     inspector: { id: insp.dataset.nodeId === '' ? null : +insp.dataset.nodeId,
       value: field('value', 'data-value'), grad: field('grad', 'data-grad'), contributions, locals,
       input: inspectorInput ? num(inspectorInput.value || null) : undefined },
-    editor: document.querySelector('#expression').value,
+    editor: document.querySelector('#editor').expressionEditor.text,
     sourceState: document.querySelector('#editor').dataset.sourceState,
     banner: message.hidden ? '' : message.textContent,
   };

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+from playwright.sync_api import expect
+
 
 def open_page(page, query: str = "?graph=example:reference.expr"):
     page.goto(page.base_url + "/" + query)
@@ -141,3 +143,54 @@ def server_run(page, run_id: str) -> dict:
 
 def server_steps(run: dict) -> list[dict]:
     return [r for r in run["metrics"] if r["type"] == "step"]
+
+
+# -- the Expression editor (CodeMirror 6, graph/editor.js) ----------------------------------------
+# Its text is CodeMirror's document (a contenteditable draws only the lines in view), read through
+# the hook graph/editor.js leaves on #editor; typing goes through get_by_label("Expression").
+EDITOR_TEXT = "() => document.querySelector('#editor').expressionEditor.text"
+
+
+PASTE = """text => { const data = new DataTransfer(); data.setData('text/plain', text);
+  document.activeElement.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data,
+    bubbles: true, cancelable: true })); }"""
+
+
+def paste(page, text: str) -> None:
+    """Paste `text` into the focused element, as Ctrl+V does (the page's own paste handling)."""
+    page.evaluate(PASTE, text)
+
+
+def fill_editor(page, text: str) -> None:
+    """Replace the editor's text with `text`: click in it, Ctrl+A, paste. (Playwright's fill types
+    line breaks through the browser's own contenteditable editing, which CodeMirror redraws —
+    and which writes style attributes the page's CSP refuses; a person pastes or presses Enter.)"""
+    page.get_by_label("Expression").click()
+    page.keyboard.press("ControlOrMeta+A")
+    paste(page, text)
+    expect_editor_text(page, text)
+
+
+def editor_text(page) -> str:
+    return page.evaluate(EDITOR_TEXT)
+
+
+def expect_editor_text(page, text: str, *, equal: bool = True, timeout: float = 5_000) -> None:
+    """Until the editor holds `text` (equal=False: anything else); fails saying what it holds."""
+    try:
+        page.wait_for_function(f"([t, eq]) => ({EDITOR_TEXT})() === t ? eq : !eq",
+                               arg=[text, equal], timeout=timeout)
+    except Exception as error:  # playwright's TimeoutError, with what the editor held instead
+        held = editor_text(page)
+        raise AssertionError(f"the editor holds {held[:300]!r}, expected "
+                             f"{'' if equal else 'anything but '}{text[:300]!r}") from error
+
+
+def expect_editor_read_only(page, read_only: bool) -> None:
+    """The editor refuses (or takes) typing, and says so to assistive technology."""
+    editor = page.get_by_label("Expression")
+    expect(editor).to_be_editable(editable=not read_only)
+    if read_only:
+        expect(editor).to_have_attribute("aria-readonly", "true")
+    else:
+        expect(editor).not_to_have_attribute("aria-readonly", "true")

@@ -17,7 +17,15 @@ from engine import formats
 
 from .conftest import shot
 from .graph_oracle import expected, read_screen, settle
-from .pages import node, number, open_page, play_to_end
+from .pages import (
+    expect_editor_read_only,
+    expect_editor_text,
+    fill_editor,
+    node,
+    number,
+    open_page,
+    play_to_end,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -37,7 +45,7 @@ def set_what_if(page, name: str, value: str, commit: str = "Enter"):
 
 
 def load_text(page, text: str):
-    page.get_by_label("Expression").fill(text)
+    fill_editor(page, text)
     page.get_by_role("button", name="Load", exact=True).click()
     settle(page)
 
@@ -72,7 +80,7 @@ def test_an_example_from_the_menu_puts_its_text_in_the_editor_and_load_keeps_it(
     page.get_by_label("Example").select_option("example:fanout.expr")
     settle(page)
     text = (EXAMPLES / "fanout.expr").read_text()
-    expect(page.get_by_label("Expression")).to_have_value(text)
+    expect_editor_text(page, text)
     page.get_by_role("button", name="Load", exact=True).click()
     settle(page)
     # Load shows the editor's text: still the fan-out, node for node (never the old neuron)
@@ -83,7 +91,7 @@ def test_an_example_from_the_menu_puts_its_text_in_the_editor_and_load_keeps_it(
     settle(page)
     y = wire_ids(text)["y"]
     assert number(page, f'#view [data-node-id="{y}"]', "data-value") == want.values[y]
-    expect(page.get_by_label("Expression")).to_have_value(text)
+    expect_editor_text(page, text)
 
 
 def test_an_uploaded_json_graph_is_shown_as_its_text_and_load_reloads_it(page):
@@ -92,7 +100,7 @@ def test_an_uploaded_json_graph_is_shown_as_its_text_and_load_reloads_it(page):
     page.get_by_label("Upload a graph file").set_input_files(str(path))
     page.wait_for_function("() => !document.body.dataset.graph.startsWith('example:')")
     settle(page)
-    expect(page.get_by_label("Expression")).to_have_value(path.read_text())
+    expect_editor_text(page, path.read_text())
     page.get_by_role("button", name="Load", exact=True).click()
     settle(page)
     want = expected(path.read_text(), path.name)
@@ -122,8 +130,9 @@ def test_a_failed_upload_names_the_file_marks_nothing_and_keeps_the_graph(page, 
     except formats.FormatError as error:
         expect(alert).to_contain_text(error.problems[0].message)
     # Nothing in the editor is marked: the junk is not in it; it still holds the neuron.
-    expect(page.get_by_label("Expression")).to_have_value(neuron)
-    assert page.locator("#editor mark, #editor .gutter .error, #editor .problems li").count() == 0
+    expect_editor_text(page, neuron)
+    assert page.locator("#editor .cm-lintRange, #editor .problem-line, #editor .inline-problem,"
+                        " #editor .problems li").count() == 0
     assert page.evaluate("document.body.dataset.graph") == "example:neuron.expr"
     shot(page, "failed-upload-names-file")
 
@@ -205,7 +214,7 @@ def test_a_shared_graph_keeps_what_if_and_playhead_and_can_be_copied(page, brows
         bar = viewer.locator("#shared-bar")
         expect(bar).to_be_visible()
         expect(bar).to_contain_text("read-only")
-        expect(viewer.get_by_label("Expression")).to_have_js_property("readOnly", True)
+        expect_editor_read_only(viewer, True)
         expect(viewer.get_by_label("u", exact=True)).to_have_value("0.25")
         screen = read_screen(viewer)
         assert screen["pos"] == at
@@ -218,8 +227,8 @@ def test_a_shared_graph_keeps_what_if_and_playhead_and_can_be_copied(page, brows
         viewer.wait_for_function("() => !document.body.dataset.graph.startsWith('shared:')")
         settle(viewer)
         expect(bar).to_be_hidden()
-        expect(viewer.get_by_label("Expression")).to_have_js_property("readOnly", False)
-        expect(viewer.get_by_label("Expression")).to_have_value(text)
+        expect_editor_read_only(viewer, False)
+        expect_editor_text(viewer, text)
         expect(viewer.get_by_label("u", exact=True)).to_have_value("0.25")
         assert read_screen(viewer)["pos"] == at
         assert re.search(r"[?&]graph=", viewer.url)
@@ -241,7 +250,7 @@ def test_another_workspaces_graph_url_explains_itself(page, browser):
         expect(alert).to_contain_text(graph_id)
         expect(alert).to_contain_text("no graph")
         expect(alert).to_contain_text("Share makes a link that works")
-        expect(viewer.get_by_label("Expression")).to_have_value("")
+        expect_editor_text(viewer, "")
         shot(viewer, "graph-not-in-workspace")
     finally:
         context.close()

@@ -19,7 +19,7 @@ from engine import formats
 from engine.formats import FormatError
 
 from .graph_oracle import check_screen, edge_ends, expected, read_screen, settle
-from .pages import open_page, set_speed
+from .pages import fill_editor, open_page, set_speed
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_FILES = ["neuron.expr", "fanout.expr", "reference.expr", "functions.expr", "maxmin.expr",
@@ -78,7 +78,7 @@ class Session:
 
     def type(self):
         text = self.rng.choice(TYPED)
-        self.page.get_by_label("Expression").fill(text)
+        fill_editor(self.page, text)
         self.page.get_by_role("button", name="Load", exact=True).click()
         if loads(text, "typed.expr"):
             self.shown = Shown(text, "typed.expr", editor=text)

@@ -19,7 +19,7 @@ from engine import formats
 from tests.live_server import wait_until
 
 from .conftest import shot
-from .pages import open_page, open_training, position
+from .pages import open_page, open_training, paste, position
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 REFERENCE = EXAMPLES / "reference.expr"
@@ -255,7 +255,7 @@ def test_a_canvas_view_is_reached_moved_through_and_inspected_by_keyboard(page):
     assert len(nodes) > 600  # views.js SVG_CAP: drawn on a canvas
     tab_to(page, "#expression")
     page.keyboard.press("Control+A")
-    page.keyboard.insert_text(text)
+    paste(page, text)
     page.keyboard.press("Control+Enter")
     page.wait_for_selector(f"body[data-nodes='{len(nodes)}']")
     page.wait_for_selector("#view[data-renderer=canvas]")

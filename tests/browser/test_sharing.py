@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 from playwright.sync_api import expect
 
 from .conftest import VIEWPORT, shot
-from .pages import node, open_page, wait_trace
+from .pages import expect_editor_text, fill_editor, node, open_page, wait_trace
 
 TEXT = "p = input(2.0)\nq = input(3.0)\nr = p * q + sin(p)\noutput r\n"
 SHARED_LINK = re.compile(r"\?shared=[\w-]+$")
@@ -20,7 +20,7 @@ SHARED_LINK = re.compile(r"\?shared=[\w-]+$")
 
 def load_expression(page, text: str) -> str:
     """Type `text` in the editor and press Load; returns the new upload's id."""
-    page.get_by_label("Expression").fill(text)
+    fill_editor(page, text)
     page.get_by_role("button", name="Load", exact=True).click()
     expect(node(page, "r")).to_be_visible()
     wait_trace(page)
@@ -83,7 +83,7 @@ def test_stop_sharing_revokes_the_link_and_sharing_again_makes_a_new_one(page, b
         expect(viewer.get_by_role("alert")).to_contain_text(
             "nothing is shared under that link (any more)")
         expect(node(viewer, "r")).to_have_count(0)
-        expect(viewer.get_by_label("Expression")).not_to_have_value(TEXT)
+        expect_editor_text(viewer, TEXT, equal=False)
         assert viewer.locator("body").get_attribute("data-graph") is None
     finally:
         other.close()

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { buildGraph } from '../../static/js/graph/graph-model.js';
 import { columnar } from './columnar.js';
 import { layeredLayout } from '../../static/js/graph/graph-layout.js';
-import { parseLocation } from '../../static/js/graph/editor.js';
+import { parseLocation } from '../../static/js/graph/editor-problems.js';
 
 function chainOfSums(n) {
   // leaves 0..n-1, then a balanced sum tree over them

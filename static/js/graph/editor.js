@@ -1,47 +1,79 @@
-// The "Expression" editor: a textarea with line numbers, a "Load" button (and Ctrl+Enter), and
-// problems shown inline — the offending line marked in the gutter, the character highlighted,
-// and each message listed with its line and column (click to jump there).
+// The "Expression" editor: CodeMirror 6 with our syntax coloured, line numbers, a "Load" button
+// (and Ctrl+Enter), and problems shown in place — the line number marked, the character to the
+// end of its line underlined as a lint diagnostic with the message after it, and each message
+// listed below with its line and column (click to jump there). CodeMirror draws only the lines
+// in view, so a 100,000-line source costs nothing while the graph animates.
 // It holds the source of the graph on screen (setSource: an example's or an upload's text, a
 // JSON file as its text); a status line says whether the text is that source or an edit not yet
 // loaded, and problems are only ever shown for text that is in the editor.
+import { history, historyKeymap, defaultKeymap } from '@codemirror/commands';
+import { lintKeymap } from '@codemirror/lint';
+import { Compartment, EditorSelection, EditorState, Prec } from '@codemirror/state';
+import {
+  EditorView, drawSelection, highlightActiveLineGutter, highlightSpecialChars, keymap,
+  lineNumbers, placeholder,
+} from '@codemirror/view';
+import { editorLook } from './editor-look.js';
+import { parseLocation, problemMarking, problemRange, showProblemsSpec } from './editor-problems.js';
+import { expressionLanguage } from './expr-language.js';
+
+export { parseLocation };
 
 export class ExpressionEditor {
   constructor(root, { onLoad = () => {} } = {}) {
     this.root = root;
-    this.textarea = root.querySelector('textarea');
-    this.gutter = root.querySelector('.gutter');
-    this.backdrop = root.querySelector('.backdrop');
     this.problemList = root.querySelector('.problems');
     this.button = root.querySelector('button.load');
     this.problems = [];
     this.source = null; // {text, format, name, ref}: what the graph on screen was made from
+    this.sourceDoc = null; // the editor's document when it was set to the source's text
+    this.readOnly = false;
+    this.placeholderText = '';
+    this.readOnlyPart = new Compartment();
+    this.placeholderPart = new Compartment();
     this.status = root.querySelector('.editor-status') || Object.assign(document.createElement('p'), { className: 'editor-status' });
     if (!this.status.isConnected) {
       this.status.setAttribute('role', 'status');
       root.querySelector('.editor-actions').after(this.status);
     }
-    const load = () => { if (!this.textarea.readOnly) onLoad(this.text, this.format); };
-    this.button.addEventListener('click', load);
-    this.textarea.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-        event.preventDefault();
-        load();
-      }
+    this.load = () => { if (!this.readOnly) onLoad(this.text, this.format); };
+    this.button.addEventListener('click', this.load);
+    // The markup holds the first text (readable before the script runs); the editor takes it over.
+    const box = root.querySelector('.code');
+    const initial = box.textContent.replace(/^\n/, '');
+    box.replaceChildren();
+    this.view = new EditorView({ parent: box, state: this._state(initial) });
+    root.expressionEditor = this; // for the tests and bench/browser.py, as window.__frameStats
+  }
+
+  _state(doc) {
+    return EditorState.create({
+      doc,
+      extensions: [
+        Prec.highest(keymap.of([{ key: 'Mod-Enter', run: () => { this.load(); return true; } }])),
+        lineNumbers(), highlightActiveLineGutter(), highlightSpecialChars(), history(), drawSelection(),
+        keymap.of([...defaultKeymap, ...historyKeymap, ...lintKeymap]), // no Tab: it moves the focus on
+        expressionLanguage, editorLook, problemMarking,
+        EditorView.contentAttributes.of({
+          id: 'expression', 'aria-labelledby': 'expression-title',
+          tabindex: '0', // focusable already (contenteditable); said so for axe's scrollable-region rule
+          spellcheck: 'false', autocorrect: 'off', autocapitalize: 'off',
+        }),
+        this.readOnlyPart.of(EditorState.readOnly.of(this.readOnly)),
+        this.placeholderPart.of(placeholder(this.placeholderText)),
+        EditorView.cspNonce.of(styleNonce()),
+        EditorView.updateListener.of((update) => { if (update.docChanged) this._say(); }),
+      ],
     });
-    this.textarea.addEventListener('input', () => {
-      this._render();
-      this._say();
-    });
-    this.textarea.addEventListener('scroll', () => this._sync());
-    this._render();
   }
 
   get text() {
-    return this.textarea.value;
+    return this.view.state.doc.toString();
   }
 
+  /** Replaces the text (and its undo history); no problems are shown for the new text. */
   set text(value) {
-    this.textarea.value = value;
+    this.view.setState(this._state(value));
     this.showProblems([]);
     this._say();
   }
@@ -49,7 +81,9 @@ export class ExpressionEditor {
   /** The format Load sends: JSON text as the JSON format it came in (or the server sniffs
    * it), anything else as an expression. */
   get format() {
-    if (!this.text.trimStart().startsWith('{')) return 'expr';
+    const doc = this.view.state.doc;
+    const head = doc.sliceString(0, Math.min(doc.length, 4096)).trimStart();
+    if (!(head ? head.startsWith('{') : this.text.trimStart().startsWith('{'))) return 'expr';
     const f = this.source && this.source.format;
     return f === 'graph' || f === 'network' ? f : null;
   }
@@ -59,31 +93,45 @@ export class ExpressionEditor {
   setSource(source) {
     this.source = source;
     this.note = '';
-    this.textarea.placeholder = source.text == null ? 'Type an expression here and press Load.' : '';
-    this.text = source.text ?? '';
+    this._placeholder(source.text == null ? 'Type an expression here and press Load.' : '');
+    const text = source.text ?? '';
+    // The text just loaded is already here (Load, then the graph arrives): keep the cursor, the
+    // scroll position and the undo history; only the problems go.
+    const doc = this.view.state.doc;
+    if (doc.length === text.length && this.text === text) this.showProblems([]);
+    else this.text = text;
+    this.sourceDoc = this.view.state.doc;
+    this._say();
   }
 
   /** The graph on screen is gone (none could be loaded): nothing here is its source. */
   clearSource(note = '') {
     this.source = null;
-    this.note = note; // said in the status line, which wraps (the textarea does not)
-    this.textarea.placeholder = note ? '…' : '';
+    this.sourceDoc = null;
+    this.note = note; // said in the status line, which wraps (the editor does not)
+    this._placeholder(note ? '…' : '');
     this.text = '';
+  }
+
+  _placeholder(text) {
+    this.placeholderText = text;
+    this.view.dispatch({ effects: this.placeholderPart.reconfigure(placeholder(text)) });
   }
 
   /** The text is the graph's source, an edit not yet loaded, or (read-only) a shared graph. */
   _say() {
     if (!this.status) return;
     const src = this.source;
+    const doc = this.view.state.doc;
     let text = '';
     let state = 'none';
-    if (src && src.text != null && this.text === src.text) {
+    if (src && src.text != null && this.sourceDoc && doc.eq(this.sourceDoc)) {
       state = 'source';
-      text = `The source of the graph on screen: ${src.name || src.ref}${this.textarea.readOnly ? ' (read-only)' : ''}.`;
-    } else if (src && src.text == null && this.text === '') {
+      text = `The source of the graph on screen: ${src.name || src.ref}${this.readOnly ? ' (read-only)' : ''}.`;
+    } else if (src && src.text == null && doc.length === 0) {
       state = 'no-text';
       text = `${src.name || src.ref} is built in code: it has no text to show here.`;
-    } else if (this.text.trim()) {
+    } else if (/\S/.test(doc.sliceString(0, 65536)) || this.text.trim()) {
       state = 'edited';
       text = 'Edited, not loaded: press Load (Ctrl+Enter) to show it.';
     } else if (this.note) {
@@ -94,12 +142,14 @@ export class ExpressionEditor {
   }
 
   setBusy(busy) {
-    this.button.disabled = busy || this.textarea.readOnly;
+    this.button.disabled = busy || this.readOnly;
     this.root.classList.toggle('busy', busy);
   }
 
   setReadOnly(readOnly) {
-    this.textarea.readOnly = readOnly;
+    this.readOnly = readOnly;
+    this.view.dispatch({ effects: this.readOnlyPart.reconfigure(EditorState.readOnly.of(readOnly)) });
+    this.root.classList.toggle('read-only', readOnly);
     this.button.disabled = readOnly;
     this._say();
   }
@@ -116,66 +166,25 @@ export class ExpressionEditor {
       list.append(li);
     }
     this.root.classList.toggle('has-problems', list.childElementCount > 0);
-    this.textarea.setAttribute('aria-invalid', String(list.childElementCount > 0));
-    this._render();
+    this.view.dispatch(showProblemsSpec(this.view.state, this.problems.filter((p) => p.line),
+      list.childElementCount));
   }
 
   jumpTo(line, column = 1) {
-    const lines = this.textarea.value.split('\n');
-    let offset = 0;
-    for (let l = 0; l < line - 1 && l < lines.length; l++) offset += lines[l].length + 1;
-    offset += Math.max(0, column - 1);
-    this.textarea.focus();
-    this.textarea.setSelectionRange(offset, offset + 1);
-  }
-
-  _render() {
-    const lines = this.textarea.value.split('\n');
-    const bad = new Map();
-    for (const p of this.problems) if (p.line) bad.set(p.line, p);
-    this.gutter.replaceChildren(...lines.map((_, i) => {
-      const div = document.createElement('div');
-      div.textContent = String(i + 1);
-      const p = bad.get(i + 1);
-      if (p) {
-        div.className = 'error';
-        div.title = p.message;
-        div.dataset.line = String(i + 1);
-      }
-      return div;
-    }));
-    // Backdrop: the same text, with the problem's character (to the end of its line) marked.
-    const parts = [];
-    lines.forEach((text, i) => {
-      const p = bad.get(i + 1);
-      if (!p) {
-        parts.push(document.createTextNode(`${text}\n`));
-        return;
-      }
-      const c = Math.max(0, Math.min(text.length, (p.column || 1) - 1));
-      const mark = document.createElement('mark');
-      mark.textContent = text.slice(c) || ' ';
-      mark.dataset.line = String(i + 1);
-      const note = document.createElement('span');
-      note.className = 'inline-problem';
-      note.textContent = `  ← ${p.message}`;
-      parts.push(document.createTextNode(text.slice(0, c)), mark, note, document.createTextNode('\n'));
+    const range = problemRange(this.view.state.doc, { line, column });
+    if (!range) return;
+    this.view.focus();
+    this.view.dispatch({
+      selection: EditorSelection.single(range.from, Math.min(range.to, range.from + 1)),
+      effects: EditorView.scrollIntoView(range.from, { y: 'center' }),
     });
-    this.backdrop.replaceChildren(...parts);
-    this._sync();
-  }
-
-  _sync() {
-    this.backdrop.scrollTop = this.textarea.scrollTop;
-    this.backdrop.scrollLeft = this.textarea.scrollLeft;
-    this.gutter.scrollTop = this.textarea.scrollTop;
   }
 }
 
-export function parseLocation(location) {
-  const match = /^(\d+):(\d+)$/.exec(location || '');
-  if (match) return { line: Number(match[1]), column: Number(match[2]) };
-  return { pointer: location || '' };
+/** The nonce the page's Content-Security-Policy allows for CodeMirror's <style> elements. */
+function styleNonce() {
+  const meta = document.querySelector('meta[name=style-nonce]');
+  return meta ? meta.content : '';
 }
 
 function item(problem) {

@@ -1,91 +1,22 @@
 // Where each node goes. Leaves on the left, outputs on the right (data flows right in the
 // forward pass, gradients flow left in back-prop).
 //
-// - layeredLayout: ranks are the engine's depths, so positions come in linear time; order within
-//   a rank by a few barycentre sweeps. Used for networks, for anything big, and as the fallback.
-// - dagre, in a web worker (layout-worker.js), for arbitrary graphs up to DAGRE_CAP nodes; if it
-//   has not answered within TIMEOUT_MS it is terminated, so the page never freezes.
+// - layeredLayout (layered-layout.js): ranks are the engine's depths, so positions come in linear
+//   time. Used for networks, for anything big, and as the fallback; for big graphs it runs in the
+//   web worker (layeredLayoutOff), so the main thread stays free to animate and to take input.
+// - dagre, in the same worker (layout-worker.js), for arbitrary graphs up to DAGRE_CAP nodes; if
+//   it has not answered within TIMEOUT_MS it is terminated, so the page never freezes.
+import { layeredLayout, rowsForAspect } from './layered-layout.js';
+
+export { layeredLayout, rowsForAspect };
 
 export const DAGRE_CAP = 600;
 export const FIRST_PAINT_WAIT_MS = 350;
 export const TIMEOUT_MS = 4000;
-
-/**
- * Layered layout of the nodes `ids` (a subset of graph's nodes, in id order).
- * Returns {ids, index (id → k), x, y, width, height, method}.
- */
-export function layeredLayout(graph, ids, { rankSep = 120, nodeSep = 56, maxRows = Infinity,
-  subColumnSep = null, sweeps = 4 } = {}) {
-  const m = ids.length;
-  const index = new Map();
-  for (let k = 0; k < m; k++) index.set(ids[k], k);
-  // Compress depths to consecutive ranks.
-  const depths = Array.from(new Set(ids.map((id) => graph.depth[id]))).sort((a, b) => a - b);
-  const rankOf = new Map(depths.map((d, r) => [d, r]));
-  const ranks = depths.map(() => []);
-  for (let k = 0; k < m; k++) ranks[rankOf.get(graph.depth[ids[k]])].push(k);
-
-  // Neighbours inside the subset, by local index.
-  const children = new Array(m);
-  const parents = Array.from({ length: m }, () => []);
-  for (let k = 0; k < m; k++) {
-    const p = ids[k];
-    const list = [];
-    for (let e = graph.childStart[p]; e < graph.childStart[p + 1]; e++) {
-      const c = index.get(graph.edgeChild[e]);
-      if (c !== undefined) {
-        list.push(c);
-        parents[c].push(k);
-      }
-    }
-    children[k] = list;
-  }
-
-  const order = new Float64Array(m); // position within its rank, normalised to [0, 1]
-  const normalise = (rank) => {
-    const denominator = Math.max(1, rank.length - 1);
-    rank.forEach((k, i) => { order[k] = rank.length === 1 ? 0.5 : i / denominator; });
-  };
-  ranks.forEach(normalise);
-  const sortBy = (rank, neighbours) => {
-    const key = new Float64Array(rank.length);
-    rank.forEach((k, i) => {
-      const list = neighbours[k];
-      if (list.length === 0) { key[i] = order[k]; return; }
-      let s = 0;
-      for (const j of list) s += order[j];
-      key[i] = s / list.length;
-    });
-    const positions = rank.map((k, i) => i).sort((a, b) => key[a] - key[b] || a - b);
-    const sorted = positions.map((i) => rank[i]);
-    for (let i = 0; i < rank.length; i++) rank[i] = sorted[i];
-    normalise(rank);
-  };
-  for (let s = 0; s < sweeps; s++) {
-    if (s % 2 === 0) for (let r = 1; r < ranks.length; r++) sortBy(ranks[r], children);
-    else for (let r = ranks.length - 2; r >= 0; r--) sortBy(ranks[r], parents);
-  }
-
-  const x = new Float64Array(m);
-  const y = new Float64Array(m);
-  const subSep = subColumnSep ?? nodeSep;
-  let rankX = 0;
-  let height = 0;
-  for (const rank of ranks) {
-    const rows = Math.min(rank.length, maxRows);
-    const columns = Math.ceil(rank.length / rows);
-    rank.forEach((k, i) => {
-      const column = Math.floor(i / rows);
-      const row = i % rows;
-      x[k] = rankX + column * subSep;
-      y[k] = (row - (rows - 1) / 2) * nodeSep;
-    });
-    height = Math.max(height, (rows - 1) * nodeSep);
-    rankX += (columns - 1) * subSep + rankSep;
-  }
-  for (let k = 0; k < m; k++) y[k] += height / 2;
-  return { ids, index, x, y, width: Math.max(0, rankX - rankSep), height, method: 'layered' };
-}
+/** A layered layout this big is computed in the worker (every graph the canvas draws). */
+export const LAYERED_OFF_THREAD = DAGRE_CAP + 1;
+/** How long the worker may take over a layered layout before the main thread does it instead. */
+export const LAYERED_TIMEOUT_MS = 60000;
 
 let worker = null;
 let workerUrl = null; // null: layout-worker.js beside this bundle
@@ -107,7 +38,7 @@ function getWorker() {
     pending.delete(id);
     clearTimeout(job.timer);
     if (error) job.reject(new Error(error));
-    else job.resolve({ x: Float64Array.from(x), y: Float64Array.from(y), width, height });
+    else job.resolve({ x, y, width, height }); // Float64Arrays, transferred
   };
   worker.onerror = (event) => {
     event.preventDefault();
@@ -126,6 +57,27 @@ function failAll(error) {
   worker = null;
 }
 
+/** One request to the worker: resolves with {x, y, width, height}; rejects after timeoutMs
+ * (and restarts the worker, so a stuck layout never holds the next one). */
+function ask(message, transfer, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const id = nextRequest++;
+    const timer = setTimeout(() => {
+      pending.delete(id);
+      failAll(new Error('layout timed out'));
+      reject(new Error('layout timed out'));
+    }, timeoutMs);
+    pending.set(id, { resolve, reject, timer });
+    try {
+      getWorker().postMessage({ ...message, id }, transfer);
+    } catch (error) {
+      clearTimeout(timer);
+      pending.delete(id);
+      reject(error);
+    }
+  });
+}
+
 /** dagre in the worker; rejects after TIMEOUT_MS (and restarts the worker). */
 export function dagreLayout(graph, ids, { nodeWidth = 64, nodeHeight = 40, rankSep = 70,
   nodeSep = 18, timeoutMs = TIMEOUT_MS } = {}) {
@@ -137,22 +89,32 @@ export function dagreLayout(graph, ids, { nodeWidth = 64, nodeHeight = 40, rankS
       if (c !== undefined) edges.push([c, index.get(p)]);
     }
   }
-  return new Promise((resolve, reject) => {
-    const id = nextRequest++;
-    const timer = setTimeout(() => {
-      pending.delete(id);
-      failAll(new Error('layout timed out'));
-      reject(new Error('layout timed out'));
-    }, timeoutMs);
-    pending.set(id, { resolve: (r) => resolve({ ...r, ids, index, method: 'dagre' }), reject, timer });
-    try {
-      getWorker().postMessage({ id, n: ids.length, edges, nodeWidth, nodeHeight, rankSep, nodeSep });
-    } catch (error) {
-      clearTimeout(timer);
-      pending.delete(id);
-      reject(error);
-    }
-  });
+  return ask({ kind: 'dagre', n: ids.length, edges, nodeWidth, nodeHeight, rankSep, nodeSep }, [], timeoutMs)
+    .then((r) => ({ ...r, ids, index, method: 'dagre', where: 'worker' }));
+}
+
+/**
+ * layeredLayout(graph, ids, options), in the worker when ids are many (the main thread only
+ * copies three typed arrays out and builds the id → position map back). With `aspect` (the
+ * view's width / height), options.maxRows is chosen there to fit it (rowsForAspect).
+ * Without a worker, or if it fails, the same layout on the main thread.
+ */
+export function layeredLayoutOff(graph, ids, options = {}, { aspect = null } = {}) {
+  const here = () => {
+    const maxRows = aspect == null ? options.maxRows : rowsForAspect(graph, ids, aspect, options);
+    return { ...layeredLayout(graph, ids, { ...options, maxRows }), where: 'main' };
+  };
+  if (ids.length < LAYERED_OFF_THREAD || typeof Worker === 'undefined') return Promise.resolve(here());
+  const idList = Int32Array.from(ids);
+  const message = {
+    kind: 'layered', ids: idList, depth: graph.depth, childStart: graph.childStart,
+    edgeChild: graph.edgeChild, options, aspect,
+  };
+  return ask(message, [idList.buffer], LAYERED_TIMEOUT_MS).then((r) => {
+    const index = new Map();
+    for (let k = 0; k < ids.length; k++) index.set(ids[k], k);
+    return { ...r, ids, index, method: 'layered', where: 'worker' };
+  }, here);
 }
 
 /**

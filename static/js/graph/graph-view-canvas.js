@@ -51,7 +51,9 @@ export class CanvasGraphView {
       .on('click', (event) => this._click(event));
     this.lastState = null;
     this.recent = [];
-    this._resizeObserver = new ResizeObserver(() => this._resize());
+    // Drawn again only when the size did change: the observer's first call (and a re-layout of
+    // the page that leaves this view as it was) would otherwise repaint every node once more.
+    this._resizeObserver = new ResizeObserver(() => { if (this._measure() !== this.sized) this._resize(); });
     this._resizeObserver.observe(this.root.node());
   }
 
@@ -76,17 +78,23 @@ export class CanvasGraphView {
     const focusedId = this.focusK >= 0 && this.layout ? this.layout.ids[this.focusK] : null;
     this.navigator = new NodeNavigator(layout.x, layout.y);
     this.focusK = focusedId != null && layout.index.has(focusedId) ? layout.index.get(focusedId) : this.navigator.first();
-    this._resize();
-    this.fit();
+    this._resize({ draw: false });
+    this.fit(); // draws, through the zoom handler: once, not once for the size and again here
   }
 
   setLayout(layout) {
     this.setGraph(this.graph, layout);
   }
 
-  _resize() {
+  _measure() {
+    const el = this.root.node();
+    return `${el.clientWidth || 800}x${el.clientHeight || 600}@${window.devicePixelRatio || 1}`;
+  }
+
+  _resize({ draw = true } = {}) {
     const el = this.root.node();
     const ratio = window.devicePixelRatio || 1;
+    this.sized = this._measure();
     this.width = el.clientWidth || 800;
     this.height = el.clientHeight || 600;
     for (const canvas of [this.base, this.nodes, this.top]) {
@@ -96,6 +104,7 @@ export class CanvasGraphView {
       canvas.style.height = `${this.height}px`;
       canvas.getContext('2d').setTransform(ratio, 0, 0, ratio, 0, 0);
     }
+    if (!draw) return;
     this._drawBase();
     this._drawNodes(null);
     this._drawOverlay();

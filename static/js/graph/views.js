@@ -7,7 +7,7 @@ import * as d3 from 'd3';
 import { SvgGraphView } from './graph-view-svg.js';
 import { CanvasGraphView } from './graph-view-canvas.js';
 import { GroupedView, blockLayout } from './grouped-view.js';
-import { layeredLayout, layoutNodes } from './graph-layout.js';
+import { layeredLayoutOff, layoutNodes } from './graph-layout.js';
 import { groupIndex } from './trace-state.js';
 import { label, receptiveField } from './graph-model.js';
 import { projectorOn } from '../shared/theme.js';
@@ -108,9 +108,9 @@ export class ViewManager {
         const f = big ? 1 : labelRoom();
         const spacing = big ? { rankSep: 60, nodeSep: 16, subColumnSep: 16 }
           : { rankSep: 130 * f, nodeSep: 78 * f, subColumnSep: 96 * f };
+        const aspect = (this.container.clientWidth || 800) / (this.container.clientHeight || 600);
         entry.layout = big || entry.kind !== 'all'
-          ? layeredLayout(graph, ids, { ...spacing, sweeps: big ? 2 : 4,
-            maxRows: rowsForAspect(graph, ids, this.container, spacing) })
+          ? await layeredLayoutOff(graph, ids, { ...spacing, sweeps: big ? 2 : 4 }, { aspect })
           : await layoutNodes(graph, ids, {
             onImproved: (layout) => {
               entry.layout = layout;
@@ -131,6 +131,7 @@ export class ViewManager {
     this.container.dataset.view = entry.kind;
     this.container.dataset.renderer = view.kind;
     this.container.dataset.layout = entry.layout.method || 'blocks';
+    this.container.dataset.layoutWhere = entry.layout.where || 'main'; // for tests: 'worker' or 'main'
     this.onChange(entry);
     // For the bench and tests: when this view has been painted once.
     requestAnimationFrame(() => {
@@ -178,27 +179,6 @@ export class ViewManager {
 const PROJECTOR_ROOM = 1.35;
 function labelRoom() {
   return projectorOn() ? PROJECTOR_ROOM : 1;
-}
-
-/** Rows per column so that a big layered layout is about as wide as the view is (ranks wrap). */
-function rowsForAspect(graph, ids, container, { rankSep, nodeSep, subColumnSep }) {
-  const aspect = (container.clientWidth || 800) / (container.clientHeight || 600);
-  const sizes = new Map();
-  for (const id of ids) sizes.set(graph.depth[id], (sizes.get(graph.depth[id]) || 0) + 1);
-  const ranks = Array.from(sizes.values());
-  const ratio = (rows) => {
-    const columns = ranks.reduce((sum, size) => sum + Math.ceil(size / rows), 0);
-    const width = (columns - ranks.length) * subColumnSep + ranks.length * rankSep;
-    return width / (Math.min(rows, Math.max(...ranks)) * nodeSep);
-  };
-  let lo = 1;
-  let hi = Math.max(...ranks);
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (ratio(mid) > aspect) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function sep() {
