@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from engine.descent import descend
 from engine.formats import load
 from tests.browser.conftest import shot
-from tests.browser.pages import node, open_page
+from tests.browser.pages import fill_editor, node, open_page
 
 pytestmark = pytest.mark.browser
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -154,7 +154,7 @@ def test_skipping_zero_grad_accumulates_gradients_as_micrograd_does(page):
 
 def test_auto_stops_when_the_output_leaves_the_reals_and_names_it(page):
     open_fast(page)
-    page.locator("#expression").fill("x = input(3)\ny = x*x*x*x\noutput y")
+    fill_editor(page, "x = input(3)\ny = x*x*x*x\noutput y")
     page.get_by_role("button", name="Load", exact=True).click()
     page.wait_for_selector("body[data-nodes='4'][data-busy=false]")  # x, x·x, x·x·x, y
     page.get_by_label("Descent learning rate").fill("1")

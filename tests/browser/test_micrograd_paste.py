@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests.micrograd_snippets import SNIPPETS
 
 from .conftest import shot
-from .pages import node, number, open_page, play_to_end, wait_trace
+from .pages import fill_editor, node, number, open_page, play_to_end, wait_trace
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPETS))
@@ -17,7 +17,7 @@ def test_pasted_micrograd_code_plays_to_pytorchs_numbers(page, name):
     text, oracle, output = SNIPPETS[name]
     expected_output, expected_gradients = oracle()
     open_page(page, "?graph=example:neuron.expr")
-    page.get_by_label("Expression").fill(text)
+    fill_editor(page, text)
     page.get_by_role("button", name="Load", exact=True).click()
     expect(node(page, output)).to_be_visible()
     expect(page.locator(".problems li")).to_have_count(0)
