@@ -6,6 +6,7 @@ forgotten, Auto stops on a value that left the reals, and all of it works from t
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -236,3 +237,28 @@ def test_the_keyboard_help_lists_the_descent_keys(page):
     dialog = page.get_by_role("dialog", name="Keyboard")
     expect(dialog).to_contain_text("Descend one step")
     expect(dialog).to_contain_text("Undo the last descent step")
+
+
+def test_each_input_shows_its_update_on_the_graph(page):
+    """Scrubbing to a descent step's first event writes `old − lr × gradient = new` on that input
+    node itself, with the numbers the engine's step used."""
+    open_fast(page)
+    page.get_by_label("Descent learning rate").fill("0.05")
+    page.get_by_role("button", name="Descend", exact=True).click()
+    wait_steps(page, 1)
+    (_, _, step), = engine_steps("reference.expr", 0.05, 1)
+    page.locator("#scrubber").fill("1")  # the first event: the first input's update
+    term = page.locator("#view g.term[data-node]")
+    expect(term).to_have_count(1)
+    wire_id = int(term.get_attribute("data-node"))
+    program = engine_graph("reference.expr").program()
+    inputs = [p for p, nd in enumerate(program.nodes) if nd.operator == "input"]
+    k = inputs.index(wire_id)
+    numbers = [float(x.replace("−", "-")) for x in
+               re.findall(r"−?\d+(?:\.\d+)?(?:e[+−-]?\d+)?", term.text_content().replace("(", " "))]
+    old, lr, gradient, new = numbers
+    assert old == pytest.approx(float(step.old[k]), rel=1e-3)
+    assert lr == 0.05
+    assert gradient == pytest.approx(float(step.gradient[k]), rel=1e-3)
+    assert new == pytest.approx(float(step.new[k]), rel=1e-3)
+    shot(page, "descend-update-on-node")

@@ -59,7 +59,9 @@ export class DescentCurve {
     this.x = d3.scaleLinear().domain([0, Math.max(1, data.length - 1)]).range([0, w]);
     this.y = d3.scaleLinear().domain(lo === hi ? [lo - 1, hi + 1] : [lo, hi]).nice(3).range([h, 0]);
     this.yAxis.call(d3.axisLeft(this.y).ticks(3).tickFormat(short).tickSizeOuter(0));
-    this.xAxis.call(d3.axisBottom(this.x).ticks(Math.min(4, data.length)).tickFormat(d3.format('d')).tickSizeOuter(0));
+    // Steps are whole numbers: only integer ticks (a domain [0, 1] would also tick 0.5, shown as "1").
+    const steps = this.x.ticks(Math.min(4, data.length)).filter(Number.isInteger);
+    this.xAxis.call(d3.axisBottom(this.x).tickValues(steps).tickFormat(d3.format('d')).tickSizeOuter(0));
     const line = d3.line().defined((d) => Number.isFinite(d.value)).x((d) => this.x(d.step)).y((d) => this.y(d.value));
     this.path.attr('d', line(data));
     this.dots.selectAll('circle').data(data.length <= 60 ? data : [], (d) => d.step).join('circle')

@@ -21,6 +21,11 @@ export function updateText(graph, step, k) {
     + `${bracket(short(step.gradient[k]))} = ${long(step.new[k])}`;
 }
 
+/** "0.3 − 0.05 × (−1.2) = 0.36": the k-th input's update as it is written on its node. */
+export function updateTerm(step, k) {
+  return `${short(step.old[k])} − ${short(step.lr)} × ${bracket(short(step.gradient[k]))} = ${short(step.new[k])}`;
+}
+
 /** What `step` (the `number`-th) did, as elements: a heading, the inputs, the outputs. */
 export function stepElements(graph, step, number) {
   const rows = Array.from(step.ids.slice(0, SHOWN_INPUTS), (id, k) => {

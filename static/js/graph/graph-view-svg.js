@@ -8,7 +8,8 @@
 // The focusable button is the node's shape, not its group: the group's texts (symbol, value,
 // "∇ …") would otherwise be its visible name, which a spoken name must contain (WCAG 2.5.3).
 import * as d3 from 'd3';
-import { FORWARD, EDGE } from './timeline.js';
+import { FORWARD, EDGE, UPDATE } from './timeline.js';
+import { updateTerm } from './descent-step.js';
 import { GRAD_FINAL, GRAD_PARTIAL } from './trace-state.js';
 import { fillOf, gradText, isFlagged, isLeaf, symbol, valueText } from './node-style.js';
 import { full, short } from '../shared/numbers.js';
@@ -324,6 +325,11 @@ export class SvgGraphView {
       const [xp, yp] = this._pos(g.edgeParent[e]);
       data.push({ key: i, e, x: (xc + xp) / 2, y: (yc + yp) / 2,
         text: `${short(state.gradFinal[g.edgeParent[e]])} × ${short(t.local[i])} = ${short(t.value[i])}` });
+    } else if (i >= 0 && t.kind[i] === UPDATE && t.step) {
+      // A descent step's update, on the input it changes (UPDATE events come first: i is its k).
+      const [x, y] = this._pos(t.node[i]);
+      // Written from the node's left edge rightwards: inputs sit at the graph's left border.
+      data.push({ key: i, e: null, node: t.node[i], x: x - 26, y: y - 18, text: updateTerm(t.step, i) });
     }
     const terms = this.termLayer.selectAll('g.term').data(data, (d) => d.key)
       .join((enter) => {
@@ -333,15 +339,16 @@ export class SvgGraphView {
         return gEl;
       })
       .attr('transform', (d) => `translate(${d.x},${d.y - 16})`)
-      .attr('data-edge', (d) => d.e);
-    terms.select('text').text((d) => d.text);
+      .attr('data-edge', (d) => d.e)
+      .attr('data-node', (d) => d.node ?? null);
+    terms.select('text').text((d) => d.text).style('text-anchor', (d) => (d.e === null ? 'start' : null));
     terms.each(function () {
       const box = this.querySelector('text').getBBox();
       d3.select(this).select('rect').attr('x', box.x - 5).attr('y', box.y - 2)
         .attr('width', box.width + 10).attr('height', box.height + 4);
     });
     // A pulse travelling back along the edge, from the parent to the child.
-    if (data.length && ctx.animateMs > 40 && !reducedMotion()) {
+    if (data.length && data[0].e !== null && ctx.animateMs > 40 && !reducedMotion()) {
       const path = this.edgeById.get(data[0].e).querySelector('path');
       const length = path.getTotalLength();
       this.termLayer.append('circle').attr('class', 'pulse').attr('r', 5)
