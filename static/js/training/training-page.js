@@ -23,6 +23,8 @@ import { TrainingStage } from './training-stage.js';
 import { trainingFrame } from './training-frame.js';
 import { ChartNote } from './chart-note.js';
 import { isSharedRun, readSharedRun, SharedRunPoller } from './shared-run.js';
+import { PicturesClient } from './pictures-client.js';
+import { PicturesPanel } from './pictures-panel.js';
 
 const $ = (selector) => document.querySelector(selector);
 const POLL_MS = 5000;
@@ -47,8 +49,13 @@ class TrainingPage {
     this.list = this.createList();
     this.health = new GradientHealth($('#health'));
     this.follower = this.createFollower();
+    this.pictures = new PicturesPanel(new PicturesClient(connection), { card: $('#pictures-card'),
+      caption: $('#pictures-caption'), strip: $('#digit-strip'), pairs: $('#confusion-pairs'),
+      pairsCaption: $('#confusion-pairs-caption'), kernels: $('#kernels'), maps: $('#digit-maps') });
+    const confusion = new ConfusionMatrix($('#confusion'), $('#confusion-caption'),
+      { onCell: (t, p) => this.pictures.pickCell(t, p) });
     this.frame = trainingFrame({ registry: this.registry, modes: this.modes, chart: this.chart, panel: this.panel,
-      health: this.health, list: this.list, note: new ChartNote($('#chart')), confusion: new ConfusionMatrix($('#confusion'), $('#confusion-caption')) });
+      health: this.health, list: this.list, note: new ChartNote($('#chart')), confusion, pictures: this.pictures });
     onFrame((now) => {
       if (!this.frame.draw(now)) invalidate();
     });
