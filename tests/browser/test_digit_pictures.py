@@ -182,3 +182,62 @@ def test_screenshots_of_the_pictures(browser, server, console, scheme, size):
         card.screenshot(path=str(shot(page, name).with_name(f"{name}-card.png")))
         page.locator(".confusion-card").screenshot(
             path=str(shot(page, name).with_name(f"{name}-confusion.png")))
+
+
+def cell_centre(box, r: int, c: int) -> tuple[float, float]:
+    return box["x"] + (c + 0.5) * box["width"] / 16, box["y"] + (r + 0.5) * box["height"] / 16
+
+
+def drawn_pixels(page) -> np.ndarray:
+    return np.array(page.evaluate("() => Array.from(__pictures.drawing.pixels)")).reshape(16, 16)
+
+
+def test_a_drawn_stroke_is_scored_as_the_engine_scores_it(page, server, digits):
+    run_id = trained_run(page)
+    canvas = page.locator("#draw-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(*cell_centre(box, 3, 8))
+    page.mouse.down()
+    for r in range(4, 13):
+        page.mouse.move(*cell_centre(box, r, 8))
+    page.mouse.up()
+    page.wait_for_selector('#drawn-maps[data-state=ready][data-strokes="1"]')
+    ink = drawn_pixels(page)
+    assert (ink[3:13, 8] == 1).all()  # every cell the pointer crossed is inked
+    assert ink[8, 7] == 0.5 and ink[8, 9] == 0.5 and ink[8, 2] == 0  # the brush's edge
+    shown = [float(li.get_attribute("data-probability"))
+             for li in page.locator("#drawn-maps .probabilities li").all()]
+    assert sum(shown) == pytest.approx(1.0, abs=1e-12)
+
+    params = stored_weights(server, run_id, 2)
+    mean, std = digits.train_images.mean(), digits.train_images.std()
+    predicted = int(np.argmax(shown))
+    model = scalar_graph(params, (ink.ravel() - mean) / std, predicted)
+    logits = np.array([n.forward for n in model.logits]).ravel()
+    expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    assert close(shown, expected)
+    loss = float(page.locator("#drawn-maps").get_attribute("data-loss"))
+    assert loss == pytest.approx(float(np.ravel(model.loss.forward)[0]), rel=1e-12)
+
+    # saying which digit it is scores the loss against that class
+    page.get_by_label("The digit you drew").select_option("1")
+    page.wait_for_function("() => __pictures.lastDrawn && __pictures.lastDrawn.target === 1")
+    model = scalar_graph(params, (ink.ravel() - mean) / std, 1)
+    loss = float(page.locator("#drawn-maps").get_attribute("data-loss"))
+    assert loss == pytest.approx(float(np.ravel(model.loss.forward)[0]), rel=1e-12)
+    shot(page, "pictures-drawn-digit")
+
+    page.get_by_role("button", name="Clear").click()
+    expect(page.locator("#draw-canvas")).to_have_attribute("data-inked", "0")
+    expect(page.locator("#drawn-maps")).to_have_attribute("data-state", "empty")
+
+
+def test_a_finger_draws_too(browser, server, console):
+    with screen(browser, server, console, 390, 844, has_touch=True, is_mobile=True) as page:
+        trained_run(page, epochs=1)
+        canvas = page.locator("#draw-canvas")
+        canvas.scroll_into_view_if_needed()
+        page.touchscreen.tap(*cell_centre(canvas.bounding_box(), 5, 6))
+        page.wait_for_selector('#drawn-maps[data-state=ready][data-strokes="1"]')
+        assert drawn_pixels(page)[5, 6] == 1

@@ -7,16 +7,23 @@ import { DigitStrip, stripDigits } from './digit-strip.js';
 import { ConfusionPairs } from './confusion-pairs.js';
 import { KernelView } from './kernel-view.js';
 import { FeatureMaps } from './feature-maps.js';
+import { DigitDrawing } from './digit-drawing.js';
 
 export class PicturesPanel {
   constructor(client, el) {
     this.client = client;
-    this.el = el; // {card, caption, strip, pairs, pairsCaption, kernels, maps}
+    // {card, caption, strip, pairs, pairsCaption, kernels, maps, drawCanvas, drawClear, drawLabel,
+    //  drawnMaps}
+    this.el = el;
     const onPick = (i) => this.pickDigit(i);
     this.strip = new DigitStrip(el.strip, { onPick });
     this.pairs = new ConfusionPairs(el.pairs, el.pairsCaption, { onPick });
     this.kernels = new KernelView(el.kernels);
     this.maps = new FeatureMaps(el.maps);
+    this.drawnMaps = new FeatureMaps(el.drawnMaps);
+    this.drawing = new DigitDrawing({ canvas: el.drawCanvas, clear: el.drawClear, label: el.drawLabel },
+      { onDrawn: () => this._scoreDrawing(), onClear: () => this._showDrawn(null) });
+    this.drawn = 0; // drawings sent: an answer for an older one is dropped
     this.key = null; // "run epoch" shown or being fetched
     this.digits = null;
     this.picked = null; // the test digit whose maps are shown
@@ -61,6 +68,7 @@ export class PicturesPanel {
     this.strip.show(digits, this.picked);
     this.pairs.show(digits, this.cell, this.picked);
     this.kernels.show(history, epoch);
+    if (this.drawing.strokes) this._scoreDrawing();
     await this._loadMaps(key);
   }
 
@@ -81,6 +89,37 @@ export class PicturesPanel {
     this.el.maps.dataset.epoch = String(maps.epoch);
     this.el.card.dataset.state = 'ready';
     for (const listener of this.listeners) listener(maps);
+  }
+
+  /** Score the drawing with the run's weights at the chosen epoch. */
+  async _scoreDrawing() {
+    const asked = ++this.drawn;
+    const key = this.key;
+    if (!this.digits) return;
+    this.el.drawnMaps.dataset.state = 'loading';
+    let maps;
+    try {
+      maps = await this.client.digitMaps(this.runId, this.epoch, { pixels: Array.from(this.drawing.pixels), label: this.drawing.label() });
+    } catch (error) {
+      if (asked === this.drawn) this._showDrawn(null, `Could not score the drawing: ${error.message}`);
+      return;
+    }
+    if (asked !== this.drawn || key !== this.key) return;
+    this._showDrawn(maps);
+  }
+
+  _showDrawn(maps, message = '') {
+    this.drawnMaps.show(maps, 'Your drawing');
+    this.lastDrawn = maps;
+    const el = this.el.drawnMaps;
+    if (maps) {
+      el.dataset.state = 'ready';
+      el.dataset.epoch = String(maps.epoch);
+      el.dataset.strokes = String(this.drawing.strokes);
+    } else {
+      el.dataset.state = message ? 'error' : 'empty';
+      if (message) el.textContent = message;
+    }
   }
 
   pickDigit(i) {
@@ -107,5 +146,6 @@ export class PicturesPanel {
     this.pairs.show(null, null);
     this.kernels.show(null);
     this.maps.show(null);
+    this._showDrawn(null);
   }
 }

@@ -51,7 +51,8 @@ class TrainingPage {
     this.follower = this.createFollower();
     this.pictures = new PicturesPanel(new PicturesClient(connection), { card: $('#pictures-card'),
       caption: $('#pictures-caption'), strip: $('#digit-strip'), pairs: $('#confusion-pairs'),
-      pairsCaption: $('#confusion-pairs-caption'), kernels: $('#kernels'), maps: $('#digit-maps') });
+      pairsCaption: $('#confusion-pairs-caption'), kernels: $('#kernels'), maps: $('#digit-maps'),
+      drawCanvas: $('#draw-canvas'), drawClear: $('#draw-clear'), drawLabel: $('#draw-label'), drawnMaps: $('#drawn-maps') });
     const confusion = new ConfusionMatrix($('#confusion'), $('#confusion-caption'),
       { onCell: (t, p) => this.pictures.pickCell(t, p) });
     this.frame = trainingFrame({ registry: this.registry, modes: this.modes, chart: this.chart, panel: this.panel,
