@@ -59,4 +59,16 @@ export class DigitStrip {
     this.container.replaceChildren(...buttons);
     this.container.dataset.epoch = String(digits.epoch);
   }
+
+  /** Mark `picked` as the chosen digit, without drawing the strip again. */
+  mark(picked) {
+    markPicked(this.container, picked);
+  }
+}
+
+/** The digit buttons in `container`: only `picked`'s pressed. */
+export function markPicked(container, picked) {
+  for (const button of container.querySelectorAll('.digit')) {
+    button.setAttribute('aria-pressed', String(Number(button.dataset.digit) === picked));
+  }
 }

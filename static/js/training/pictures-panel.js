@@ -3,7 +3,7 @@
 // server draws from. Asks pictures-client.js when the run or the epoch changes, never per frame,
 // and drops answers that arrive after the choice moved on. The views each draw one thing:
 // digit-strip.js, confusion-pairs.js, kernel-view.js, feature-maps.js.
-import { DigitStrip, stripDigits } from './digit-strip.js';
+import { DigitStrip, markPicked, stripDigits } from './digit-strip.js';
 import { ConfusionPairs } from './confusion-pairs.js';
 import { KernelView } from './kernel-view.js';
 import { FeatureMaps } from './feature-maps.js';
@@ -125,8 +125,8 @@ export class PicturesPanel {
   pickDigit(i) {
     this.picked = i;
     if (!this.digits) return;
-    this.strip.show(this.digits, i);
-    this.pairs.show(this.digits, this.cell, i);
+    this.strip.mark(i);
+    markPicked(this.el.pairs, i);
     this._loadMaps(this.key);
   }
 
