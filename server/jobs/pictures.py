@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from engine.formats import Loaded
 from engine.frames import f64
 from engine.training import load_digits, resnet
 from engine.training.datasets import MAX_PIXEL
@@ -116,3 +117,29 @@ def digit_maps(store, run: dict, epoch: int | None, digit: int | None = None,
             "loss": float(losses(values, np.array([target]))[0]),
             "values": f64(np.stack([values[k][0] for k in DIGIT_MAPS]).reshape(-1)),
             "grads": f64(np.stack([grads[k][0] for k in DIGIT_MAPS]).reshape(-1))}
+
+
+def digit_graph(store, run: dict, epoch: int | None, digit: int | None = None,
+                pixels: list | None = None, label: int | None = None) -> tuple[Loaded, str, float]:
+    """The digit's whole scalar graph (as ``digit_maps`` takes it), fed with the run's weights at
+    ``epoch`` and scored against the same class: (the graph, its name, the loss digit_maps
+    reports for it). A fresh graph: the cached model view is shared by every workspace."""
+    answer = digit_maps(store, run, epoch, digit, pixels, label)
+    data = _digits()
+    model = resnet(size=SIZE, width=int(run["config"].get("width", 32)))
+    params = np.frombuffer(store.weights(run["id"], answer["epoch"]), "<f8")
+    if digit is not None:
+        image = evaluation_set(data)[0][digit].reshape(-1)
+    else:
+        mean, std = normalisation(data)
+        image = (np.asarray(pixels, np.float64) - mean) / std
+    consts = model.consts(image[None, :], np.array([answer["target"]]))[0]
+    model.graph.feed(params, consts)
+    names = {n.name: n for n in model.graph.input_nodes + model.graph.const_nodes if n.name}
+    loaded = Loaded(format="network", graph=model.graph,
+                    inputs={n.name: n for n in model.graph.input_nodes},
+                    outputs={"Loss": model.loss}, names=names, consts=model.graph.const_nodes,
+                    network=model.net, layers=model.net.layers)
+    which = f"test digit {digit}" if digit is not None else "a drawn digit"
+    name = f"{which} as a {answer['target']}, {run['name']} at epoch {answer['epoch']}"
+    return loaded, name[:200], answer["loss"]

@@ -62,18 +62,37 @@ def kernels(services, data):
                                             services.store, run)}
 
 
+def _which(data) -> tuple[int | None, list[float] | None]:
+    """(a test digit's index, None) or (None, drawn pixels)."""
+    digit = data.get("digit")
+    if digit is None:
+        return None, _pixels(data)
+    if not isinstance(digit, int) or isinstance(digit, bool) or not 0 <= digit < 360:
+        raise ValueError("digit must be a test digit's index, 0..359")
+    return digit, None
+
+
 def digit_maps(services, data):
     run, epoch = _run(services, data), _epoch(data)
-    digit, pixels = data.get("digit"), None
-    if digit is None:
-        pixels = _pixels(data)
-    elif not isinstance(digit, int) or isinstance(digit, bool) or not 0 <= digit < 360:
-        raise ValueError("digit must be a test digit's index, 0..359")
+    digit, pixels = _which(data)
     return {"ok": True, **services.cpu.call(workspace(), pictures.digit_maps, services.store,
                                             run, epoch, digit, pixels, _class(data, "label"))}
+
+
+def digit_graph(services, data):
+    """The digit's scalar graph with the run's weights, for the Graph tab: its ref (loaded and
+    traced as any graph's) and the loss digit_maps gave it."""
+    run, epoch = _run(services, data), _epoch(data)
+    digit, pixels = _which(data)
+    ws = workspace()
+    loaded, name, loss = services.cpu.call(ws, pictures.digit_graph, services.store, run,
+                                           epoch, digit, pixels, _class(data, "label"))
+    return {"ok": True, "ref": services.catalog.keep_digit(ws, loaded, name), "name": name,
+            "loss": loss}
 
 
 def register(socketio, services) -> None:
     handle(socketio, "run_test_digits", partial(test_digits, services))
     handle(socketio, "run_kernels", partial(kernels, services))
     handle(socketio, "digit_maps", partial(digit_maps, services))
+    handle(socketio, "digit_graph", partial(digit_graph, services))

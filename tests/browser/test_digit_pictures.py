@@ -7,6 +7,8 @@ scalar graph here; the test set's labels from the bundled data; the run's own ep
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from playwright.sync_api import expect
@@ -241,3 +243,40 @@ def test_a_finger_draws_too(browser, server, console):
         page.touchscreen.tap(*cell_centre(canvas.bounding_box(), 5, 6))
         page.wait_for_selector('#drawn-maps[data-state=ready][data-strokes="1"]')
         assert drawn_pixels(page)[5, 6] == 1
+
+
+def test_open_its_back_prop_shows_the_drawn_digits_graph_with_the_runs_weights(page, server,
+                                                                                digits):
+    run_id = trained_run(page)
+    canvas = page.locator("#draw-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(*cell_centre(box, 4, 5))
+    page.mouse.down()
+    for c in range(6, 12):
+        page.mouse.move(*cell_centre(box, 4, c))
+    for r in range(5, 13):
+        page.mouse.move(*cell_centre(box, r, 11))
+    page.mouse.up()
+    page.wait_for_selector('#drawn-maps[data-state=ready][data-strokes="1"]')
+    shown_loss = float(page.locator("#drawn-maps").get_attribute("data-loss"))
+    target = page.evaluate("() => __pictures.lastDrawn.target")
+    ink = drawn_pixels(page)
+
+    page.get_by_role("button", name="Open its back-prop").click()
+    expect(page.locator("body")).to_have_attribute("data-mode", "graph")
+    expect(page.locator("#graph-title")).to_contain_text("a drawn digit",
+                                                                           timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('#play').disabled", timeout=60_000)
+    page.evaluate("""() => { const s = document.querySelector('#scrubber');
+        s.value = s.max; s.dispatchEvent(new Event('input', { bubbles: true })); }""")
+    page.locator('[data-block="Loss"]').click()
+    loss_node = page.locator('[data-node-name="Loss"]')
+    expect(loss_node).to_have_attribute("data-value", re.compile(r"\d"))
+    graph_loss = float(loss_node.get_attribute("data-value"))
+    assert graph_loss == pytest.approx(shown_loss, rel=1e-12)
+    # and the engine, fed the stored weights and the drawing, agrees
+    mean, std = digits.train_images.mean(), digits.train_images.std()
+    model = scalar_graph(stored_weights(server, run_id, 2), (ink.ravel() - mean) / std, target)
+    assert graph_loss == pytest.approx(float(np.ravel(model.loss.forward)[0]), rel=1e-12)
+    shot(page, "pictures-drawn-digit-backprop")

@@ -39,6 +39,12 @@ export class PicturesClient {
     return this._ask(`kernels ${runId} ${epochCount}`, 'run_kernels', { run_id: runId }, (a) => ({ ...a, kernels: f64(a.kernels) }));
   }
 
+  /** The digit's whole scalar graph with the run's weights, kept on the server for the Graph
+   * tab: {ref, name, loss}. */
+  async digitGraph(runId, epoch, which) {
+    return ok(await this.connection.request('digit_graph', { run_id: runId, epoch, ...which }, 60000));
+  }
+
   /** One digit's maps: `which` is {digit} (a test digit's index) or {pixels, label}. */
   digitMaps(runId, epoch, which) {
     const key = which.pixels ? null : `maps ${runId} ${epoch} ${which.digit}`;

@@ -10,10 +10,12 @@ import { FeatureMaps } from './feature-maps.js';
 import { DigitDrawing } from './digit-drawing.js';
 
 export class PicturesPanel {
-  constructor(client, el) {
+  /** `openGraph(ref)`: show a graph on the Graph tab (a digit's back-prop). */
+  constructor(client, el, { openGraph }) {
     this.client = client;
+    this.openGraph = openGraph;
     // {card, caption, strip, pairs, pairsCaption, kernels, maps, drawCanvas, drawClear, drawLabel,
-    //  drawnMaps}
+    //  drawnMaps, openBackprop}
     this.el = el;
     const onPick = (i) => this.pickDigit(i);
     this.strip = new DigitStrip(el.strip, { onPick });
@@ -24,6 +26,7 @@ export class PicturesPanel {
     this.drawing = new DigitDrawing({ canvas: el.drawCanvas, clear: el.drawClear, label: el.drawLabel },
       { onDrawn: () => this._scoreDrawing(), onClear: () => this._showDrawn(null) });
     this.drawn = 0; // drawings sent: an answer for an older one is dropped
+    el.openBackprop.addEventListener('click', () => this._openBackprop());
     this.key = null; // "run epoch" shown or being fetched
     this.digits = null;
     this.picked = null; // the test digit whose maps are shown
@@ -108,9 +111,28 @@ export class PicturesPanel {
     this._showDrawn(maps);
   }
 
+  /** The drawing's scalar graph, with the weights it was scored with, on the Graph tab. */
+  async _openBackprop() {
+    const maps = this.lastDrawn;
+    if (!maps) return;
+    const button = this.el.openBackprop;
+    button.disabled = true;
+    try {
+      const { ref } = await this.client.digitGraph(this.runId, maps.epoch,
+        { pixels: Array.from(this.drawing.pixels), label: maps.target });
+      await this.openGraph(ref);
+    } catch (error) {
+      this.el.drawnMaps.dataset.state = 'error';
+      this.el.caption.textContent = `Could not open the drawing's back-prop: ${error.message}`;
+    } finally {
+      button.disabled = !this.lastDrawn;
+    }
+  }
+
   _showDrawn(maps, message = '') {
     this.drawnMaps.show(maps, 'Your drawing');
     this.lastDrawn = maps;
+    this.el.openBackprop.disabled = !maps;
     const el = this.el.drawnMaps;
     if (maps) {
       el.dataset.state = 'ready';

@@ -52,7 +52,8 @@ class TrainingPage {
     this.pictures = new PicturesPanel(new PicturesClient(connection), { card: $('#pictures-card'),
       caption: $('#pictures-caption'), strip: $('#digit-strip'), pairs: $('#confusion-pairs'),
       pairsCaption: $('#confusion-pairs-caption'), kernels: $('#kernels'), maps: $('#digit-maps'),
-      drawCanvas: $('#draw-canvas'), drawClear: $('#draw-clear'), drawLabel: $('#draw-label'), drawnMaps: $('#drawn-maps') });
+      drawCanvas: $('#draw-canvas'), drawClear: $('#draw-clear'), drawLabel: $('#draw-label'), drawnMaps: $('#drawn-maps'),
+      openBackprop: $('#open-backprop') }, { openGraph: (ref) => this.openGraph(controller, ref) });
     const confusion = new ConfusionMatrix($('#confusion'), $('#confusion-caption'),
       { onCell: (t, p) => this.pictures.pickCell(t, p) });
     this.frame = trainingFrame({ registry: this.registry, modes: this.modes, chart: this.chart, panel: this.panel,
@@ -216,6 +217,13 @@ class TrainingPage {
     } catch (error) {
       this.panel.showError(`Could not stop: ${error.message}`);
     }
+  }
+
+  /** A graph made for this page (a digit's back-prop) on the Graph tab, ready to play. Leaving
+   * training mode first: its own load of Graph mode's graph is superseded by this one. */
+  async openGraph(controller, ref) {
+    this.modes.set('graph');
+    await controller.load(ref);
   }
 
   pick(step) {
