@@ -161,3 +161,36 @@ def test_an_mlp_run_says_it_has_no_feature_maps(app, sock):
     assert store.weight_epochs(ack["run_id"]) == [0, 1]  # stored all the same
     answer = call(sock, "digit_maps", {"run_id": ack["run_id"], "digit": 0})
     assert not answer["ok"] and "resnet model" in answer["error"]["message"]
+
+
+def test_a_digits_graph_traces_to_the_loss_its_maps_gave(trained, sock, app, make_app):
+    """digit_graph's ref loads and traces like any graph; its output is the loss digit_maps
+    reports, for this workspace only, and each new one replaces the workspace's last."""
+    from tests.server.frames import decode
+
+    run_id, _, _ = trained
+    ack = call(sock, "digit_graph", {"run_id": run_id, "epoch": 1, "digit": 9})
+    assert ack["ok"], ack
+    maps = call(sock, "digit_maps", {"run_id": run_id, "epoch": 1, "digit": 9})
+    assert ack["loss"] == maps["loss"]
+    loaded = call(sock, "load_graph", {"graph": ack["ref"]})
+    assert loaded["ok"] and "test digit 9" in loaded["graph"]["name"]
+    sock.get_received()
+    traced = call(sock, "trace_graph", {"graph": ack["ref"], "mode": "forward"})
+    assert traced["ok"], traced
+    (output,) = loaded["graph"]["description"]["outputs"]
+    values = {}
+    for event in sock.get_received():
+        if event["name"] == "trace" and event["args"][0]["phase"] == "forward":
+            frame = decode(event["args"][0])
+            values.update(zip(frame["ids"], frame["values"], strict=True))
+    assert values[output] == pytest.approx(ack["loss"], rel=1e-12)
+
+    other = app.extensions["socketio"].test_client(app)  # no cookie: another workspace
+    refused = call(other, "load_graph", {"graph": ack["ref"]})
+    assert not refused["ok"] and "no longer kept" in refused["error"]["message"]
+    other.disconnect()
+    newer = call(sock, "digit_graph", {"run_id": run_id, "digit": 10})
+    assert newer["ok"] and newer["ref"] != ack["ref"]
+    gone = call(sock, "load_graph", {"graph": ack["ref"]})
+    assert not gone["ok"] and "open its back-prop again" in gone["error"]["message"]
