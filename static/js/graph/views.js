@@ -7,6 +7,7 @@ import * as d3 from 'd3';
 import { SvgGraphView } from './graph-view-svg.js';
 import { CanvasGraphView } from './graph-view-canvas.js';
 import { GroupedView, blockLayout } from './grouped-view.js';
+import { ImageGridView, imageShape } from './image-grid-view.js';
 import { layeredLayout, layoutNodes } from './graph-layout.js';
 import { groupIndex } from './trace-state.js';
 import { label, receptiveField } from './graph-model.js';
@@ -92,12 +93,22 @@ export class ViewManager {
     if (this.view) this.view.destroy();
     this.view = null;
     let view;
+    if (entry.kind === 'block' && !entry.allNodes && entry.image !== null) {
+      // An image-shaped block (Conv, ReLU, Add, the image): drawn as its image.
+      entry.image = entry.image || imageShape(graph, entry.ids, entry.block);
+    }
     if (entry.kind === 'blocks') {
       entry.layout = entry.layout || blockLayout(graph, this.groups);
       view = new GroupedView(this.container, {
         onExpand: (name) => this.expandBlock(name),
         onSelectBlock: () => {},
       });
+    } else if (entry.kind === 'block' && !entry.allNodes && entry.image) {
+      view = new ImageGridView(this.container, { onSelect: this.onSelect, entry, count: entry.ids.length,
+        onAllNodes: () => {
+          entry.allNodes = true;
+          this._show();
+        } });
     } else {
       const ids = entry.ids || d3.range(graph.n);
       const big = ids.length > SVG_CAP;
@@ -126,11 +137,11 @@ export class ViewManager {
         : new SvgGraphView(this.container, { onSelect: this.onSelect });
     }
     this.view = view;
-    view.setGraph(graph, entry.layout);
+    view.setGraph(graph, view.kind === 'image' ? entry.image : entry.layout);
     if (hadFocus) view.focus(focusOn ?? undefined);
     this.container.dataset.view = entry.kind;
     this.container.dataset.renderer = view.kind;
-    this.container.dataset.layout = entry.layout.method || 'blocks';
+    this.container.dataset.layout = view.kind === 'image' ? 'image' : entry.layout.method || 'blocks';
     this.onChange(entry);
     // For the bench and tests: when this view has been painted once.
     requestAnimationFrame(() => {
