@@ -76,7 +76,8 @@ export class ImageGridView {
     bar.append('button').attr('type', 'button').attr('class', 'image-grid-all')
       .text(`All ${count.toLocaleString('en')} nodes`).on('click', () => onAllNodes());
     this.readout = bar.append('span').attr('class', 'image-grid-readout').attr('aria-live', 'polite');
-    this.svg = this.root.append('svg').attr('class', 'image-grid').attr('role', 'grid');
+    this.svg = this.root.append('svg').attr('class', 'image-grid').attr('role', 'group')
+      .attr('aria-roledescription', 'image');
     this.svg.on('keydown', (event) => this._key(event));
     this.focusAt = 0;
   }
@@ -96,7 +97,7 @@ export class ImageGridView {
       .attr('class', 'pixel')
       .attr('data-node-id', (k) => pixels[k])
       .attr('data-node-name', (k) => graph.name[pixels[k]])
-      .attr('role', 'gridcell')
+      .attr('role', 'button')
       .attr('tabindex', (k) => (k === 0 ? 0 : -1))
       .on('click', (event, k) => this._select(k));
     this.fit();
