@@ -49,8 +49,11 @@ export function pixelMap(values, size, { kind = 'diverging', label = '', lo, hi,
   canvas.className = 'pixel-map';
   canvas.style.width = `${size * scale}px`;
   canvas.style.height = `${size * scale}px`;
-  canvas.setAttribute('role', 'img');
-  if (label) canvas.setAttribute('aria-label', label);
+  // Named, it is an image; unnamed, it is drawn inside something that says what it shows.
+  if (label) {
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', label);
+  } else canvas.setAttribute('aria-hidden', 'true');
   paint(canvas, values, size, mapScale(kind, values, lo, hi));
   return canvas;
 }
