@@ -8,6 +8,8 @@ little-endian bytes (Float64Array / Float32Array / Uint8Array on the page), as e
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -29,6 +31,9 @@ from engine.training.pictures import (
 # The maps a digit's answer carries, in this order, each size×size.
 DIGIT_MAPS = (*IMAGE_LAYERS, "skip", "residual")
 SIZE = 16
+KEPT_WEIGHTS = 32  # unpacked (run, epoch) weights kept: stored weights never change
+_kept: OrderedDict[tuple, ResNetWeights] = OrderedDict()
+_kept_lock = threading.Lock()
 
 
 class PicturesUnavailableError(ValueError):
@@ -59,8 +64,18 @@ def _weights(store, run: dict, epoch: int | None) -> tuple[int, ResNetWeights]:
     if epoch not in epochs:
         raise PicturesUnavailableError(f"no weights stored for epoch {epoch}; this run has epochs "
                                   f"{epochs[0]}..{epochs[-1]}")
+    key = (store.path, run["id"], epoch)
+    with _kept_lock:
+        if key in _kept:
+            _kept.move_to_end(key)
+            return epoch, _kept[key]
     params = np.frombuffer(store.weights(run["id"], epoch), "<f8")
-    return epoch, ResNetWeights.of(_model(int(config.get("width", 32))), params)
+    weights = ResNetWeights.of(_model(int(config.get("width", 32))), params)
+    with _kept_lock:
+        _kept[key] = weights
+        while len(_kept) > KEPT_WEIGHTS:
+            _kept.popitem(last=False)
+    return epoch, weights
 
 
 def test_strip(store, run: dict, epoch: int | None) -> dict:
