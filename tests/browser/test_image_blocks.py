@@ -136,3 +136,26 @@ def test_screenshots_of_an_image_block(browser, server, console, scheme, size):
         shot(page, f"{name}-values")
         page.get_by_role("radio", name="gradient").check()
         shot(page, f"{name}-gradients")
+
+
+def test_an_fc_block_expands_to_its_weight_matrix(page, engine_resnet):
+    open_page(page, "?graph=model:resnet")
+    page.locator('[data-block="FC4"]').click()
+    canvas = page.locator("canvas.weight-canvas")
+    expect(canvas).to_have_attribute("data-rows", "10")  # rows: the outputs
+    expect(canvas).to_have_attribute("data-cols", "32")  # columns: the inputs (FC3's width)
+    expect(page.locator("#view")).to_have_attribute("data-layout", "weights")
+    shown = canvas.evaluate("c => Array.from(c.mapValues)")
+    assert shown == [engine_resnet[f"FC4.W[{k}]"][0] for k in range(320)]
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + (7 + 0.5) * box["width"] / 32,
+                     box["y"] + (3 + 0.5) * box["height"] / 10)
+    expect(page.locator("#inspector")).to_contain_text(f"FC4.W[{3 * 32 + 7}]")
+    expect(canvas).to_have_attribute("data-row", "3")
+    expect(canvas).to_have_attribute("data-col", "7")
+    shot(page, "weight-matrix-fc4")
+    page.locator('#breadcrumb button', has_text="Blocks").click()
+    page.locator('[data-block="FC3"]').click()
+    expect(canvas).to_have_attribute("data-cols", "256")
+    expect(canvas).to_have_attribute("data-rows", "32")
+    shot(page, "weight-matrix-fc3")

@@ -8,6 +8,7 @@ import { SvgGraphView } from './graph-view-svg.js';
 import { CanvasGraphView } from './graph-view-canvas.js';
 import { GroupedView, blockLayout } from './grouped-view.js';
 import { ImageGridView, imageShape } from './image-grid-view.js';
+import { WeightMatrixView, weightShape } from './weight-matrix-view.js';
 import { layeredLayout, layoutNodes } from './graph-layout.js';
 import { groupIndex } from './trace-state.js';
 import { label, receptiveField } from './graph-model.js';
@@ -96,6 +97,9 @@ export class ViewManager {
     if (entry.kind === 'block' && !entry.allNodes && entry.image !== null) {
       // An image-shaped block (Conv, ReLU, Add, the image): drawn as its image.
       entry.image = entry.image || imageShape(graph, entry.ids, entry.block);
+      // A fully connected block: its weight matrix.
+      const kind = graph.groups.find((g) => g.name === entry.block)?.kind;
+      entry.image = entry.image || weightShape(graph, entry.ids, entry.block, kind);
     }
     if (entry.kind === 'blocks') {
       entry.layout = entry.layout || blockLayout(graph, this.groups);
@@ -104,7 +108,8 @@ export class ViewManager {
         onSelectBlock: () => {},
       });
     } else if (entry.kind === 'block' && !entry.allNodes && entry.image) {
-      view = new ImageGridView(this.container, { onSelect: this.onSelect, entry, count: entry.ids.length,
+      const View = entry.image.method === 'weights' ? WeightMatrixView : ImageGridView;
+      view = new View(this.container, { onSelect: this.onSelect, entry, count: entry.ids.length,
         onAllNodes: () => {
           entry.allNodes = true;
           this._show();
@@ -137,11 +142,12 @@ export class ViewManager {
         : new SvgGraphView(this.container, { onSelect: this.onSelect });
     }
     this.view = view;
-    view.setGraph(graph, view.kind === 'image' ? entry.image : entry.layout);
+    const drawsItsOwn = view.kind === 'image' || view.kind === 'weights';
+    view.setGraph(graph, drawsItsOwn ? entry.image : entry.layout);
     if (hadFocus) view.focus(focusOn ?? undefined);
     this.container.dataset.view = entry.kind;
     this.container.dataset.renderer = view.kind;
-    this.container.dataset.layout = view.kind === 'image' ? 'image' : entry.layout.method || 'blocks';
+    this.container.dataset.layout = drawsItsOwn ? view.kind : entry.layout.method || 'blocks';
     this.onChange(entry);
     // For the bench and tests: when this view has been painted once.
     requestAnimationFrame(() => {

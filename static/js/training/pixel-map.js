@@ -58,13 +58,13 @@ export function pixelMap(values, size, { kind = 'diverging', label = '', lo, hi,
   return canvas;
 }
 
-/** Paint `values` with the linear scale `color` (through its colour table: a map is drawn on
+/** Paint `values` (`height` rows of `size`) with the linear scale `color` (through its colour table: a map is drawn on
  * every click, and parsing 256 colour strings per map was most of the time). */
-export function paint(canvas, values, size, color) {
+export function paint(canvas, values, size, color, height = size) {
   const context = canvas.getContext('2d');
-  const image = context.createImageData(size, size);
+  const image = context.createImageData(size, height);
   const { lo, span, bytes } = table(color);
-  for (let k = 0; k < size * size; k++) {
+  for (let k = 0; k < size * height; k++) {
     const at = Math.round(((values[k] - lo) / span) * STEPS);
     const i = 4 * (Number.isFinite(at) ? Math.min(STEPS, Math.max(0, at)) : 0);
     image.data.set(bytes.subarray(i, i + 4), 4 * k);
