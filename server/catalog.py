@@ -15,6 +15,7 @@ only while it fits).
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -111,6 +112,20 @@ class Catalog:
         for old in dropped:
             _dismantle(old)
 
+    def keep_digit(self, workspace: str, loaded: Loaded, name: str) -> str:
+        """Keep a digit's graph (a run's weights and one image, made for this workspace) in the
+        cache; its ref, ``digit:<token>``, works for this workspace while it is kept. One per
+        workspace: each is a whole network, so the one before it is dropped."""
+        ref = f"digit:{secrets.token_urlsafe(9)}"
+        mine = f"digit:{workspace}:"
+        with self._cache_lock:
+            dropped = [self._cache.pop(k) for k in [k for k in self._cache if k.startswith(mine)]]
+        for old in dropped:
+            _dismantle(old)
+        self.remember(self._cache_key(ref, workspace), Entry(loaded, name, "network",
+                                                             self.lock_factory()))
+        return ref
+
     def upload_key(self, graph_id: str, workspace: str) -> str:
         return f"upload:{workspace}:{graph_id}"
 
@@ -132,12 +147,18 @@ class Catalog:
             return f"example:{self._example_path(ref.split(':', 1)[1]).name}"
         if ref.startswith("shared:"):
             return ref
+        if ref.startswith("digit:"):
+            return f"digit:{workspace}:{ref[len('digit:'):]}"
         return self.upload_key(ref, workspace)
 
     def _load(self, ref: str, workspace: str) -> Entry:
         if ref.startswith("model:"):
             name, width = _model_ref(ref)
             return Entry(model_view(name, width), name, "network", self.lock_factory())
+        if ref.startswith("digit:"):
+            raise NotFoundError("this digit's graph is no longer kept on the server (it keeps "
+                                "the graphs used last, within GRAPH_CACHE_BYTES): open its "
+                                "back-prop again from the Training tab")
         name, fmt, text = self.source(ref, workspace)
         loaded = load(text, fmt, limits=self.limits)
         return Entry(loaded, name, loaded.format, self.lock_factory())

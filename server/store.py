@@ -69,6 +69,14 @@ MIGRATIONS = [
     ALTER TABLE runs ADD COLUMN origin TEXT NOT NULL DEFAULT 'server';  -- server or terminal
     ALTER TABLE runs ADD COLUMN owner TEXT;  -- a terminal run's "host:pid", to notice it die
     """,
+    """
+    CREATE TABLE run_weights (
+        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        epoch INTEGER NOT NULL,        -- 0: before training; k: at the end of epoch k
+        params BLOB NOT NULL,          -- little-endian float64, the model's parameter order
+        PRIMARY KEY (run_id, epoch)
+    );
+    """,
 ]
 
 TERMINAL = "terminal"  # the workspace of runs trained from the command line
@@ -236,6 +244,20 @@ class Store:
                 [(run_id, seq, r["type"], json.dumps(r)) for seq, r in zip(seqs, records,
                                                                            strict=True)])
         return seqs
+
+    def add_weights(self, run_id, epoch: int, params: bytes) -> None:
+        """The run's parameters before training (epoch 0) or at an epoch's end."""
+        self._write([("INSERT INTO run_weights (run_id, epoch, params) VALUES (?, ?, ?)",
+                      (run_id, epoch, params))])
+
+    def weight_epochs(self, run_id) -> list[int]:
+        return [r[0] for r in self._read("SELECT epoch FROM run_weights WHERE run_id = ? "
+                                         "ORDER BY epoch", (run_id,))]
+
+    def weights(self, run_id, epoch: int) -> bytes | None:
+        rows = self._read("SELECT params FROM run_weights WHERE run_id = ? AND epoch = ?",
+                          (run_id, epoch))
+        return bytes(rows[0][0]) if rows else None
 
     def finish_run(self, run_id, status, summary: dict | None = None, error=None) -> None:
         self._write([("UPDATE runs SET status = ?, finished = ?, summary = ?, error = ? "

@@ -241,9 +241,16 @@ def build(config: TrainConfig) -> Trainer:
 def train(config: TrainConfig, on_step: Callable[[StepMetrics], object] | None = None,
           on_epoch: Callable[[EpochMetrics], object] | None = None,
           should_stop: Callable[[], bool] | None = None,
-          data: Digits | None = None) -> TrainResult:
-    """Train ``config.model`` on the digits (or ``data``, a datasets.Digits) and report."""
+          data: Digits | None = None,
+          on_weights: Callable[[int, np.ndarray], object] | None = None) -> TrainResult:
+    """Train ``config.model`` on the digits (or ``data``, a datasets.Digits) and report.
+
+    ``on_weights(epoch, params)`` receives a copy of the parameters before training (epoch 0)
+    and at each epoch's end, before ``on_epoch``: the pictures of any epoch are drawn from them.
+    """
     trainer = build(config)
+    if on_weights is not None:
+        on_weights(0, trainer.params.copy())
     side = int(round(len(trainer.model.image) ** 0.5))
     data = data or load_digits(size=side)
     mean, std = data.train_images.mean(), data.train_images.std()
@@ -278,6 +285,8 @@ def train(config: TrainConfig, on_step: Callable[[StepMetrics], object] | None =
         summary = EpochMetrics(epoch, step, float(np.mean(losses)), correct / len(order),
                                test_loss, test_accuracy, confusion.tolist())
         result.epochs.append(summary)
+        if on_weights is not None:
+            on_weights(epoch, trainer.params.copy())
         if on_epoch is not None:
             on_epoch(summary)
     result.params = trainer.params

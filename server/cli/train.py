@@ -105,7 +105,8 @@ def _train(config, data, bar, recorder) -> dict | None:
             recorder.records.add("epoch", m)
 
     try:
-        result = train(config, on_step=on_step, on_epoch=on_epoch, data=data)
+        result = train(config, on_step=on_step, on_epoch=on_epoch, data=data,
+                       on_weights=recorder.add_weights if recorder else None)
     except KeyboardInterrupt:
         if recorder:
             recorder.finish("stopped")
@@ -137,6 +138,11 @@ class _Recorder:
                                          run_options(config), owner=this_process())
         self.records = RecordBatcher(lambda records: self.store.add_metrics(self.run_id,
                                                                             records))
+
+    def add_weights(self, epoch: int, params) -> None:
+        from ..jobs.records import weights_bytes
+
+        self.store.add_weights(self.run_id, epoch, weights_bytes(params))
 
     def finish(self, status: str, summary: dict | None = None, error: str | None = None):
         from ..wire import jsonable

@@ -8,10 +8,13 @@ one batch is one line, one transaction and one socket message instead of hundred
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import time
 from dataclasses import asdict
+
+import numpy as np
 
 from ..wire import jsonable
 
@@ -60,6 +63,28 @@ class RecordBatcher:
             self.send(list(self.pending))
             self.pending.clear()
         self.sent_at = time.monotonic()
+
+
+def weights_bytes(params) -> bytes:
+    """A parameter vector as stored: little-endian float64, bit for bit."""
+    return np.ascontiguousarray(params, dtype="<f8").tobytes()
+
+
+def weights_message(epoch: int, params) -> dict:
+    """The worker's line for an epoch's weights (base64: JSON lines carry no bytes)."""
+    return {"type": "weights", "epoch": epoch,
+            "params": base64.b64encode(weights_bytes(params)).decode("ascii")}
+
+
+def weights_from_message(message: dict) -> tuple[int, bytes]:
+    epoch, params = message.get("epoch"), message.get("params")
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0 \
+            or not isinstance(params, str):
+        raise ValueError("a weights message has an epoch (an integer ≥ 0) and base64 params")
+    raw = base64.b64decode(params, validate=True)
+    if len(raw) % 8:
+        raise ValueError("a weights message's params are not float64s")
+    return epoch, raw
 
 
 STEP_COLUMNS = ["seq", "step", "epoch", "loss", "accuracy", "seconds"]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from ..limits import BusyError, LimitError
 from ..store import StorageError, this_process
 from ..wire import jsonable
+from .records import weights_from_message
 
 # A run's end that could not be stored (a full disk) is tried again this often, for an hour;
 # after that, the next start marks it interrupted.
@@ -137,6 +138,8 @@ class TrainingJobs:
                 kind = message.get("type")
                 if kind == "records":
                     self._store_and_publish(job, [jsonable(r) for r in message["records"]])
+                elif kind == "weights":  # stored before the epoch's record is published
+                    self.store.add_weights(job.run_id, *weights_from_message(message))
                 elif kind == "done":
                     summary = jsonable(message.get("summary"))
                 elif kind == "stopped":

@@ -1,7 +1,8 @@
 """A training job's process: reads one JSON config line, prints one JSON message per line.
 
 Messages: ``{"type": "records", "records": [...]}`` with the step and epoch records of the last
-~10 ms (``records.BATCH_SECONDS``), then ``{"type": "done", "summary": {...}}`` — or
+~10 ms (``records.BATCH_SECONDS``), ``{"type": "weights", "epoch": k, "params": base64}`` before
+training (k = 0) and before each epoch's record, then ``{"type": "done", "summary": {...}}`` — or
 ``{"type": "error", "message": ...}``, or, on SIGTERM (a stop), what it has and
 ``{"type": "stopped"}``. It exits as soon as its stdin closes: the server that
 started it is gone, nobody is reading.
@@ -31,7 +32,7 @@ def main() -> int:
     threading.Thread(target=_exit_when_parent_goes, args=(sys.stdin,), daemon=True).start()
 
     from engine.training import TrainConfig, TrainingError, train
-    from server.jobs.records import RecordBatcher
+    from server.jobs.records import RecordBatcher, weights_message
 
     def send(message: dict) -> None:
         sys.stdout.write(json.dumps(message) + "\n")
@@ -41,7 +42,8 @@ def main() -> int:
     try:
         config = TrainConfig(**json.loads(config_line)).checked()
         result = train(config, on_step=lambda m: batcher.add("step", m),
-                       on_epoch=lambda m: batcher.add("epoch", m))
+                       on_epoch=lambda m: batcher.add("epoch", m),
+                       on_weights=lambda epoch, params: send(weights_message(epoch, params)))
     except KeyboardInterrupt:  # asked to stop
         batcher.flush()
         send({"type": "stopped"})

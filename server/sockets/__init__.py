@@ -1,6 +1,7 @@
-"""Socket.IO events (docs/protocol.md), by concern: ``traces`` (load, trace and check graphs)
-and ``runs`` (training runs). Each module's handlers are plain functions that receive the
-services; ``register`` binds them to a SocketIO."""
+"""Socket.IO events (docs/protocol.md), by concern: ``traces`` (load, trace and check graphs),
+``runs`` (training runs) and ``pictures`` (a run's digits, kernels and feature maps). Each
+module's handlers are plain functions that receive the services; ``register`` binds them to a
+SocketIO."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask import request, session
 
 from .. import guard
 from ..limits import LimitError
-from . import runs, traces
+from . import pictures, runs, traces
 from .common import address, workspace
 from .traces import Streams
 
@@ -36,3 +37,4 @@ def register(socketio, services) -> None:
     socketio.on_event("disconnect", disconnect)
     traces.register(socketio, services, streams)
     runs.register(socketio, services)
+    pictures.register(socketio, services)

@@ -89,6 +89,20 @@ def test_training_tab_with_a_finished_short_run(a11y_page):
     check(page, "training-finished")
 
 
+def test_training_tab_pictures_of_a_resnet_run(a11y_page):
+    """The digits, a confusion cell's images, the maps, the kernels and the drawing grid."""
+    page = a11y_page
+    open_page(page)
+    page.get_by_role("tab", name="Training").click()
+    page.wait_for_selector("body[data-training-ready=true]")
+    run_id = start_run(page, model="resnet", epochs=1, batch_size=256, width=4,
+                       name=f"a11y pictures {page.scheme}")
+    wait_run_status(page, run_id, "completed")
+    page.wait_for_selector('#pictures-card[data-state=ready] #digit-maps[data-epoch="1"]')
+    page.locator('#confusion td[data-true="1"]').first.click()
+    check(page, "training-pictures")
+
+
 def test_graph_nodes_and_blocks_are_named_with_their_visible_text(a11y_page):
     """Each node's and block's accessible name holds what it shows (label-in-name, WCAG 2.5.3),
     once values and gradients are on screen."""

@@ -252,6 +252,7 @@ def test_dark_theme_covers_the_canvas_view_and_the_charts(browser, server, conso
     with screen(browser, server, console, 1366, 768, "dark") as page:
         open_page(page, "?graph=model:resnet")
         page.locator('[data-block="Conv2"]').click()
+        page.get_by_role("button", name="All 4,618 nodes").click()  # not its image: every node
         expect(page.locator("#view")).to_have_attribute("data-renderer", "canvas")
         page.wait_for_function("() => document.querySelector('#view').dataset.painted")
         # Every node is not reached yet: the canvas paints them all in the dark theme's colour.

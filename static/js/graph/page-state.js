@@ -135,7 +135,7 @@ export class GraphPage extends NodeSelection {
       this.editor.setSource({ ref, name, ...meta.source });
       return;
     }
-    if (ref.startsWith('model:')) {
+    if (ref.startsWith('model:') || ref.startsWith('digit:')) { // a digit's graph is made, not written
       this.editor.setSource({ ref, name, text: null, format: meta.format }); // built in code
       return;
     }

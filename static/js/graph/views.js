@@ -7,6 +7,8 @@ import * as d3 from 'd3';
 import { SvgGraphView } from './graph-view-svg.js';
 import { CanvasGraphView } from './graph-view-canvas.js';
 import { GroupedView, blockLayout } from './grouped-view.js';
+import { ImageGridView, imageShape } from './image-grid-view.js';
+import { WeightMatrixView, weightShape } from './weight-matrix-view.js';
 import { layeredLayoutOff, layoutNodes } from './graph-layout.js';
 import { groupIndex } from './trace-state.js';
 import { label, receptiveField } from './graph-model.js';
@@ -92,12 +94,26 @@ export class ViewManager {
     if (this.view) this.view.destroy();
     this.view = null;
     let view;
+    if (entry.kind === 'block' && !entry.allNodes && entry.image !== null) {
+      // An image-shaped block (Conv, ReLU, Add, the image): drawn as its image.
+      entry.image = entry.image || imageShape(graph, entry.ids, entry.block);
+      // A fully connected block: its weight matrix.
+      const kind = graph.groups.find((g) => g.name === entry.block)?.kind;
+      entry.image = entry.image || weightShape(graph, entry.ids, entry.block, kind);
+    }
     if (entry.kind === 'blocks') {
       entry.layout = entry.layout || blockLayout(graph, this.groups);
       view = new GroupedView(this.container, {
         onExpand: (name) => this.expandBlock(name),
         onSelectBlock: () => {},
       });
+    } else if (entry.kind === 'block' && !entry.allNodes && entry.image) {
+      const View = entry.image.method === 'weights' ? WeightMatrixView : ImageGridView;
+      view = new View(this.container, { onSelect: this.onSelect, entry, count: entry.ids.length,
+        onAllNodes: () => {
+          entry.allNodes = true;
+          this._show();
+        } });
     } else {
       const ids = entry.ids || d3.range(graph.n);
       const big = ids.length > SVG_CAP;
@@ -126,12 +142,13 @@ export class ViewManager {
         : new SvgGraphView(this.container, { onSelect: this.onSelect });
     }
     this.view = view;
-    view.setGraph(graph, entry.layout);
+    const drawsItsOwn = view.kind === 'image' || view.kind === 'weights';
+    view.setGraph(graph, drawsItsOwn ? entry.image : entry.layout);
     if (hadFocus) view.focus(focusOn ?? undefined);
     this.container.dataset.view = entry.kind;
     this.container.dataset.renderer = view.kind;
-    this.container.dataset.layout = entry.layout.method || 'blocks';
-    this.container.dataset.layoutWhere = entry.layout.where || 'main'; // for tests: 'worker' or 'main'
+    this.container.dataset.layout = drawsItsOwn ? view.kind : entry.layout.method || 'blocks';
+    this.container.dataset.layoutWhere = entry.layout?.where || 'main'; // for tests: 'worker' or 'main'
     this.onChange(entry);
     // For the bench and tests: when this view has been painted once.
     requestAnimationFrame(() => {

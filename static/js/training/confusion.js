@@ -9,9 +9,11 @@ const shade = d3.scaleSequential(d3.interpolateBlues).domain([0, 1]);
 const percent = d3.format('.1%');
 
 export class ConfusionMatrix {
-  constructor(container, caption) {
+  /** `onCell(true, predicted)`: a cell was clicked (or chosen with Enter / Space). */
+  constructor(container, caption, { onCell = null } = {}) {
     this.container = container;
     this.caption = caption;
+    this.onCell = onCell;
     this.shown = undefined;
     this.table = null;
   }
@@ -57,6 +59,15 @@ export class ConfusionMatrix {
         const td = cell('td', '', { className: t === p ? 'diagonal' : '' });
         td.dataset.true = String(t);
         td.dataset.predicted = String(p);
+        if (this.onCell) {
+          td.tabIndex = 0;
+          td.addEventListener('click', () => this.onCell(t, p));
+          td.addEventListener('keydown', (event) => {
+            if (event.key !== 'Enter' && event.key !== ' ') return;
+            event.preventDefault();
+            this.onCell(t, p);
+          });
+        }
         cells[t].push(td);
         tr.append(td);
       }
@@ -78,7 +89,7 @@ export class ConfusionMatrix {
         td.dataset.count = String(count);
         td.style.background = count ? shade(0.08 + 0.92 * share) : '';
         td.classList.toggle('dark', count > 0 && wantsWhiteText(shade(0.08 + 0.92 * share)));
-        td.title = `true ${t}, predicted ${p}: ${count} of ${n}`;
+        td.title = `true ${t}, predicted ${p}: ${count} of ${n}${this.onCell ? ' (click: its images)' : ''}`;
       });
       recalls[t].textContent = n ? d3.format('.0%')(row[t] / n) : '–';
     });

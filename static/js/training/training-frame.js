@@ -7,7 +7,7 @@ const TEXT_EVERY_MS = 100;
 const LIST_EVERY_MS = 250;
 const SLOW_CHART_MS = 6; // a chart frame this long (new axes) leaves the rest to the next one
 
-export function trainingFrame({ registry, modes, chart, panel, health, confusion, list, note }) {
+export function trainingFrame({ registry, modes, chart, panel, health, confusion, list, note, pictures }) {
   let lastText = 0;
   let lastList = 0;
   let listDirty = true; // the list's rows changed (not just their numbers)
@@ -17,8 +17,10 @@ export function trainingFrame({ registry, modes, chart, panel, health, confusion
     note.show(data);
     health.at(data, registry.focusIndex(data));
     const step = registry.picked ?? (data ? data.lastStep() : 0);
-    confusion.show(data ? data.epochAt(step) : null, { runName: data ? data.meta.name : '',
+    const epoch = data ? data.epochAt(step) : null;
+    confusion.show(epoch, { runName: data ? data.meta.name : '',
       waiting: data ? 'No epoch had ended by then.' : 'The test set’s confusion matrix appears after each epoch.' });
+    if (pictures) pictures.show(data, epoch);
     chart.refreshReadout();
   }
 

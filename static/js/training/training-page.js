@@ -23,6 +23,8 @@ import { TrainingStage } from './training-stage.js';
 import { trainingFrame } from './training-frame.js';
 import { ChartNote } from './chart-note.js';
 import { isSharedRun, readSharedRun, SharedRunPoller } from './shared-run.js';
+import { PicturesClient } from './pictures-client.js';
+import { PicturesPanel } from './pictures-panel.js';
 
 const $ = (selector) => document.querySelector(selector);
 const POLL_MS = 5000;
@@ -47,8 +49,15 @@ class TrainingPage {
     this.list = this.createList();
     this.health = new GradientHealth($('#health'));
     this.follower = this.createFollower();
+    this.pictures = new PicturesPanel(new PicturesClient(connection), { card: $('#pictures-card'),
+      caption: $('#pictures-caption'), strip: $('#digit-strip'), pairs: $('#confusion-pairs'),
+      pairsCaption: $('#confusion-pairs-caption'), kernels: $('#kernels'), maps: $('#digit-maps'),
+      drawCanvas: $('#draw-canvas'), drawClear: $('#draw-clear'), drawLabel: $('#draw-label'), drawnMaps: $('#drawn-maps'),
+      openBackprop: $('#open-backprop') }, { openGraph: (ref) => this.openGraph(controller, ref) });
+    const confusion = new ConfusionMatrix($('#confusion'), $('#confusion-caption'),
+      { onCell: (t, p) => this.pictures.pickCell(t, p) });
     this.frame = trainingFrame({ registry: this.registry, modes: this.modes, chart: this.chart, panel: this.panel,
-      health: this.health, list: this.list, note: new ChartNote($('#chart')), confusion: new ConfusionMatrix($('#confusion'), $('#confusion-caption')) });
+      health: this.health, list: this.list, note: new ChartNote($('#chart')), confusion, pictures: this.pictures });
     onFrame((now) => {
       if (!this.frame.draw(now)) invalidate();
     });
@@ -208,6 +217,13 @@ class TrainingPage {
     } catch (error) {
       this.panel.showError(`Could not stop: ${error.message}`);
     }
+  }
+
+  /** A graph made for this page (a digit's back-prop) on the Graph tab, ready to play. Leaving
+   * training mode first: its own load of Graph mode's graph is superseded by this one. */
+  async openGraph(controller, ref) {
+    this.modes.set('graph');
+    await controller.load(ref);
   }
 
   pick(step) {

@@ -1,0 +1,207 @@
+// An image-shaped block expanded as its image: the block's pixel nodes — named Block[i,j] (a
+// Conv) or Block[k] with k = i·W + j (an image, a ReLU, an Add) — laid out H×W in image order,
+// coloured by value (grey for the input image, the diverging scale for activations) or by
+// gradient (the graph's gradient scale), switchable. Colours follow the trace, so back-prop
+// fills the image pixel by pixel; a click (or Enter on the focused pixel; arrows move) selects
+// that scalar node. Test hooks: data-rows, data-cols on the grid, data-node-id, data-node-name,
+// data-value and data-grad (once reached) on each pixel.
+import * as d3 from 'd3';
+import { UNREACHED } from '../shared/colors.js';
+import { full, short } from '../shared/numbers.js';
+import { GRAD_FINAL } from './trace-state.js';
+
+const MOST_CELL = 36; // px: a pixel's largest side
+const LEAST_CELL = 10;
+const INK = d3.scaleLinear().range(['#ffffff', '#111111']).clamp(true);
+
+/** The block's pixels as an image, or null when its nodes are not one: {rows, cols, pixels}
+ * with pixels[r·cols + c] the node id. */
+export function imageShape(graph, ids, block) {
+  if (!block) return null;
+  const at = new Map();
+  let rows = 0;
+  let cols = 0;
+  let flat = false;
+  const pattern = new RegExp(`^${block.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\[(\\d+)(?:,(\\d+))?\\]$`);
+  for (const id of ids) {
+    const m = graph.name[id] && pattern.exec(graph.name[id]);
+    if (!m) continue;
+    if (m[2] === undefined) flat = true;
+    const key = m[2] === undefined ? m[1] : `${m[1]},${m[2]}`;
+    at.set(key, id);
+    if (m[2] !== undefined) {
+      rows = Math.max(rows, Number(m[1]) + 1);
+      cols = Math.max(cols, Number(m[2]) + 1);
+    }
+  }
+  if (flat) {
+    const side = Math.round(Math.sqrt(at.size));
+    if (side < 2 || side * side !== at.size) return null;
+    rows = cols = side;
+  }
+  if (rows < 2 || cols < 2 || rows * cols !== at.size) return null;
+  const pixels = new Int32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const id = at.get(flat ? String(r * cols + c) : `${r},${c}`);
+      if (id === undefined) return null;
+      pixels[r * cols + c] = id;
+    }
+  }
+  return { method: 'image', rows, cols, pixels, ids: Array.from(pixels) };
+}
+
+export class ImageGridView {
+  /** `entry`: the view manager's entry (keeps the colouring chosen); `onAllNodes`: show every
+   * node of the block instead. */
+  constructor(container, { onSelect = () => {}, entry, onAllNodes = () => {}, count = 0 }) {
+    this.kind = 'image';
+    this.onSelect = onSelect;
+    this.entry = entry;
+    this.root = d3.select(container).append('div').attr('class', 'image-grid-view');
+    const bar = this.root.append('div').attr('class', 'image-grid-bar');
+    const colour = bar.append('fieldset').attr('class', 'image-grid-colour');
+    colour.append('legend').text('Colour by');
+    for (const [value, text] of [['value', 'value'], ['grad', 'gradient']]) {
+      const label = colour.append('label');
+      label.append('input').attr('type', 'radio').attr('name', 'image-colour').attr('value', value)
+        .property('checked', (entry.colour || 'value') === value)
+        .on('change', () => {
+          entry.colour = value;
+          this.lastKey = null;
+          this._paint();
+        });
+      label.append('span').text(` ${text}`);
+    }
+    bar.append('button').attr('type', 'button').attr('class', 'image-grid-all')
+      .text(`All ${count.toLocaleString('en')} nodes`).on('click', () => onAllNodes());
+    this.readout = bar.append('span').attr('class', 'image-grid-readout').attr('aria-live', 'polite');
+    this.svg = this.root.append('svg').attr('class', 'image-grid').attr('role', 'group')
+      .attr('aria-roledescription', 'image');
+    this.svg.on('keydown', (event) => this._key(event));
+    this.focusAt = 0;
+  }
+
+  get element() {
+    return this.svg.node();
+  }
+
+  setGraph(graph, layout) {
+    this.graph = graph;
+    this.layout = layout;
+    const { rows, cols, pixels } = layout;
+    this.svg.attr('data-rows', rows).attr('data-cols', cols)
+      .attr('aria-label', `${this.entry.block}: ${rows} by ${cols} pixels; arrows move, Enter selects one`);
+    const cells = d3.range(rows * cols);
+    this.rects = this.svg.selectAll('rect.pixel').data(cells).join('rect')
+      .attr('class', 'pixel')
+      .attr('data-node-id', (k) => pixels[k])
+      .attr('data-node-name', (k) => graph.name[pixels[k]])
+      .attr('role', 'button')
+      .attr('tabindex', (k) => (k === 0 ? 0 : -1))
+      .on('click', (event, k) => this._select(k));
+    this.fit();
+  }
+
+  fit() {
+    const el = this.root.node();
+    const { rows, cols } = this.layout;
+    const width = (el.clientWidth || 600) - 16;
+    const height = (el.clientHeight || 500) - 96;
+    const cell = Math.max(LEAST_CELL, Math.min(MOST_CELL, Math.floor(Math.min(width / cols, height / rows))));
+    this.cell = cell;
+    this.svg.attr('width', cols * cell).attr('height', rows * cell);
+    this.rects.attr('x', (k) => (k % cols) * cell).attr('y', (k) => Math.floor(k / cols) * cell)
+      .attr('width', cell - 1).attr('height', cell - 1);
+  }
+
+  focus(id) {
+    const k = id == null ? this.focusAt : this.layout.pixels.indexOf(id);
+    this._focusCell(k >= 0 ? k : 0);
+  }
+
+  _focusCell(k) {
+    this.focusAt = k;
+    this.rects.attr('tabindex', (j) => (j === k ? 0 : -1));
+    this.rects.nodes()[k].focus({ preventScroll: true });
+  }
+
+  _key(event) {
+    const { rows, cols } = this.layout;
+    const k = this.focusAt;
+    const moves = { ArrowLeft: k % cols ? k - 1 : k, ArrowRight: k % cols < cols - 1 ? k + 1 : k,
+      ArrowUp: k >= cols ? k - cols : k, ArrowDown: k < (rows - 1) * cols ? k + cols : k, Home: 0, End: rows * cols - 1 };
+    if (event.key in moves) {
+      event.preventDefault();
+      this._focusCell(moves[event.key]);
+    } else if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      this._select(k);
+    }
+  }
+
+  _select(k) {
+    this.focusAt = k;
+    this.onSelect(this.layout.pixels[k]);
+  }
+
+  /** Colour the pixels from `state` (trace-state.js); ctx as the other views take it. */
+  update(state, ctx) {
+    this.state = state;
+    this.ctx = ctx;
+    this._paint();
+  }
+
+  _paint() {
+    const { state, ctx } = this;
+    if (!state || !this.rects) return;
+    const key = [state, state.version, state.pos, ctx.selected, ctx.gradScale, this.entry.colour];
+    if (this.lastKey && key.every((v, k) => v === this.lastKey[k])) return;
+    this.lastKey = key;
+    const pixels = this.layout.pixels;
+    const byGrad = this.entry.colour === 'grad';
+    this.svg.attr('data-colour', byGrad ? 'grad' : 'value');
+    const color = byGrad ? null : this._valueScale(state);
+    const nodes = this.rects.nodes();
+    for (let k = 0; k < pixels.length; k++) {
+      const id = pixels[k];
+      const el = nodes[k];
+      const reached = state.valueReached[id] === 1;
+      const gradDone = state.gradState[id] === GRAD_FINAL;
+      setData(el, 'value', reached ? full(state.value[id]) : null);
+      setData(el, 'grad', gradDone ? full(state.gradFinal[id]) : null);
+      let fill = UNREACHED;
+      if (byGrad && state.gradState[id] !== 0) fill = ctx.gradScale(gradDone ? state.gradFinal[id] : state.gradSum[id]);
+      else if (!byGrad && reached) fill = color(state.value[id]);
+      el.style.fill = fill;
+      el.classList.toggle('selected', id === ctx.selected);
+      el.setAttribute('aria-label', `${this.graph.name[id]}: ${reached ? short(state.value[id]) : 'not reached'}`
+        + `${gradDone ? `, gradient ${short(state.gradFinal[id])}` : ''}`);
+    }
+    // The page's legend is the gradient scale; the value scale is said here.
+    const scale = byGrad ? 'gradient: the legend above'
+      : (this.graph.op[pixels[0]] === 'const' ? `value: white ${short(color.domain()[0])} … black ${short(color.domain()[1])}`
+        : `value: blue −${short(color.domain()[2])} … 0 … red +${short(color.domain()[2])}`);
+    const selected = pixels.indexOf(ctx.selected);
+    this.readout.text(`${scale}${selected >= 0 ? ` · ${this.graph.name[ctx.selected]} selected` : ''}`);
+  }
+
+  /** Grey from the image's least to largest value (the input); else diverging around 0. */
+  _valueScale(state) {
+    const values = Array.from(this.layout.pixels, (id) => (state.valueReached[id] ? state.value[id] : 0));
+    if (this.graph.op[this.layout.pixels[0]] === 'const') {
+      return INK.copy().domain([d3.min(values), Math.max(d3.max(values), d3.min(values) + 1e-12)]);
+    }
+    const m = d3.max(values, Math.abs) || 1;
+    return d3.scaleDiverging((t) => d3.interpolateRdBu(1 - t)).domain([-m, 0, m]).clamp(true);
+  }
+
+  destroy() {
+    this.root.remove();
+  }
+}
+
+function setData(el, key, value) {
+  if (value === null) delete el.dataset[key];
+  else if (el.dataset[key] !== value) el.dataset[key] = value;
+}
