@@ -49,6 +49,8 @@ DEFAULTS = {
     # it is dropped within these two.
     "PING_INTERVAL_SECONDS": 10,
     "PING_TIMEOUT_SECONDS": 10,
+    "TRACE_FRAME_BYTES": 65_536,  # a trace frame's arrays and envelope, at most (>= 1,024)
+    "TRACE_FRAME_EVENTS": 8_192,  # events in one trace frame, at most (>= 3)
     "GRAPH_CACHE_BYTES": 96_000_000,  # loaded graphs kept in memory (an estimate)
     "GRADIENT_CHECK_MAX_INPUTS": 64,
     "METRICS_PAGE": 5_000,  # records read (and sent) at a time
