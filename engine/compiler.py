@@ -168,8 +168,18 @@ class Program:
         inner_level = np.fromiter(map(level.__getitem__, inner), np.int64, len(inner))
         opcode = OPCODE.__getitem__
         inner_op = np.fromiter((opcode(n.operator) for n in inner), np.int64, len(inner))
+        # Nodes flagged is_output count as outputs where the listed outputs depend on them (the
+        # reference started back-prop from them); a flagged node merely built on this graph's
+        # nodes, say another graph's loss, does not.
+        flagged = [n for n in closure[:n_needed] if n.is_output]
+        # The walk's dict and list go before the arrays are made: ~90 bytes a node of peak.
+        del level, closure
         by_level = np.lexsort((inner_op, inner_level))
-        inner = [inner[i] for i in by_level.tolist()]
+        # Through an object array: by_level.tolist() would make an int object per node.
+        as_objects = np.empty(len(inner), dtype=object)
+        as_objects[:] = inner
+        inner = as_objects[by_level].tolist()
+        del as_objects
 
         self.nodes = listed + extra_leaves + inner
         self.n_leaves = n_leaves = len(listed) + len(extra_leaves)
@@ -193,10 +203,6 @@ class Program:
             (-1 if n.right_child is None else n.right_child._slot for n in inner), np.int64,
             len(inner))
 
-        # Nodes flagged is_output count as outputs where the listed outputs depend on them (the
-        # reference started back-prop from them); a flagged node merely built on this graph's
-        # nodes, say another graph's loss, does not.
-        flagged = [n for n in closure[:n_needed] if n.is_output]
         seen_outputs = dict.fromkeys(list(outputs) + flagged)
         self.outputs = list(seen_outputs)
         self.output_positions = np.array([n._slot for n in self.outputs], np.int64)
