@@ -22,7 +22,7 @@ import gc
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, cast
 
 import numpy as np
 
@@ -178,7 +178,7 @@ class Program:
         # Through an object array: by_level.tolist() would make an int object per node.
         as_objects = np.empty(len(inner), dtype=object)
         as_objects[:] = inner
-        inner = as_objects[by_level].tolist()
+        inner = cast("list[node]", as_objects[by_level].tolist())
         del as_objects
 
         self.nodes = listed + extra_leaves + inner

@@ -182,7 +182,7 @@ class _Interpreted:
         start, stop = int(p.level_starts[first]), int(p.level_starts[end])
         self.start, self.stop = start, stop
         self.edges = int(p.edge_start[start]), int(p.edge_start[stop])
-        self.ops = p.opcodes[start:stop].astype(np.uint8).tobytes()  # one byte a node
+        self.ops: Any = p.opcodes[start:stop].astype(np.uint8).tobytes()  # one byte a node
         self.left = p.left[start:stop]
         self.right = p.right[start:stop]
         # Backward order: levels from the top, positions ascending within a level.
@@ -282,7 +282,7 @@ def _doubles(*parts: np.ndarray) -> array.array:
     """Doubles read straight from numpy's buffers (no intermediate bytes copy)."""
     out = array.array("d")
     for part in parts:
-        out.frombytes(memoryview(np.ascontiguousarray(part, np.float64)).cast("B"))
+        out.frombytes(memoryview(np.ascontiguousarray(part, np.float64)).cast("B"))  # type: ignore[arg-type]
     return out
 
 
