@@ -21,7 +21,7 @@ from .trace import concat_ranges
 # A trace travels in frames of at most FRAME_BYTES (its binary arrays, plus ENVELOPE_BYTES
 # allowed for its JSON fields) and FRAME_EVENTS events, whichever comes first, for every shape of
 # graph: a chain's thousand levels share a frame as a DAG's wide level does. The page unrolls a
-# full frame into its timeline in about a millisecond (docs/protocol.md), well inside 20 ms.
+# frame into its timeline in 0.3-1 ms on average (docs/protocol.md).
 FRAME_BYTES = 65_536
 FRAME_EVENTS = 8_192
 ENVELOPE_BYTES = 512
