@@ -152,7 +152,8 @@ def level_bounds(program) -> np.ndarray:
     return np.array([0, program.n_leaves], np.int64)
 
 
-def _check_budget(max_bytes: int, max_events: int) -> None:
+def check_budget(max_bytes: int, max_events: int) -> None:
+    """ValueError, naming the setting, for a frame budget that cannot hold one node."""
     if max_bytes < MIN_FRAME_BYTES:
         raise ValueError(f"a trace frame must hold one node with its edges: TRACE_FRAME_BYTES "
                          f"must be at least {MIN_FRAME_BYTES:,}, not {max_bytes:,}")
@@ -184,7 +185,7 @@ def forward_frames(trace, token: str, max_bytes: int = FRAME_BYTES,
     Numbers are binary (Socket.IO sends bytes as attachments, with no JSON encoding on either
     side). ``level`` is the level of the frame's first node.
     """
-    _check_budget(max_bytes, max_events)
+    check_budget(max_bytes, max_events)
     program = trace.program
     per_frame = min(max_events, (max_bytes - ENVELOPE_BYTES) // 8)
     n = len(program.nodes)
@@ -205,7 +206,7 @@ def backward_frames(trace, token: str, max_bytes: int = FRAME_BYTES,
     and ``max_events`` events (a node's gradient and one per edge); a node's edges travel with
     it. A frame's nodes are ``spans``: runs of consecutive wire ids, one per level it holds,
     top level first; ``level`` is the level of its first span."""
-    _check_budget(max_bytes, max_events)
+    check_budget(max_bytes, max_events)
     program = trace.program
     order = trace.backward_order()
     if not len(order):

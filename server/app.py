@@ -15,6 +15,7 @@ from flask_socketio import SocketIO
 
 from . import api, guard, proxy, sockets, web_files
 from .services import build_services
+from .wire import check_budget
 
 WEB = web_files.locate()  # the template, static files and examples: packaged or the checkout's
 
@@ -74,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     app.config["BASE_URL"] = proxy.base_url(app.config["BASE_URL"])
+    check_budget(app.config["TRACE_FRAME_BYTES"], app.config["TRACE_FRAME_EVENTS"])
     data_dir = Path(app.config["DATA_DIR"] or app.instance_path)
     data_dir.mkdir(parents=True, exist_ok=True)
     app.config["DATA_DIR"] = str(data_dir)

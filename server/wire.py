@@ -11,6 +11,7 @@ from engine.frames import (  # noqa: F401  (the server's modules use them as wir
     FRAME_EVENTS,
     OPERATOR_TABLE,
     backward_frames,
+    check_budget,
     describe,
     f64,
     forward_frames,

@@ -414,3 +414,10 @@ def test_trace_frames_keep_the_servers_frame_budget(make_app):
     assert events == 2 * ack["nodes"] + ack["edges"] + 1
     assert len(frames) >= events / 5
     sock.disconnect()
+
+
+def test_a_frame_budget_that_cannot_hold_one_node_stops_the_server_by_name(make_app):
+    with pytest.raises(ValueError, match="TRACE_FRAME_BYTES must be at least 1,024, not 512"):
+        make_app(TRACE_FRAME_BYTES=512)
+    with pytest.raises(ValueError, match="TRACE_FRAME_EVENTS must be at least 3, not 0"):
+        make_app(TRACE_FRAME_EVENTS=0)
