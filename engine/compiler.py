@@ -22,7 +22,9 @@ import gc
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn
+from itertools import repeat
+from operator import attrgetter
+from typing import TYPE_CHECKING, NoReturn, cast
 
 import numpy as np
 
@@ -113,20 +115,35 @@ def _add_dangling(order: list[node], level: dict[node, int]) -> None:
     loss) and gradient 0. A node joins once all its children are in; a leaf child only if it
     holds a value (a literal like the 2 in ``2 * y``)."""
     frontier = [p for n in order for p in n.parents if p not in level]
+    pop, push, append, known = frontier.pop, frontier.append, order.append, level.get
+    leaves = LEAVES
+    # Written out (no children tuple, generator or max per node): at 1M nodes of a random DAG
+    # most nodes are dangling, and this loop was half of the compile.
     while frontier:
-        candidate = frontier.pop()
+        candidate = pop()
         if candidate in level:
             continue
-        children = candidate.children
-        missing = [c for c in children if c not in level]
-        if any(c.operator not in LEAVES or c._fed is None for c in missing):
-            continue  # revisited if a missing child joins later
-        for leaf in missing:
-            level[leaf] = 0
-            order.append(leaf)
-        level[candidate] = 1 + max(level[c] for c in children)
-        order.append(candidate)
-        frontier.extend(p for p in candidate.parents if p not in level)
+        left, right = candidate.left_child, candidate.right_child
+        a = known(left)  # type: ignore[arg-type]
+        if a is None and (left._fed is None or left.operator not in leaves):  # type: ignore[union-attr]
+            continue  # revisited if the missing child joins later
+        if right is not None and right not in level and (
+                right._fed is None or right.operator not in leaves):
+            continue
+        if a is None:  # a fed leaf: it joins first
+            level[left] = a = 0  # type: ignore[index]
+            append(left)  # type: ignore[arg-type]
+        b = 0
+        if right is not None:
+            b = known(right, -1)
+            if b < 0:  # (once, even when it is the left child too: x * x)
+                level[right] = b = 0
+                append(right)
+        level[candidate] = (a if a > b else b) + 1
+        append(candidate)
+        for p in candidate.parents:
+            if p not in level:
+                push(p)
 
 
 def _batch(array: np.ndarray) -> tuple[int, np.ndarray]:
@@ -168,8 +185,18 @@ class Program:
         inner_level = np.fromiter(map(level.__getitem__, inner), np.int64, len(inner))
         opcode = OPCODE.__getitem__
         inner_op = np.fromiter((opcode(n.operator) for n in inner), np.int64, len(inner))
+        # Nodes flagged is_output count as outputs where the listed outputs depend on them (the
+        # reference started back-prop from them); a flagged node merely built on this graph's
+        # nodes, say another graph's loss, does not.
+        flagged = [n for n in closure[:n_needed] if n.is_output]
+        # The walk's dict and list go before the arrays are made: ~90 bytes a node of peak.
+        del level, closure
         by_level = np.lexsort((inner_op, inner_level))
-        inner = [inner[i] for i in by_level.tolist()]
+        # Through an object array: by_level.tolist() would make an int object per node.
+        as_objects = np.empty(len(inner), dtype=object)
+        as_objects[:] = inner
+        inner = cast("list[node]", as_objects[by_level].tolist())
+        del as_objects
 
         self.nodes = listed + extra_leaves + inner
         self.n_leaves = n_leaves = len(listed) + len(extra_leaves)
@@ -187,16 +214,13 @@ class Program:
         self.left = np.full(size, -1, np.int64)
         self.right = np.full(size, -1, np.int64)
         # every node past the leaves has a left child; a missing right child is -1
-        self.left[n_leaves:] = np.fromiter((n.left_child._slot for n in inner),  # type: ignore[union-attr]
+        # attrgetter and getattr's default run in C: no Python frame per node.
+        self.left[n_leaves:] = np.fromiter(map(attrgetter("left_child._slot"), inner),
                                            np.int64, len(inner))
         self.right[n_leaves:] = np.fromiter(
-            (-1 if n.right_child is None else n.right_child._slot for n in inner), np.int64,
-            len(inner))
+            map(getattr, map(attrgetter("right_child"), inner), repeat("_slot"), repeat(-1)),
+            np.int64, len(inner))  # None has no _slot: -1
 
-        # Nodes flagged is_output count as outputs where the listed outputs depend on them (the
-        # reference started back-prop from them); a flagged node merely built on this graph's
-        # nodes, say another graph's loss, does not.
-        flagged = [n for n in closure[:n_needed] if n.is_output]
         seen_outputs = dict.fromkeys(list(outputs) + flagged)
         self.outputs = list(seen_outputs)
         self.output_positions = np.array([n._slot for n in self.outputs], np.int64)

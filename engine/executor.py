@@ -182,7 +182,7 @@ class _Interpreted:
         start, stop = int(p.level_starts[first]), int(p.level_starts[end])
         self.start, self.stop = start, stop
         self.edges = int(p.edge_start[start]), int(p.edge_start[stop])
-        self.ops = p.opcodes[start:stop].tolist()
+        self.ops: Any = p.opcodes[start:stop].astype(np.uint8).tobytes()  # one byte a node
         self.left = p.left[start:stop]
         self.right = p.right[start:stop]
         # Backward order: levels from the top, positions ascending within a level.
@@ -209,13 +209,14 @@ class FloatStretch(_Interpreted):
 
         li = local_index(left)
         ri = np.where(right < 0, -1, local_index(np.maximum(right, 0)))
-        ops = np.asarray(self.ops, np.int64)
+        ops = np.frombuffer(self.ops, np.uint8).astype(np.int64)
         self.forward_code = ([VALUE_BY_CODE[o] for o in self.ops], _column(li), _column(ri))
         order = self.order
         edge_of = p.edge_start[self.start:self.stop] - self.edges[0]
         self.backward_code = ([LOCAL_BY_CODE[o] for o in ops[order].tolist()],
-                              _column(ops[order]), _column(order + n_out),
+                              _column(ops[order], "b"), _column(order + n_out),
                               _column(li[order]), _column(ri[order]), _column(edge_of[order]))
+        del self.order, self.left, self.right  # all in the code now: memory a node kept
 
     def forward(self, values: np.ndarray) -> None:
         v = _doubles(values[self.outside])
@@ -270,15 +271,18 @@ def _number(x: float) -> np.ndarray:
     return np.asarray(x, np.float64)  # a 0-d array: numpy's arithmetic, numpy's inf and NaN
 
 
-def _column(a: np.ndarray) -> array.array:
-    """Indices as a compact array: 8 bytes each, where a list of ints takes 40."""
-    return array.array("q", a.astype(np.int64).tobytes())
+def _column(a: np.ndarray, typecode: str = "i") -> array.array:
+    """Indices as a compact array: 4 bytes each (a stretch has fewer than 2**31 nodes), where
+    a list of ints takes 40; operator codes 1 byte."""
+    dtype = {"i": np.intc, "b": np.int8}[typecode]
+    return array.array(typecode, np.ascontiguousarray(a, dtype).tobytes())
 
 
 def _doubles(*parts: np.ndarray) -> array.array:
+    """Doubles read straight from numpy's buffers (no intermediate bytes copy)."""
     out = array.array("d")
     for part in parts:
-        out.frombytes(np.ascontiguousarray(part, np.float64).tobytes())
+        out.frombytes(memoryview(np.ascontiguousarray(part, np.float64)).cast("B"))  # type: ignore[arg-type]
     return out
 
 
@@ -359,6 +363,7 @@ class RowStretch(_Interpreted):
         edge_of = p.edge_start[self.start:self.stop].tolist()
         self.backward_code = [(ops[i], self.start + i, li[i], ri[i], edge_of[i])
                               for i in self.order.tolist()]
+        del self.order, self.left, self.right
 
     def forward(self, values: np.ndarray) -> None:
         for op, q, a, b in self.forward_code:

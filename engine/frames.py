@@ -16,8 +16,18 @@ import numpy as np
 
 from .nn import block_of
 from .ops import OPERATORS
+from .trace import concat_ranges
 
-FRAME_LIMIT = 4096  # nodes per frame; a wider level is split
+# A trace travels in frames of at most FRAME_BYTES (its binary arrays, plus ENVELOPE_BYTES
+# allowed for its JSON fields) and FRAME_EVENTS events, whichever comes first, for every shape of
+# graph: a chain's thousand levels share a frame as a DAG's wide level does. The page unrolls a
+# frame into its timeline in 0.3-1 ms on average (docs/protocol.md).
+FRAME_BYTES = 65_536
+FRAME_EVENTS = 8_192
+ENVELOPE_BYTES = 512
+SPAN_BYTES = 8  # one (start, count) pair of a backward frame's spans
+EDGE_BYTES = 24  # parent, child (int32), local, contribution (float64)
+MIN_FRAME_BYTES = 1_024
 
 
 def number(value) -> float | str:
@@ -135,23 +145,54 @@ def i32(array) -> bytes:
     return np.ascontiguousarray(array, dtype="<i4").tobytes()
 
 
-def _ranges(program):
-    """(level, start, stop) of each level, leaves as level 0, split above FRAME_LIMIT."""
-    bounds = [(0, program.n_leaves), *program.level_ranges]
-    for level, (start, stop) in enumerate(bounds):
-        for s in range(start, stop, FRAME_LIMIT):
-            yield level, s, min(stop, s + FRAME_LIMIT)
+def level_bounds(program) -> np.ndarray:
+    """Where each level begins, level 0 (the leaves) first, then the end: int64 × (levels + 1)."""
+    if len(program.level_starts):
+        return np.concatenate(([0], program.level_starts)).astype(np.int64)
+    return np.array([0, program.n_leaves], np.int64)
 
 
-def forward_frames(trace, token: str):
-    """One frame per level (split above FRAME_LIMIT nodes), leaves first.
+def check_budget(max_bytes: int, max_events: int) -> None:
+    """ValueError, naming the setting, for a frame budget that cannot hold one node."""
+    if max_bytes < MIN_FRAME_BYTES:
+        raise ValueError(f"a trace frame must hold one node with its edges: TRACE_FRAME_BYTES "
+                         f"must be at least {MIN_FRAME_BYTES:,}, not {max_bytes:,}")
+    if max_events < 3:
+        raise ValueError(f"a trace frame must hold one node with its edges: TRACE_FRAME_EVENTS "
+                         f"must be at least 3, not {max_events:,}")
 
-    A frame covers the consecutive wire ids ``start .. start+count-1``; its numbers are binary
-    (Socket.IO sends bytes as attachments, with no JSON encoding on either side).
+
+def _cuts(nbytes: np.ndarray, nevents: np.ndarray, max_bytes: int, max_events: int) -> list:
+    """Greedy cuts of a sequence of items into runs of at most ``max_bytes`` and ``max_events``
+    (each item fits on its own): the indices where runs begin, and the end."""
+    total_bytes = np.concatenate(([0], np.cumsum(nbytes)))
+    total_events = np.concatenate(([0], np.cumsum(nevents)))
+    cuts, a, n = [0], 0, len(nbytes)
+    while a < n:
+        b = min(int(np.searchsorted(total_bytes, total_bytes[a] + max_bytes, "right")),
+                int(np.searchsorted(total_events, total_events[a] + max_events, "right"))) - 1
+        a = max(b, a + 1)
+        cuts.append(a)
+    return cuts
+
+
+def forward_frames(trace, token: str, max_bytes: int = FRAME_BYTES,
+                   max_events: int = FRAME_EVENTS):
+    """The forward pass in frames of consecutive wire ids, leaves first, each at most
+    ``max_bytes`` (its values and envelope) and ``max_events`` nodes: a frame holds as many
+    levels as fit, and a wide level is split.
+
+    Numbers are binary (Socket.IO sends bytes as attachments, with no JSON encoding on either
+    side). ``level`` is the level of the frame's first node.
     """
-    for level, s, e in _ranges(trace.program):
-        yield {"trace": token, "phase": "forward", "level": level, "start": s, "count": e - s,
-               "values": f64(trace.values[s:e])}
+    check_budget(max_bytes, max_events)
+    program = trace.program
+    per_frame = min(max_events, (max_bytes - ENVELOPE_BYTES) // 8)
+    n = len(program.nodes)
+    for s in range(0, n, per_frame):
+        e = min(n, s + per_frame)
+        yield {"trace": token, "phase": "forward", "level": int(program.levels[s]), "start": s,
+               "count": e - s, "values": f64(trace.values[s:e])}
 
 
 def seed_frame(trace, token: str) -> dict:
@@ -159,15 +200,34 @@ def seed_frame(trace, token: str) -> dict:
     return {"trace": token, "phase": "seed", "ids": ids, "values": [1.0] * len(ids)}
 
 
-def backward_frames(trace, token: str):
-    """One frame per level from the top down; each carries its nodes' edges to their children."""
-    starts = trace.program.edge_start
-    chunks = sorted(_ranges(trace.program), key=lambda r: (-r[0], r[1]))  # top level first
-    for level, s, e in chunks:
-        a, b = int(starts[s]), int(starts[e])
-        yield {"trace": token, "phase": "backward", "level": level, "start": s, "count": e - s,
-               "grads": f64(trace.grads[s:e]),
-               "edges": {"count": b - a, "parent": i32(trace.edge_parent[a:b]),
-                         "child": i32(trace.edge_child[a:b]),
-                         "local": f64(trace.edge_derivatives[a:b]),
-                         "contribution": f64(trace.contributions[a:b])}}
+def backward_frames(trace, token: str, max_bytes: int = FRAME_BYTES,
+                    max_events: int = FRAME_EVENTS):
+    """Back-prop in the engine's order (top level first), in frames of at most ``max_bytes``
+    and ``max_events`` events (a node's gradient and one per edge); a node's edges travel with
+    it. A frame's nodes are ``spans``: runs of consecutive wire ids, one per level it holds,
+    top level first; ``level`` is the level of its first span."""
+    check_budget(max_bytes, max_events)
+    program = trace.program
+    order = trace.backward_order()
+    if not len(order):
+        return
+    starts = program.edge_start
+    arity = (starts[1:] - starts[:-1])[order]
+    new_span = np.ones(len(order), bool)
+    new_span[1:] = np.diff(order) != 1
+    nbytes = 8 + EDGE_BYTES * arity + SPAN_BYTES * new_span
+    cuts = _cuts(nbytes, 1 + arity, max_bytes - ENVELOPE_BYTES - SPAN_BYTES, max_events)
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        positions = order[a:b]
+        first = np.flatnonzero(np.diff(positions) != 1) + 1
+        span_start = positions[np.concatenate(([0], first))]
+        span_count = np.diff(np.concatenate(([0], first, [len(positions)])))
+        edges = concat_ranges(starts[span_start], starts[span_start + span_count])
+        yield {"trace": token, "phase": "backward", "level": int(program.levels[positions[0]]),
+               "count": len(positions),
+               "spans": i32(np.stack([span_start, span_count], axis=1).ravel()),
+               "grads": f64(trace.grads[positions]),
+               "edges": {"count": len(edges), "parent": i32(trace.edge_parent[edges]),
+                         "child": i32(trace.edge_child[edges]),
+                         "local": f64(trace.edge_derivatives[edges]),
+                         "contribution": f64(trace.contributions[edges])}}

@@ -38,6 +38,15 @@ def _scalar(x: Any) -> Any:
     return float(x) if np.ndim(x) == 0 else x
 
 
+def concat_ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(a, b) for a, b in zip(starts, stops)])`` in a few numpy calls:
+    a chain's million one-node levels are a million ranges."""
+    starts = np.asarray(starts, np.int64)
+    sizes = np.asarray(stops, np.int64) - starts
+    offsets = starts - (np.cumsum(sizes) - sizes)
+    return np.repeat(offsets, sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
+
+
 class Trace:
     """Arrays of one pass, indexed by program position, plus iterators over events."""
 
@@ -53,11 +62,14 @@ class Trace:
             self.contributions = self.grads[self.edge_parent] * self.edge_derivatives
 
     def backward_order(self) -> np.ndarray:
-        """Positions in the order their gradients become final: top level first."""
+        """Positions in the order their gradients become final: top level first, each level's
+        positions ascending, the leaves last."""
         p = self.program
-        blocks = [np.arange(s, e) for s, e in reversed(p.level_ranges)]
-        blocks.append(np.arange(p.n_leaves))
-        return np.concatenate(blocks) if blocks else np.arange(0)
+        if len(p.level_starts):
+            bounds = np.concatenate(([0], p.level_starts))
+        else:
+            bounds = np.array([0, p.n_leaves])
+        return concat_ranges(bounds[-2::-1], bounds[:0:-1])
 
     def forward_events(self) -> Iterator[Event]:
         if self.values is None:

@@ -15,6 +15,7 @@ from flask_socketio import SocketIO
 
 from . import api, guard, proxy, sockets, web_files
 from .services import build_services
+from .wire import check_budget
 
 WEB = web_files.locate()  # the template, static files and examples: packaged or the checkout's
 
@@ -53,6 +54,8 @@ DEFAULTS = {
     # it is dropped within these two.
     "PING_INTERVAL_SECONDS": 10,
     "PING_TIMEOUT_SECONDS": 10,
+    "TRACE_FRAME_BYTES": 65_536,  # a trace frame's arrays and envelope, at most (>= 1,024)
+    "TRACE_FRAME_EVENTS": 8_192,  # events in one trace frame, at most (>= 3)
     "GRAPH_CACHE_BYTES": 96_000_000,  # loaded graphs kept in memory (an estimate)
     "GRADIENT_CHECK_MAX_INPUTS": 64,
     "METRICS_PAGE": 5_000,  # records read (and sent) at a time
@@ -76,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     app.config["BASE_URL"] = proxy.base_url(app.config["BASE_URL"])
+    check_budget(app.config["TRACE_FRAME_BYTES"], app.config["TRACE_FRAME_EVENTS"])
     data_dir = Path(app.config["DATA_DIR"] or app.instance_path)
     data_dir.mkdir(parents=True, exist_ok=True)
     app.config["DATA_DIR"] = str(data_dir)

@@ -7,13 +7,17 @@ traces of one graph must not interleave. References that name the same graph sha
 (``model:resnet:0256`` is ``model:resnet:256``; ``example:reference`` is
 ``example:reference.expr``).
 
-A graph bigger than the whole budget is used and not kept: the budget is a bound, so such a
-file is parsed again each time it is asked for (an upload's parse serves its ``load_graph``
-only while it fits).
+Definitions are parsed once: every parse goes through ``parsed``, which finds a cached entry of
+the same text (its format and SHA-256) and shares that entry's graph and lock, so an upload's
+parse serves the page's ``load_graph`` after it, the same text uploaded again, its copy and its
+share link. Errors are not cached: a bad file is parsed (and its problems located) each time.
+The cache's budget bounds these parses too: a graph bigger than the whole budget is used and
+not kept, so such a file is parsed again each time it is asked for.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import threading
@@ -23,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.formats import FormatError, Limits, Loaded, load
+from engine.formats import FormatError, Limits, Loaded, detect_format, load
+from engine.formats.jsonio import decode
 from engine.training import MODELS, load_digits
 
 MODEL_TITLES = {"resnet": "The reference ResNet (16×16 digit, FC 32)",
@@ -50,6 +55,7 @@ class Entry:
     description: dict | None = None  # wire.describe, made once: the definition does not change
     export: bytes | None = None  # the JSON graph, made once when asked for
     nodes: int = 0  # counted when it is first kept
+    content: str | None = None  # the definition's format and hash: entries of one text share
 
     @property
     def size(self) -> int:
@@ -69,6 +75,7 @@ class Catalog:
         self.cache_bytes = cache_bytes
         self._cache: OrderedDict[str, Entry] = OrderedDict()
         self._cache_lock = lock_factory()
+        self.parses = 0  # definitions parsed so far (the others were found by their content)
 
     # -- listing -------------------------------------------------------------------------------
     def _example_files(self) -> list[Path]:
@@ -107,8 +114,9 @@ class Catalog:
         with self._cache_lock:
             self._cache[key] = entry
             self._cache.move_to_end(key)
-            while sum(e.size for e in self._cache.values()) > self.cache_bytes:
+            while self._cached_bytes() > self.cache_bytes:
                 dropped.append(self._cache.popitem(last=False)[1])
+            dropped = self._unshared(dropped)
         for old in dropped:
             _dismantle(old)
 
@@ -120,11 +128,43 @@ class Catalog:
         mine = f"digit:{workspace}:"
         with self._cache_lock:
             dropped = [self._cache.pop(k) for k in [k for k in self._cache if k.startswith(mine)]]
+            dropped = self._unshared(dropped)
         for old in dropped:
             _dismantle(old)
         self.remember(self._cache_key(ref, workspace), Entry(loaded, name, "network",
                                                              self.lock_factory()))
         return ref
+
+    def _cached_bytes(self) -> int:
+        """The cache's estimated memory: a graph shared by several entries counts once."""
+        graphs = {id(e.loaded): e.nodes * BYTES_PER_NODE for e in self._cache.values()}
+        return sum(graphs.values()) + sum(len(e.export or b"") for e in self._cache.values())
+
+    def _unshared(self, dropped: list[Entry]) -> list[Entry]:
+        """Of the dropped entries, those whose graph no kept entry (nor another one dropped)
+        still uses: only these may be dismantled."""
+        kept = {id(e.loaded) for e in self._cache.values()}
+        out, seen = [], set()
+        for e in dropped:
+            if id(e.loaded) not in kept and id(e.loaded) not in seen:
+                seen.add(id(e.loaded))
+                out.append(e)
+        return out
+
+    def parsed(self, source, fmt: str | None, filename: str | None = None,
+               ) -> tuple[Loaded, object, str]:
+        """(graph, its lock, content key) of a definition: a cached entry's when one holds the
+        same text in the same format, else a new parse. FormatError says what is wrong."""
+        text = decode(source, self.limits)
+        kind = detect_format(text, fmt, filename)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        content = f"{'expr' if kind == 'expr' else 'json'}:{digest}"
+        with self._cache_lock:
+            for e in reversed(self._cache.values()):
+                if e.content == content and fmt in (None, e.format):
+                    return e.loaded, e.lock, content
+        self.parses += 1
+        return load(text, fmt, limits=self.limits, filename=filename), self.lock_factory(), content
 
     def upload_key(self, graph_id: str, workspace: str) -> str:
         return f"upload:{workspace}:{graph_id}"
@@ -132,9 +172,9 @@ class Catalog:
     def forget(self, graph_id: str, share_token: str | None = None) -> None:
         """Drop a deleted upload from the cache, under its id and its share link."""
         with self._cache_lock:
-            dropped = [self._cache.pop(key) for key in [
+            dropped = self._unshared([self._cache.pop(key) for key in [
                 k for k in self._cache if k.endswith(f":{graph_id}")
-                or (share_token and k == f"shared:{share_token}")]]
+                or (share_token and k == f"shared:{share_token}")]])
         for old in dropped:
             _dismantle(old)
 
@@ -160,8 +200,8 @@ class Catalog:
                                 "the graphs used last, within GRAPH_CACHE_BYTES): open its "
                                 "back-prop again from the Training tab")
         name, fmt, text = self.source(ref, workspace)
-        loaded = load(text, fmt, limits=self.limits)
-        return Entry(loaded, name, loaded.format, self.lock_factory())
+        loaded, lock, content = self.parsed(text, fmt)
+        return Entry(loaded, name, loaded.format, lock, content=content)
 
     def _example_path(self, name: str) -> Path:
         """An example by file name, or by stem (``reference`` → reference.expr first)."""
@@ -196,9 +236,10 @@ class Catalog:
                 raise NotFoundError(f"no graph {ref!r} in this workspace")
         return row["name"], row["format"], row["source"]
 
-    def check_upload(self, source, fmt: str | None, filename: str | None) -> Loaded:
-        """Parse an upload; FormatError lists what is wrong."""
-        return load(source, fmt, limits=self.limits, filename=filename)
+    def upload_entry(self, source, fmt: str | None, filename: str | None, name: str) -> Entry:
+        """An upload, parsed (or found by its content); FormatError lists what is wrong."""
+        loaded, lock, content = self.parsed(source, fmt, filename)
+        return Entry(loaded, name, loaded.format, lock, content=content)
 
 
 def _model_ref(ref: str) -> tuple[str, int]:

@@ -7,9 +7,11 @@ shared with the notebook widget; this module adds what only the server sends.
 from __future__ import annotations
 
 from engine.frames import (  # noqa: F401  (the server's modules use them as wire.*)
-    FRAME_LIMIT,
+    FRAME_BYTES,
+    FRAME_EVENTS,
     OPERATOR_TABLE,
     backward_frames,
+    check_budget,
     describe,
     f64,
     forward_frames,

@@ -9,7 +9,7 @@ from flask import Response, jsonify, request, url_for
 from engine.formats import export_graph
 
 from .. import wire
-from ..catalog import Entry, NotFoundError
+from ..catalog import NotFoundError
 from ..services import services
 from . import bp
 from .common import MAX_NAME, cpu, json_body, problem, workspace
@@ -47,16 +47,17 @@ def upload_graph():
 def _store_upload(services, workspace: str, source, fmt, filename, name: str) -> dict:
     """Load an upload, compile it and store it (CPU work, in the pool); FormatError, or a
     QuotaError when the workspace's budget is spent. The page loads it next: what was just
-    parsed is kept in the cache rather than parsed again."""
+    parsed is kept in the cache rather than parsed again (and a text already cached, the same
+    upload again say, is not parsed at all)."""
     catalog, config = services.catalog, services.config
-    loaded = catalog.check_upload(source, fmt, filename)
+    entry = catalog.upload_entry(source, fmt, filename, name)
+    loaded = entry.loaded
     nodes = len(loaded.graph.program().nodes)
     text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
     graph_id = services.store.add_graph(
         workspace, name, loaded.format, text, nodes,
         max_graphs=config["MAX_GRAPHS_PER_WORKSPACE"], max_bytes=config["MAX_WORKSPACE_BYTES"])
-    catalog.remember(catalog.upload_key(graph_id, workspace),
-                     Entry(loaded, name, loaded.format, catalog.lock_factory()))
+    catalog.remember(catalog.upload_key(graph_id, workspace), entry)
     return {"id": graph_id, "ref": graph_id, "name": name, "format": loaded.format,
             "nodes": nodes, "inputs": list(loaded.inputs), "outputs": list(loaded.outputs),
             "notes": wire.notes(loaded.notes)}

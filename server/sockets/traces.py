@@ -222,16 +222,17 @@ def trace_graph(services, streams, data):
             return fail(str(exc), node=getattr(exc, "position", None))
         if done is None or token in streams.cancelled:
             return fail("cancelled", trace=token)
-        return _stream(services.socketio, streams, sid, token, mode, wait_to_send, *done)
+        budget = (services.config["TRACE_FRAME_BYTES"], services.config["TRACE_FRAME_EVENTS"])
+        return _stream(services.socketio, streams, sid, token, mode, wait_to_send, budget, *done)
 
 
-def _stream(socketio, streams, sid, token, mode, wait_to_send, trace, program, flagged):
+def _stream(socketio, streams, sid, token, mode, wait_to_send, budget, trace, program, flagged):
     """Send a computed trace's frames to one connection, stopping if it is cancelled or stops
-    reading."""
-    frames = list(wire.forward_frames(trace, token))
+    reading. ``budget``: (bytes, events) a frame holds at most."""
+    frames = list(wire.forward_frames(trace, token, *budget))
     if mode != "forward":
         frames.append(wire.seed_frame(trace, token))
-        frames.extend(wire.backward_frames(trace, token))
+        frames.extend(wire.backward_frames(trace, token, *budget))
     socketio.emit("trace_start", {"trace": token, "mode": mode, "nodes": len(program.nodes),
                                   "edges": len(program.edge_child), "frames": len(frames)},
                   to=sid)

@@ -61,6 +61,44 @@ test('frames unroll into the engine order: values, seed, then each gradient and 
   assert.deepEqual([t.edge[9], t.edge[10]], [0, 1]);
 });
 
+// The same trace as the server sends it since issue 18: levels share a frame (bounded by bytes
+// and events, not by level), a back-prop frame naming its nodes as spans, one per level.
+function boundedFrames() {
+  const perLevel = frames();
+  const cat = (Type, parts) => new Type(parts.flatMap((b) => Array.from(new Type(b)))).buffer;
+  const backward = perLevel.slice(4);
+  const edges = (key, Type) => cat(Type, backward.map((f) => f.edges[key]));
+  return [
+    { trace: 'r', phase: 'forward', level: 0, start: 0, count: 4,
+      values: cat(Float64Array, perLevel.slice(0, 3).map((f) => f.values)) },
+    perLevel[3],
+    { trace: 'r', phase: 'backward', level: 2, count: 4, spans: bytes(Int32Array, [3, 1, 1, 2, 0, 1]),
+      grads: cat(Float64Array, backward.map((f) => f.grads)),
+      edges: { count: 5, parent: edges('parent', Int32Array), child: edges('child', Int32Array),
+        local: edges('local', Float64Array), contribution: edges('contribution', Float64Array) } },
+  ];
+}
+
+test('frames holding several levels unroll into the same events as one frame per level', () => {
+  const { graph, t } = timeline();
+  const bounded = new Timeline(graph, 'r');
+  for (const frame of boundedFrames()) bounded.addFrame(frame);
+  for (const key of ['kind', 'node', 'edge', 'value', 'local']) {
+    assert.deepEqual(Array.from(bounded[key].subarray(0, bounded.length)).map(String),
+      Array.from(t[key].subarray(0, t.length)).map(String), key);
+  }
+  assert.equal(bounded.forwardCount, 4);
+});
+
+test('a back-prop frame whose spans do not add up to its count is refused', () => {
+  const { graph } = timeline();
+  const bad = new Timeline(graph, 'r');
+  const [forward, seed, backward] = boundedFrames();
+  bad.addFrame(forward);
+  bad.addFrame(seed);
+  assert.throws(() => bad.addFrame({ ...backward, count: 3 }), /spans hold 4 ids, not 3/);
+});
+
 test('playing to the end gives every value and the final gradients, the fan-out summed', () => {
   const { t } = timeline();
   const s = new TraceState(t.graph, t);

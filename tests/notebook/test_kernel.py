@@ -21,6 +21,7 @@ from engine.notebook import GraphWidget
 from engine.notebook.kernel import KernelGraph
 from engine.notebook.messages import pack
 from engine.notebook.target import as_target
+from tests.server.frames import decode
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,8 +46,8 @@ def decoded(events, n):
         span = slice(frame["start"], frame["start"] + frame["count"])
         values[span] = np.frombuffer(frame["values"], "<f8")
     for frame in frames_of(events, "backward"):
-        span = slice(frame["start"], frame["start"] + frame["count"])
-        grads[span] = np.frombuffer(frame["grads"], "<f8")
+        ids = decode(frame)["ids"]
+        grads[ids] = np.frombuffer(frame["grads"], "<f8")
     return values, grads
 
 

@@ -6,10 +6,15 @@ import numpy as np
 
 
 def decode(frame: dict) -> dict:
-    """A frame with ``ids`` and plain lists in place of ``start``/``count`` and bytes."""
+    """A frame with ``ids`` and plain lists in place of ``start``/``count`` (or ``spans``) and
+    bytes."""
     out = dict(frame)
     if "start" in frame:
         out["ids"] = list(range(frame["start"], frame["start"] + frame["count"]))
+    if "spans" in frame:  # a backward frame: runs of consecutive ids, one per level
+        spans = np.frombuffer(frame["spans"], "<i4").reshape(-1, 2).tolist()
+        out["ids"] = [i for start, count in spans for i in range(start, start + count)]
+        assert len(out["ids"]) == frame["count"]
     for key in ("values", "grads"):
         if isinstance(frame.get(key), bytes):
             out[key] = np.frombuffer(frame[key], "<f8").tolist()

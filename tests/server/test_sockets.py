@@ -103,16 +103,21 @@ def test_trace_graph_streams_the_whole_trace_in_engine_order(sock):
         running[i] += v
     final = {}
     edges = 0
-    for f in backward:
+    for f in backward:  # in event order: each node's gradient, then its edges
+        e = f["edges"]
+        edge_list = list(zip(e["parent"], e["child"], e["local"], e["contribution"],
+                             strict=True))
+        k = 0
         for i, g in zip(f["ids"], f["grads"], strict=True):
             assert g == pytest.approx(running[i], rel=1e-12, abs=1e-15)  # final when sent
             final[i] = g
-        e = f["edges"]
-        for parent, child, local, contribution in zip(e["parent"], e["child"], e["local"],
-                                                      e["contribution"], strict=True):
-            assert contribution == pytest.approx(final[parent] * local, rel=1e-15)
-            running[child] += contribution
-            edges += 1
+            while k < len(edge_list) and edge_list[k][0] == i:
+                _, child, local, contribution = edge_list[k]
+                assert contribution == pytest.approx(final[i] * local, rel=1e-15)
+                running[child] += contribution
+                k += 1
+        assert k == len(edge_list)  # every edge follows its parent
+        edges += k
     assert edges == ack["edges"]
     for name, expected in zip(("x1", "x2", "x3"), grads, strict=True):
         assert final[by_name[name]] == pytest.approx(expected, rel=1e-12)
@@ -411,3 +416,30 @@ def test_a_micrograd_upload_carries_its_notes_to_load_graph_and_what_if_finds_la
     for key in ("weight", "w", "x"):
         assert call(sock, "trace_graph", {"graph": body["ref"], "values": {key: 0.5}})["ok"]
     assert not call(sock, "trace_graph", {"graph": body["ref"], "values": {"W": 0.5}})["ok"]
+
+
+def test_trace_frames_keep_the_servers_frame_budget(make_app):
+    """TRACE_FRAME_BYTES / TRACE_FRAME_EVENTS (docs/api.md) bound every frame a trace sends."""
+    from tests.engine.test_frames import events_in, wire_size
+
+    app = make_app(TRACE_FRAME_BYTES=1_024, TRACE_FRAME_EVENTS=5)
+    http = app.test_client()
+    http.get("/api/examples")
+    sock = app.extensions["socketio"].test_client(app, flask_test_client=http)
+    ack = call(sock, "trace_graph", {"graph": REF, "mode": "both"})
+    assert ack["ok"]
+    frames = [e["args"][0] for e in sock.get_received() if e["name"] == "trace"]
+    assert max(wire_size(f) for f in frames) <= 1_024
+    assert max(events_in(f) for f in frames if f["phase"] != "seed") <= 5
+    # every event once: forward and gradient per node, one per edge, the seed
+    events = sum(events_in(f) for f in frames)
+    assert events == 2 * ack["nodes"] + ack["edges"] + 1
+    assert len(frames) >= events / 5
+    sock.disconnect()
+
+
+def test_a_frame_budget_that_cannot_hold_one_node_stops_the_server_by_name(make_app):
+    with pytest.raises(ValueError, match="TRACE_FRAME_BYTES must be at least 1,024, not 512"):
+        make_app(TRACE_FRAME_BYTES=512)
+    with pytest.raises(ValueError, match="TRACE_FRAME_EVENTS must be at least 3, not 0"):
+        make_app(TRACE_FRAME_EVENTS=0)

@@ -164,9 +164,22 @@ export class Timeline {
   }
 }
 
-/** A frame's node ids: consecutive from `start` (binary frames), or listed in `ids`. */
+/**
+ * A frame's node ids: listed in `ids` (seed), runs of consecutive ids in `spans` (int32 pairs
+ * start, count: back-prop, one run per level), or consecutive from `start` (forward).
+ */
 function frameIds(frame) {
   if (frame.ids) return frame.ids;
+  if (frame.spans) {
+    const spans = i32(frame.spans);
+    const ids = new Int32Array(frame.count);
+    let k = 0;
+    for (let s = 0; s < spans.length; s += 2) {
+      for (let i = spans[s]; i < spans[s] + spans[s + 1]; i++) ids[k++] = i;
+    }
+    if (k !== frame.count) throw new Error(`backward frame: spans hold ${k} ids, not ${frame.count}`);
+    return ids;
+  }
   const ids = new Int32Array(frame.count);
   for (let k = 0; k < frame.count; k++) ids[k] = frame.start + k;
   return ids;
