@@ -251,13 +251,13 @@ class Store:
                       (run_id, epoch, params))])
 
     def weight_epochs(self, run_id) -> list[int]:
-        return [r[0] for r in self._read("SELECT epoch FROM run_weights WHERE run_id = ? "
+        return [r["epoch"] for r in self._read("SELECT epoch FROM run_weights WHERE run_id = ? "
                                          "ORDER BY epoch", (run_id,))]
 
     def weights(self, run_id, epoch: int) -> bytes | None:
         rows = self._read("SELECT params FROM run_weights WHERE run_id = ? AND epoch = ?",
                           (run_id, epoch))
-        return bytes(rows[0][0]) if rows else None
+        return bytes(rows[0]["params"]) if rows else None
 
     def finish_run(self, run_id, status, summary: dict | None = None, error=None) -> None:
         self._write([("UPDATE runs SET status = ?, finished = ?, summary = ?, error = ? "
