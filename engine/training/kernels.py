@@ -7,27 +7,21 @@ give the same values and gradients.
 
 Arrays are laid out (batch, features). A layer's operand is a list of nodes; it is read from the
 arrays that hold those nodes (a layer's outputs, the graph's consts, or the parameter vector)
-with a precomputed gather plan, and its gradient is scattered back the same way.
+with a precomputed gather plan (``layout.py``: made from the scalar graph, or without it), and
+its gradient is scattered back the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import GraphError, describe_node
-from ..ops import LEAVES
+from .layout import FusedLayer, Layout, Source, Span, from_graph
 
 if TYPE_CHECKING:
     from ..graph import graph
-    from ..nn import Layer, nn
-    from ..node import node
-
-# Where an operand's columns live: "param", "const", or the index of the layer making them.
-Source = str | int
+    from ..nn import nn
 
 # -- layer kernels: forward(layer, operands, weights, bias, extra) -> (output, cache) ------------
 #                   backward(layer, cache, d_output, need) -> (d_operands, d_weights, d_bias)
@@ -132,7 +126,7 @@ def _softmax_backward(layer, cache, dp, need):
 
 def _cross_entropy_forward(layer, ops, w, b, extra):
     scores, labels = ops
-    if layer.parts["softmax"] is not None:
+    if layer.softmax:
         # scores are the softmax's logits: log p = (x - max) - log Σ exp(x - max)
         shifted = scores - scores.max(axis=1, keepdims=True)
         log_total = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -144,7 +138,7 @@ def _cross_entropy_forward(layer, ops, w, b, extra):
 
 def _cross_entropy_backward(layer, cache, dloss, need):
     scores, labels, log_p = cache
-    if layer.parts["softmax"] is not None:
+    if layer.softmax:
         p = np.exp(log_p)
         d_scores = dloss * (p * labels.sum(axis=1, keepdims=True) - labels)
     else:
@@ -164,17 +158,6 @@ KERNELS = {
 }
 
 
-# -- plans: where a list of nodes lives ---------------------------------------------------------
-@dataclass(frozen=True)
-class Span:
-    """Columns ``columns`` of source ``source`` fill ``width`` consecutive operand columns."""
-
-    source: Source  # "param", "const", or a layer index
-    columns: np.ndarray
-    contiguous: slice | None  # the same columns as a slice, when they are consecutive
-    unique: bool
-
-
 class FusedProgram:
     """The layers an ``nn`` made for a graph, as a list of array kernels.
 
@@ -186,41 +169,22 @@ class FusedProgram:
     image's, are not computed.
     """
 
-    def __init__(self, g: graph, net: nn, const_grads: bool = True) -> None:
+    def __init__(self, g: graph | None, net: nn | None, const_grads: bool = True,
+                 layout: Layout | None = None) -> None:
+        if layout is None:
+            assert g is not None and net is not None, "a graph and its nn, or a layout"
+            layout = from_graph(g, net, const_grads)
         self.graph = g
-        param_at = {n: i for i, n in enumerate(g.input_nodes)}
-        const_at = {n: i for i, n in enumerate(g.const_nodes)}
-        made_by: dict[node, tuple[int, int]] = {}
-        for index, layer in enumerate(net.layers):
-            for column, y in enumerate(layer.outputs):
-                made_by[y] = (index, column)
-        needed = _needed_layers(g.output_nodes, net.layers, made_by, param_at, const_at)
-        self.layers = [(i, net.layers[i]) for i in sorted(needed)]
-
-        def locate(n: node) -> tuple[Source, int]:
-            if n in made_by and made_by[n][0] in needed:
-                return made_by[n]
-            if n in const_at:
-                return ("const", const_at[n])
-            if n in param_at:
-                return ("param", param_at[n])
-            raise GraphError(f"{describe_node(n)} feeds a fused layer but is neither a graph "
-                             "input, a graph const, nor a layer's output")
-
-        # per layer: (operand plans, weight positions, bias positions, extra plans, need)
-        self.plans: list[tuple[list[list[Span]], np.ndarray, np.ndarray, list[list[Span]],
-                               list[bool]]] = []
-        for _, layer in self.layers:
-            operands = [_plan([locate(n) for n in nodes]) for nodes in _operands(layer)]
-            weights = np.array([param_at[n] for n in layer.weights], np.int64)
-            bias = np.array([param_at[n] for n in layer.bias], np.int64)
-            extra = [_plan([locate(layer.parts["zero"])])] if layer.kind == "conv" else []
-            need = [const_grads or any(span.source != "const" for span in plan)
-                    for plan in operands]
-            self.plans.append((operands, weights, bias, extra, need))
-        self.outputs = [_plan([locate(n)]) for n in g.output_nodes]
-        self.n_params = len(g.input_nodes)
+        self.layers: list[tuple[int, FusedLayer]] = layout.layers
+        self.plans = layout.plans
+        self.outputs = layout.outputs
+        self.n_params = layout.n_params
         self.caches: list[Any] = []
+
+    @classmethod
+    def from_layout(cls, layout: Layout) -> FusedProgram:
+        """The program for a layout made without the scalar graph (layout.Sketch)."""
+        return cls(None, None, layout=layout)
 
     def forward(self, params: np.ndarray, consts: np.ndarray,
                 consts_by_sample: bool = False) -> np.ndarray:
@@ -276,64 +240,6 @@ class FusedProgram:
         """What the ``position``-th layer (in ``self.layers``) read in the last forward pass."""
         operands = self.plans[position][0]
         return [_gather(plan, self.sources) for plan in operands]
-
-
-def _operands(layer: Layer) -> list[list[node]]:
-    if layer.kind == "cross_entropy" and layer.parts["softmax"] is not None:
-        return [layer.parts["softmax"].inputs[0], layer.inputs[1]]
-    return layer.inputs
-
-
-def _needed_layers(outputs: Iterable[node], layers: Sequence[Layer],
-                   made_by: dict[node, tuple[int, int]], param_at: dict[node, int],
-                   const_at: dict[node, int]) -> set[int]:
-    """Layers the outputs depend on; every non-leaf node reached must be a layer's output."""
-    needed: set[int] = set()
-    stack = list(outputs)
-    seen: set[node] = set()
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        if n.operator in LEAVES:
-            if n not in param_at and n not in const_at:
-                raise GraphError(f"{describe_node(n)} is a leaf the graph does not list; the "
-                                 "fused path feeds only graph inputs and consts")
-            continue
-        if n not in made_by:
-            raise GraphError(f"{describe_node(n)} was not made by an nn layer, so this graph "
-                             "cannot run fused; use the scalar graph")
-        index = made_by[n][0]
-        if index in needed:
-            continue
-        needed.add(index)
-        layer = layers[index]
-        for nodes in _operands(layer):
-            stack.extend(nodes)
-        for w in layer.weights + layer.bias:
-            if w not in param_at:
-                raise GraphError(f"{describe_node(w)} is a weight of {layer.name} but not a "
-                                 "graph input; the fused path trains only graph inputs")
-        if layer.kind == "conv":
-            stack.append(layer.parts["zero"])
-    return needed
-
-
-def _plan(locations: Sequence[tuple[Source, int]]) -> list[Span]:
-    """Group a node list's locations into spans of one source."""
-    spans = []
-    start = 0
-    for k in range(1, len(locations) + 1):
-        if k == len(locations) or locations[k][0] != locations[start][0]:
-            columns = np.array([c for _, c in locations[start:k]], np.int64)
-            lo = int(columns[0])
-            consecutive = bool((columns == np.arange(lo, lo + len(columns))).all())
-            spans.append(Span(locations[start][0], columns,
-                              slice(lo, lo + len(columns)) if consecutive else None,
-                              len(np.unique(columns)) == len(columns)))
-            start = k
-    return spans
 
 
 def _gather(plan: list[Span], sources: dict[Source, np.ndarray]) -> np.ndarray:
