@@ -27,13 +27,19 @@ from server.jobs.records import RecordBatcher
 @dataclass
 class LoopResult:
     seconds: float  # the whole run, building the model included
+    cpu_seconds: float  # the process's CPU time over the run: steadier on a shared machine
     samples: int  # training samples processed
     test_accuracy: float  # after the last epoch
     parts: dict[str, float] = field(default_factory=dict)  # where the time went, s
+    params: np.ndarray | None = None  # the trained weights, in the engine's layout
 
     @property
     def us_per_sample(self) -> float:
         return self.seconds / self.samples * 1e6
+
+    @property
+    def cpu_us_per_sample(self) -> float:
+        return self.cpu_seconds / self.samples * 1e6
 
 
 def engine_run(config: TrainConfig) -> LoopResult:
@@ -53,13 +59,14 @@ def engine_run(config: TrainConfig) -> LoopResult:
                 records["records"] += time.perf_counter() - t0
             return add
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = train(config, on_step=on_record("step"), on_epoch=on_record("epoch"))
         batcher.flush()
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     parts = {**result.timings, **records}
     parts["rest (batches, loop)"] = seconds - sum(parts.values())
-    return LoopResult(seconds, result.samples, result.epochs[-1].test_accuracy, parts)
+    return LoopResult(seconds, cpu, result.samples, result.epochs[-1].test_accuracy, parts,
+                      result.params)
 
 
 class TorchResNet(torch.nn.Module):
@@ -90,12 +97,21 @@ class TorchResNet(torch.nn.Module):
                 module.weight.copy_(torch.from_numpy(weight.reshape(module.weight.shape)))
                 module.bias.copy_(torch.from_numpy(bias))
 
+    def engine_params(self, groups: dict[str, np.ndarray], n_params: int) -> np.ndarray:
+        """The weights back in the engine's layout."""
+        out = np.zeros(n_params)
+        modules = {"Conv1": self.conv1, "Conv2": self.conv2, "FC3": self.fc3, "FC4": self.fc4}
+        for name, module in modules.items():
+            out[groups[name]] = np.concatenate([module.weight.detach().double().numpy().ravel(),
+                                                module.bias.detach().double().numpy()])
+        return out
+
 
 def torch_run(config: TrainConfig, dtype=torch.float32) -> LoopResult:
     """The same run in PyTorch eager: the engine's initial weights, batch order and targets."""
     assert config.model == "resnet" and config.optimizer == "adam" and config.shift == 0
     trainer = build(config)  # the engine's initial weights and their layout, not timed
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     parts = dict.fromkeys(("build", "forward", "backward", "update", "metrics", "evaluate"), 0.0)
     data = load_digits()
     net = TorchResNet(data.size, config.width, 10).to(dtype)
@@ -142,6 +158,7 @@ def torch_run(config: TrainConfig, dtype=torch.float32) -> LoopResult:
             accuracy = float((predicted == test_y).double().mean())
             np.bincount(test_y.numpy() * 10 + predicted.numpy(), minlength=100).reshape(10, 10)
         parts["evaluate"] += time.perf_counter() - t0
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     parts["rest (batches, loop)"] = seconds - sum(parts.values())
-    return LoopResult(seconds, samples, accuracy, parts)
+    params = net.engine_params(trainer.groups, len(trainer.params))
+    return LoopResult(seconds, cpu, samples, accuracy, parts, params)

@@ -179,6 +179,10 @@ class FusedProgram:
         self.plans = layout.plans
         self.outputs = layout.outputs
         self.n_params = layout.n_params
+        # Each layer's weight and bias positions as slices where they are consecutive (they
+        # are, in nn's models): a view to read and a slice to add into, not a gather and
+        # np.add.at.
+        self._weights_at = [(_as_slice(w), _as_slice(b)) for _, w, b, _, _ in self.plans]
         self.caches: list[Any] = []
 
     @classmethod
@@ -197,8 +201,8 @@ class FusedProgram:
             "param": params[None, :], "const": consts if consts_by_sample else consts.T}
         self.batch = sources["const"].shape[0]
         self.caches = []
-        for (index, layer), (operands, w, b, extra, _) in zip(self.layers, self.plans,
-                                                             strict=True):
+        for (index, layer), (operands, _, _, extra, _), (w, b) in zip(
+                self.layers, self.plans, self._weights_at, strict=True):
             forward = KERNELS[layer.kind][0]
             ops = [_gather(plan, sources) for plan in operands]
             extras = [_gather(plan, sources) for plan in extra]
@@ -216,8 +220,9 @@ class FusedProgram:
         for plan in self.outputs:
             _scatter(plan, np.ones((self.batch, 1)), grads, self.sources)
         d_params = np.zeros(self.n_params)
-        for (index, layer), (operands, w, b, _, need), cache in zip(
-                reversed(self.layers), reversed(self.plans), reversed(self.caches), strict=True):
+        for (index, layer), (operands, _, _, _, need), (w, b), cache in zip(
+                reversed(self.layers), reversed(self.plans), reversed(self._weights_at),
+                reversed(self.caches), strict=True):
             dy = grads.pop(index, None)
             if dy is None:
                 continue  # nothing downstream depends on this layer
@@ -226,10 +231,13 @@ class FusedProgram:
             for plan, d, wanted in zip(operands, d_ops, need, strict=True):
                 if wanted and d is not None:
                     _scatter(plan, d, grads, self.sources)
-            if dw is not None:
-                np.add.at(d_params, w, dw)
-            if db is not None:
-                np.add.at(d_params, b, db)
+            for at, d in ((w, dw), (b, db)):
+                if d is None:
+                    continue
+                if isinstance(at, slice):
+                    d_params[at] += d
+                else:
+                    np.add.at(d_params, at, d)
         self.const_grads = grads.get("const")
         return d_params + grads["param"][0]
 
@@ -240,6 +248,13 @@ class FusedProgram:
         """What the ``position``-th layer (in ``self.layers``) read in the last forward pass."""
         operands = self.plans[position][0]
         return [_gather(plan, self.sources) for plan in operands]
+
+
+def _as_slice(positions: np.ndarray) -> slice | np.ndarray:
+    if len(positions) and (positions == np.arange(positions[0],
+                                                  positions[0] + len(positions))).all():
+        return slice(int(positions[0]), int(positions[0]) + len(positions))
+    return positions
 
 
 def _gather(plan: list[Span], sources: dict[Source, np.ndarray]) -> np.ndarray:
