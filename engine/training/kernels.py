@@ -13,6 +13,7 @@ its gradient is scattered back the same way.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,40 +52,53 @@ def _matmul_backward(layer, cache, dy, need):
     return [dy @ weight if need[0] else None], (dy.T @ x).ravel(), None
 
 
-_TAPS = [(k // 3, k % 3) for k in range(9)]  # (row, column) offsets into the padded image
+@functools.cache
+def _tap_index(m: int, n: int) -> np.ndarray:
+    """For tap k (3×3, row-major) of output pixel p, the input pixel it reads — ``m * n``, the
+    padding row, where it falls outside — flattened k-major: one gather makes all 9 taps."""
+    rows, cols = np.divmod(np.arange(m * n), n)
+    index = np.empty((9, m * n), np.int64)
+    for k in range(9):
+        r, c = rows + k // 3 - 1, cols + k % 3 - 1
+        inside = (r >= 0) & (r < m) & (c >= 0) & (c < n)
+        index[k] = np.where(inside, r * n + c, m * n)
+    index.setflags(write=False)
+    return index.ravel()
+
+
+def _patches(values: np.ndarray, padding, m: int, n: int) -> np.ndarray:
+    """im2col, transposed: (9, m·n·B), tap k's reads for pixel p of sample b at p·B + b.
+
+    Pixels are rows here, samples columns, so the gather moves whole rows of B values and both
+    a conv's output and its kernel's gradient are one matrix-vector product.
+    """
+    batch = values.shape[0]
+    extended = np.empty((m * n + 1, batch))
+    extended[:m * n] = values.T
+    extended[m * n] = padding
+    return extended.take(_tap_index(m, n), axis=0).reshape(9, -1)
 
 
 def _conv_forward(layer, ops, w, b, extra):
     m, n = layer.shape
-    x = ops[0].reshape(-1, m, n)
-    batch = x.shape[0]
-    padded = np.empty((batch, m + 2, n + 2))
-    padded[:] = extra[0].reshape(-1, 1, 1)  # the padding node's value (0 in a ResNet)
-    padded[:, 1:-1, 1:-1] = x
-    # im2col: one shifted copy of the images per tap, so that both the output and, in the
-    # backward pass, the kernel's gradient are a single matrix-vector product.
-    patches = np.empty((9, batch, m, n))
-    for k, (r, c) in enumerate(_TAPS):
-        patches[k] = padded[:, r:r + m, c:c + n]
-    patches = patches.reshape(9, -1)
-    return (w @ patches + b[0]).reshape(batch, m * n), (patches, w)
+    batch = ops[0].shape[0]
+    # the padding node's value (0 in a ResNet), per sample
+    patches = _patches(ops[0], extra[0].reshape(-1), m, n)
+    y = np.ascontiguousarray((w @ patches + b[0]).reshape(m * n, batch).T)
+    return y, (patches, w)
 
 
 def _conv_backward(layer, cache, dy, need):
     m, n = layer.shape
     patches, w = cache
-    dw = patches @ dy.ravel()
+    dw = patches @ dy.T.ravel()
     dx = None
     if need[0]:
-        # A cross-correlation's input gradient is dy correlated with the kernel turned 180°.
+        # A cross-correlation's input gradient is dy correlated with the kernel turned 180°,
+        # with zeros outside.
         batch = dy.shape[0]
-        d_padded = np.zeros((batch, m + 2, n + 2))
-        d_padded[:, 1:-1, 1:-1] = dy.reshape(batch, m, n)
-        dx = np.zeros((batch, m, n))
-        tap = np.empty_like(dx)  # reused: one multiply-add per tap without temporaries
-        for k, (r, c) in enumerate(_TAPS):
-            dx += np.multiply(d_padded[:, 2 - r:2 - r + m, 2 - c:2 - c + n], w[k], out=tap)
-        dx = dx.reshape(batch, m * n)
+        d_patches = _patches(dy, 0.0, m, n)
+        dx = np.ascontiguousarray((w[::-1] @ d_patches).reshape(m * n, batch).T)
     return [dx], dw, np.array([dy.sum()])
 
 
