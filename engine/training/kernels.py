@@ -197,6 +197,10 @@ class FusedProgram:
         # are, in nn's models): a view to read and a slice to add into, not a gather and
         # np.add.at.
         self._weights_at = [(_as_slice(w), _as_slice(b)) for _, w, b, _, _ in self.plans]
+        # Each operand's reader: (source, slice) for one run of consecutive columns — nearly
+        # every operand: a view, no call — else its plan, for _gather.
+        self._readers = [[_reader(p) for p in operands + extra]
+                         for operands, _, _, extra, _ in self.plans]
         self.caches: list[Any] = []
 
     @classmethod
@@ -215,11 +219,12 @@ class FusedProgram:
             "param": params[None, :], "const": consts if consts_by_sample else consts.T}
         self.batch = sources["const"].shape[0]
         self.caches = []
-        for (index, layer), (operands, _, _, extra, _), (w, b) in zip(
-                self.layers, self.plans, self._weights_at, strict=True):
+        for (index, layer), (operands, _, _, _, _), (w, b), readers in zip(
+                self.layers, self.plans, self._weights_at, self._readers, strict=True):
             forward = KERNELS[layer.kind][0]
-            ops = [_gather(plan, sources) for plan in operands]
-            extras = [_gather(plan, sources) for plan in extra]
+            read = [sources[r[0]][:, r[1]] if type(r) is tuple else _gather(r, sources)
+                    for r in readers]
+            ops, extras = read[:len(operands)], read[len(operands):]
             y, cache = forward(layer, ops, params[w], params[b], extras)
             sources[index] = y
             self.caches.append(cache)
@@ -244,7 +249,7 @@ class FusedProgram:
             d_ops, dw, db = KERNELS[layer.kind][1](layer, cache, dy, need)
             for plan, d, wanted in zip(operands, d_ops, need, strict=True):
                 if wanted and d is not None:
-                    _scatter(plan, d, grads, self.sources)
+                    _scatter(plan, d, grads, self.sources, adopt=d is not dy)
             for at, d in ((w, dw), (b, db)):
                 if d is None:
                     continue
@@ -271,6 +276,12 @@ def _as_slice(positions: np.ndarray) -> slice | np.ndarray:
     return positions
 
 
+def _reader(plan: list[Span]) -> tuple[Source, slice] | list[Span]:
+    if len(plan) == 1 and plan[0].contiguous is not None:
+        return (plan[0].source, plan[0].contiguous)
+    return plan
+
+
 def _gather(plan: list[Span], sources: dict[Source, np.ndarray]) -> np.ndarray:
     parts = []
     for span in plan:
@@ -284,7 +295,18 @@ def _gather(plan: list[Span], sources: dict[Source, np.ndarray]) -> np.ndarray:
 
 
 def _scatter(plan: list[Span], d: np.ndarray, grads: dict[Source, np.ndarray],
-             sources: dict[Source, np.ndarray]) -> None:
+             sources: dict[Source, np.ndarray], adopt: bool = False) -> None:
+    """Add ``d`` into the gradients of the columns ``plan`` reads.
+
+    With ``adopt``, a ``d`` that owns its memory and is a whole source's first gradient becomes
+    that gradient, instead of being added into zeros (the caller holds no other reference).
+    """
+    if adopt and len(plan) == 1 and plan[0].source != "param" and d.flags.owndata \
+            and plan[0].source not in grads:
+        source, span = plan[0].source, plan[0].contiguous
+        if span is not None and span.start == 0 and d.shape == sources[source].shape:
+            grads[source] = d
+            return
     offset = 0
     for span in plan:
         width = len(span.columns)
