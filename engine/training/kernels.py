@@ -222,7 +222,7 @@ class FusedProgram:
         for (index, layer), (operands, _, _, _, _), (w, b), readers in zip(
                 self.layers, self.plans, self._weights_at, self._readers, strict=True):
             forward = KERNELS[layer.kind][0]
-            read = [sources[r[0]][:, r[1]] if type(r) is tuple else _gather(r, sources)
+            read = [sources[r[0]][:, r[1]] if isinstance(r, tuple) else _gather(r, sources)
                     for r in readers]
             ops, extras = read[:len(operands)], read[len(operands):]
             y, cache = forward(layer, ops, params[w], params[b], extras)
@@ -303,8 +303,8 @@ def _scatter(plan: list[Span], d: np.ndarray, grads: dict[Source, np.ndarray],
     """
     if adopt and len(plan) == 1 and plan[0].source != "param" and d.flags.owndata \
             and plan[0].source not in grads:
-        source, span = plan[0].source, plan[0].contiguous
-        if span is not None and span.start == 0 and d.shape == sources[source].shape:
+        source, columns = plan[0].source, plan[0].contiguous
+        if columns is not None and columns.start == 0 and d.shape == sources[source].shape:
             grads[source] = d
             return
     offset = 0
