@@ -7,27 +7,22 @@ give the same values and gradients.
 
 Arrays are laid out (batch, features). A layer's operand is a list of nodes; it is read from the
 arrays that hold those nodes (a layer's outputs, the graph's consts, or the parameter vector)
-with a precomputed gather plan, and its gradient is scattered back the same way.
+with a precomputed gather plan (``layout.py``: made from the scalar graph, or without it), and
+its gradient is scattered back the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import GraphError, describe_node
-from ..ops import LEAVES
+from .layout import FusedLayer, Layout, Source, Span, from_graph
 
 if TYPE_CHECKING:
     from ..graph import graph
-    from ..nn import Layer, nn
-    from ..node import node
-
-# Where an operand's columns live: "param", "const", or the index of the layer making them.
-Source = str | int
+    from ..nn import nn
 
 # -- layer kernels: forward(layer, operands, weights, bias, extra) -> (output, cache) ------------
 #                   backward(layer, cache, d_output, need) -> (d_operands, d_weights, d_bias)
@@ -57,40 +52,53 @@ def _matmul_backward(layer, cache, dy, need):
     return [dy @ weight if need[0] else None], (dy.T @ x).ravel(), None
 
 
-_TAPS = [(k // 3, k % 3) for k in range(9)]  # (row, column) offsets into the padded image
+@functools.cache
+def _tap_index(m: int, n: int) -> np.ndarray:
+    """For tap k (3×3, row-major) of output pixel p, the input pixel it reads — ``m * n``, the
+    padding row, where it falls outside — flattened k-major: one gather makes all 9 taps."""
+    rows, cols = np.divmod(np.arange(m * n), n)
+    index = np.empty((9, m * n), np.int64)
+    for k in range(9):
+        r, c = rows + k // 3 - 1, cols + k % 3 - 1
+        inside = (r >= 0) & (r < m) & (c >= 0) & (c < n)
+        index[k] = np.where(inside, r * n + c, m * n)
+    index.setflags(write=False)
+    return index.ravel()
+
+
+def _patches(values: np.ndarray, padding, m: int, n: int) -> np.ndarray:
+    """im2col, transposed: (9, m·n·B), tap k's reads for pixel p of sample b at p·B + b.
+
+    Pixels are rows here, samples columns, so the gather moves whole rows of B values and both
+    a conv's output and its kernel's gradient are one matrix-vector product.
+    """
+    batch = values.shape[0]
+    extended = np.empty((m * n + 1, batch))
+    extended[:m * n] = values.T
+    extended[m * n] = padding
+    return extended.take(_tap_index(m, n), axis=0).reshape(9, -1)
 
 
 def _conv_forward(layer, ops, w, b, extra):
     m, n = layer.shape
-    x = ops[0].reshape(-1, m, n)
-    batch = x.shape[0]
-    padded = np.empty((batch, m + 2, n + 2))
-    padded[:] = extra[0].reshape(-1, 1, 1)  # the padding node's value (0 in a ResNet)
-    padded[:, 1:-1, 1:-1] = x
-    # im2col: one shifted copy of the images per tap, so that both the output and, in the
-    # backward pass, the kernel's gradient are a single matrix-vector product.
-    patches = np.empty((9, batch, m, n))
-    for k, (r, c) in enumerate(_TAPS):
-        patches[k] = padded[:, r:r + m, c:c + n]
-    patches = patches.reshape(9, -1)
-    return (w @ patches + b[0]).reshape(batch, m * n), (patches, w)
+    batch = ops[0].shape[0]
+    # the padding node's value (0 in a ResNet), per sample
+    patches = _patches(ops[0], extra[0].reshape(-1), m, n)
+    y = np.ascontiguousarray((w @ patches + b[0]).reshape(m * n, batch).T)
+    return y, (patches, w)
 
 
 def _conv_backward(layer, cache, dy, need):
     m, n = layer.shape
     patches, w = cache
-    dw = patches @ dy.ravel()
+    dw = patches @ dy.T.ravel()
     dx = None
     if need[0]:
-        # A cross-correlation's input gradient is dy correlated with the kernel turned 180°.
+        # A cross-correlation's input gradient is dy correlated with the kernel turned 180°,
+        # with zeros outside.
         batch = dy.shape[0]
-        d_padded = np.zeros((batch, m + 2, n + 2))
-        d_padded[:, 1:-1, 1:-1] = dy.reshape(batch, m, n)
-        dx = np.zeros((batch, m, n))
-        tap = np.empty_like(dx)  # reused: one multiply-add per tap without temporaries
-        for k, (r, c) in enumerate(_TAPS):
-            dx += np.multiply(d_padded[:, 2 - r:2 - r + m, 2 - c:2 - c + n], w[k], out=tap)
-        dx = dx.reshape(batch, m * n)
+        d_patches = _patches(dy, 0.0, m, n)
+        dx = np.ascontiguousarray((w[::-1] @ d_patches).reshape(m * n, batch).T)
     return [dx], dw, np.array([dy.sum()])
 
 
@@ -132,7 +140,7 @@ def _softmax_backward(layer, cache, dp, need):
 
 def _cross_entropy_forward(layer, ops, w, b, extra):
     scores, labels = ops
-    if layer.parts["softmax"] is not None:
+    if layer.softmax:
         # scores are the softmax's logits: log p = (x - max) - log Σ exp(x - max)
         shifted = scores - scores.max(axis=1, keepdims=True)
         log_total = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -144,7 +152,7 @@ def _cross_entropy_forward(layer, ops, w, b, extra):
 
 def _cross_entropy_backward(layer, cache, dloss, need):
     scores, labels, log_p = cache
-    if layer.parts["softmax"] is not None:
+    if layer.softmax:
         p = np.exp(log_p)
         d_scores = dloss * (p * labels.sum(axis=1, keepdims=True) - labels)
     else:
@@ -164,17 +172,6 @@ KERNELS = {
 }
 
 
-# -- plans: where a list of nodes lives ---------------------------------------------------------
-@dataclass(frozen=True)
-class Span:
-    """Columns ``columns`` of source ``source`` fill ``width`` consecutive operand columns."""
-
-    source: Source  # "param", "const", or a layer index
-    columns: np.ndarray
-    contiguous: slice | None  # the same columns as a slice, when they are consecutive
-    unique: bool
-
-
 class FusedProgram:
     """The layers an ``nn`` made for a graph, as a list of array kernels.
 
@@ -186,41 +183,30 @@ class FusedProgram:
     image's, are not computed.
     """
 
-    def __init__(self, g: graph, net: nn, const_grads: bool = True) -> None:
+    def __init__(self, g: graph | None, net: nn | None, const_grads: bool = True,
+                 layout: Layout | None = None) -> None:
+        if layout is None:
+            assert g is not None and net is not None, "a graph and its nn, or a layout"
+            layout = from_graph(g, net, const_grads)
         self.graph = g
-        param_at = {n: i for i, n in enumerate(g.input_nodes)}
-        const_at = {n: i for i, n in enumerate(g.const_nodes)}
-        made_by: dict[node, tuple[int, int]] = {}
-        for index, layer in enumerate(net.layers):
-            for column, y in enumerate(layer.outputs):
-                made_by[y] = (index, column)
-        needed = _needed_layers(g.output_nodes, net.layers, made_by, param_at, const_at)
-        self.layers = [(i, net.layers[i]) for i in sorted(needed)]
-
-        def locate(n: node) -> tuple[Source, int]:
-            if n in made_by and made_by[n][0] in needed:
-                return made_by[n]
-            if n in const_at:
-                return ("const", const_at[n])
-            if n in param_at:
-                return ("param", param_at[n])
-            raise GraphError(f"{describe_node(n)} feeds a fused layer but is neither a graph "
-                             "input, a graph const, nor a layer's output")
-
-        # per layer: (operand plans, weight positions, bias positions, extra plans, need)
-        self.plans: list[tuple[list[list[Span]], np.ndarray, np.ndarray, list[list[Span]],
-                               list[bool]]] = []
-        for _, layer in self.layers:
-            operands = [_plan([locate(n) for n in nodes]) for nodes in _operands(layer)]
-            weights = np.array([param_at[n] for n in layer.weights], np.int64)
-            bias = np.array([param_at[n] for n in layer.bias], np.int64)
-            extra = [_plan([locate(layer.parts["zero"])])] if layer.kind == "conv" else []
-            need = [const_grads or any(span.source != "const" for span in plan)
-                    for plan in operands]
-            self.plans.append((operands, weights, bias, extra, need))
-        self.outputs = [_plan([locate(n)]) for n in g.output_nodes]
-        self.n_params = len(g.input_nodes)
+        self.layers: list[tuple[int, FusedLayer]] = layout.layers
+        self.plans = layout.plans
+        self.outputs = layout.outputs
+        self.n_params = layout.n_params
+        # Each layer's weight and bias positions as slices where they are consecutive (they
+        # are, in nn's models): a view to read and a slice to add into, not a gather and
+        # np.add.at.
+        self._weights_at = [(_as_slice(w), _as_slice(b)) for _, w, b, _, _ in self.plans]
+        # Each operand's reader: (source, slice) for one run of consecutive columns — nearly
+        # every operand: a view, no call — else its plan, for _gather.
+        self._readers = [[_reader(p) for p in operands + extra]
+                         for operands, _, _, extra, _ in self.plans]
         self.caches: list[Any] = []
+
+    @classmethod
+    def from_layout(cls, layout: Layout) -> FusedProgram:
+        """The program for a layout made without the scalar graph (layout.Sketch)."""
+        return cls(None, None, layout=layout)
 
     def forward(self, params: np.ndarray, consts: np.ndarray,
                 consts_by_sample: bool = False) -> np.ndarray:
@@ -233,11 +219,12 @@ class FusedProgram:
             "param": params[None, :], "const": consts if consts_by_sample else consts.T}
         self.batch = sources["const"].shape[0]
         self.caches = []
-        for (index, layer), (operands, w, b, extra, _) in zip(self.layers, self.plans,
-                                                             strict=True):
+        for (index, layer), (operands, _, _, _, _), (w, b), readers in zip(
+                self.layers, self.plans, self._weights_at, self._readers, strict=True):
             forward = KERNELS[layer.kind][0]
-            ops = [_gather(plan, sources) for plan in operands]
-            extras = [_gather(plan, sources) for plan in extra]
+            read = [sources[r[0]][:, r[1]] if isinstance(r, tuple) else _gather(r, sources)
+                    for r in readers]
+            ops, extras = read[:len(operands)], read[len(operands):]
             y, cache = forward(layer, ops, params[w], params[b], extras)
             sources[index] = y
             self.caches.append(cache)
@@ -252,8 +239,9 @@ class FusedProgram:
         for plan in self.outputs:
             _scatter(plan, np.ones((self.batch, 1)), grads, self.sources)
         d_params = np.zeros(self.n_params)
-        for (index, layer), (operands, w, b, _, need), cache in zip(
-                reversed(self.layers), reversed(self.plans), reversed(self.caches), strict=True):
+        for (index, layer), (operands, _, _, _, need), (w, b), cache in zip(
+                reversed(self.layers), reversed(self.plans), reversed(self._weights_at),
+                reversed(self.caches), strict=True):
             dy = grads.pop(index, None)
             if dy is None:
                 continue  # nothing downstream depends on this layer
@@ -261,11 +249,14 @@ class FusedProgram:
             d_ops, dw, db = KERNELS[layer.kind][1](layer, cache, dy, need)
             for plan, d, wanted in zip(operands, d_ops, need, strict=True):
                 if wanted and d is not None:
-                    _scatter(plan, d, grads, self.sources)
-            if dw is not None:
-                np.add.at(d_params, w, dw)
-            if db is not None:
-                np.add.at(d_params, b, db)
+                    _scatter(plan, d, grads, self.sources, adopt=d is not dy)
+            for at, d in ((w, dw), (b, db)):
+                if d is None:
+                    continue
+                if isinstance(at, slice):
+                    d_params[at] += d
+                else:
+                    np.add.at(d_params, at, d)
         self.const_grads = grads.get("const")
         return d_params + grads["param"][0]
 
@@ -278,62 +269,17 @@ class FusedProgram:
         return [_gather(plan, self.sources) for plan in operands]
 
 
-def _operands(layer: Layer) -> list[list[node]]:
-    if layer.kind == "cross_entropy" and layer.parts["softmax"] is not None:
-        return [layer.parts["softmax"].inputs[0], layer.inputs[1]]
-    return layer.inputs
+def _as_slice(positions: np.ndarray) -> slice | np.ndarray:
+    if len(positions) and (positions == np.arange(positions[0],
+                                                  positions[0] + len(positions))).all():
+        return slice(int(positions[0]), int(positions[0]) + len(positions))
+    return positions
 
 
-def _needed_layers(outputs: Iterable[node], layers: Sequence[Layer],
-                   made_by: dict[node, tuple[int, int]], param_at: dict[node, int],
-                   const_at: dict[node, int]) -> set[int]:
-    """Layers the outputs depend on; every non-leaf node reached must be a layer's output."""
-    needed: set[int] = set()
-    stack = list(outputs)
-    seen: set[node] = set()
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        if n.operator in LEAVES:
-            if n not in param_at and n not in const_at:
-                raise GraphError(f"{describe_node(n)} is a leaf the graph does not list; the "
-                                 "fused path feeds only graph inputs and consts")
-            continue
-        if n not in made_by:
-            raise GraphError(f"{describe_node(n)} was not made by an nn layer, so this graph "
-                             "cannot run fused; use the scalar graph")
-        index = made_by[n][0]
-        if index in needed:
-            continue
-        needed.add(index)
-        layer = layers[index]
-        for nodes in _operands(layer):
-            stack.extend(nodes)
-        for w in layer.weights + layer.bias:
-            if w not in param_at:
-                raise GraphError(f"{describe_node(w)} is a weight of {layer.name} but not a "
-                                 "graph input; the fused path trains only graph inputs")
-        if layer.kind == "conv":
-            stack.append(layer.parts["zero"])
-    return needed
-
-
-def _plan(locations: Sequence[tuple[Source, int]]) -> list[Span]:
-    """Group a node list's locations into spans of one source."""
-    spans = []
-    start = 0
-    for k in range(1, len(locations) + 1):
-        if k == len(locations) or locations[k][0] != locations[start][0]:
-            columns = np.array([c for _, c in locations[start:k]], np.int64)
-            lo = int(columns[0])
-            consecutive = bool((columns == np.arange(lo, lo + len(columns))).all())
-            spans.append(Span(locations[start][0], columns,
-                              slice(lo, lo + len(columns)) if consecutive else None,
-                              len(np.unique(columns)) == len(columns)))
-            start = k
-    return spans
+def _reader(plan: list[Span]) -> tuple[Source, slice] | list[Span]:
+    if len(plan) == 1 and plan[0].contiguous is not None:
+        return (plan[0].source, plan[0].contiguous)
+    return plan
 
 
 def _gather(plan: list[Span], sources: dict[Source, np.ndarray]) -> np.ndarray:
@@ -349,7 +295,18 @@ def _gather(plan: list[Span], sources: dict[Source, np.ndarray]) -> np.ndarray:
 
 
 def _scatter(plan: list[Span], d: np.ndarray, grads: dict[Source, np.ndarray],
-             sources: dict[Source, np.ndarray]) -> None:
+             sources: dict[Source, np.ndarray], adopt: bool = False) -> None:
+    """Add ``d`` into the gradients of the columns ``plan`` reads.
+
+    With ``adopt``, a ``d`` that owns its memory and is a whole source's first gradient becomes
+    that gradient, instead of being added into zeros (the caller holds no other reference).
+    """
+    if adopt and len(plan) == 1 and plan[0].source != "param" and d.flags.owndata \
+            and plan[0].source not in grads:
+        source, columns = plan[0].source, plan[0].contiguous
+        if columns is not None and columns.start == 0 and d.shape == sources[source].shape:
+            grads[source] = d
+            return
     offset = 0
     for span in plan:
         width = len(span.columns)

@@ -1,13 +1,17 @@
 """Built-in models, built with ``nn``: the reference ResNet and an MLP, for 16×16 digit images.
 
-A ``Model`` holds the scalar graph (what the page draws, one sample at a time) and knows how to
-initialise its parameters and lay out a batch of images and labels as the graph's consts.
+A ``Model`` knows the fused layout training runs, how to initialise its parameters and how to
+lay out a batch of images and labels as the graph's consts. Its scalar graph (what the page
+draws, one sample at a time) is built only when something asks for it: a built-in model's
+architecture is written once, against either builder — ``nn`` for the nodes, ``layout.Sketch``
+for the layout alone — so training never waits for 36,000 nodes it does not use.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,14 +19,17 @@ from ..errors import EngineError
 from ..graph import graph
 from ..nn import nn
 from ..node import node
+from .kernels import FusedProgram
+from .layout import FusedLayer, Layout, Sketch, from_graph
 
 if TYPE_CHECKING:
     from ..formats.limits import Limits
 
 
 @dataclass
-class Model:
-    name: str
+class ScalarModel:
+    """The model as scalar nodes: what the page draws and the tests' truth."""
+
     net: nn
     graph: graph
     image: list[node]
@@ -30,23 +37,59 @@ class Model:
     padding: list[node]  # the Conv layers' shared zero node (empty for an MLP)
     logits: list[node]
     loss: node
-    # For each layer with weights: (fan_in, fan_out, before a ReLU, weight positions)
-    init_plan: list[tuple[int, int, bool, np.ndarray]] = field(default_factory=list)
-    initial: np.ndarray | None = None  # given starting parameters (a network spec's own)
+
+
+# An architecture: builds its layers with the builder it is given (nn or Sketch) and returns
+# (image, label, padding, logits, loss, weights in the graph's order).
+Architecture = Callable[[Any], tuple[Any, Any, Any, Any, Any, list[Any]]]
+
+
+class Model:
+    def __init__(self, name: str, n_params: int, n_image: int, n_label: int, n_padding: int,
+                 weight_layers: list[tuple[FusedLayer, np.ndarray, np.ndarray]],
+                 layout: Callable[[bool], Layout], scalar: Callable[[], ScalarModel],
+                 initial: np.ndarray | None = None) -> None:
+        self.name = name
+        self.n_image, self.n_label, self.n_padding = n_image, n_label, n_padding
+        self._weight_layers = weight_layers  # (layer, weight positions, bias positions)
+        self._layout = layout
+        self._make_scalar = scalar
+        self._scalar: ScalarModel | None = None
+        self.initial = initial  # given starting parameters (a network spec's own)
+        self.n_params = n_params
+        # For each layer with weights: (fan_in, fan_out, before a ReLU, weight positions)
+        self.init_plan = [
+            (9 if layer.kind == "conv" else layer.shape[0],
+             9 if layer.kind == "conv" else layer.shape[1], k < len(weight_layers) - 1, w)
+            for k, (layer, w, _) in enumerate(weight_layers)]
+
+    def program(self, const_grads: bool = False) -> FusedProgram:
+        """The fused program training runs (without building the scalar graph, when built in)."""
+        return FusedProgram.from_layout(self._layout(const_grads))
+
+    @property
+    def scalar(self) -> ScalarModel:
+        """The scalar graph, built on first use."""
+        if self._scalar is None:
+            self._scalar = self._make_scalar()
+        return self._scalar
+
+    # The scalar model's parts, for the page and the tests.
+    net = property(lambda self: self.scalar.net)
+    graph = property(lambda self: self.scalar.graph)
+    image = property(lambda self: self.scalar.image)
+    label = property(lambda self: self.scalar.label)
+    padding = property(lambda self: self.scalar.padding)
+    logits = property(lambda self: self.scalar.logits)
+    loss = property(lambda self: self.scalar.loss)
 
     @property
     def params(self) -> list[node]:
         return self.graph.input_nodes
 
-    @property
-    def n_params(self) -> int:
-        return len(self.graph.input_nodes)
-
     def param_groups(self) -> dict[str, np.ndarray]:
         """Parameter positions of each layer that has weights ("Conv1", "FC3", ...)."""
-        position = {n: i for i, n in enumerate(self.params)}
-        return {layer.name: np.array([position[n] for n in layer.weights + layer.bias])
-                for layer in self.net.layers if layer.weights}
+        return {layer.name: np.concatenate((w, b)) for layer, w, b in self._weight_layers}
 
     def initial_params(self, rng: np.random.Generator) -> np.ndarray:
         """He initialisation before a ReLU, Xavier (Glorot) before the softmax; zero biases.
@@ -69,57 +112,70 @@ class Model:
         cross-entropy node takes any label weights.
         """
         images = np.asarray(images, np.float64).reshape(len(images), -1)
-        classes = len(self.label)
-        one_hot = np.eye(classes)[np.asarray(labels)] * (1.0 - smoothing) + smoothing / classes
-        padding = np.zeros((len(images), len(self.padding)))
-        return np.concatenate((images, one_hot, padding), axis=1)
+        out = np.zeros((len(images), self.n_image + self.n_label + self.n_padding))
+        out[:, :self.n_image] = images
+        labelled = out[:, self.n_image:self.n_image + self.n_label]
+        labelled += smoothing / self.n_label
+        labelled[np.arange(len(images)), np.asarray(labels)] += 1.0 - smoothing
+        return out
 
 
-def _finish(name: str, net: nn, image: list[node], label: list[node], padding: list[node],
-            logits: list[node], weights_in_order: list[list[node]]) -> Model:
-    loss = net.Cross_Entropy_Loss(len(label), net.Softmax(len(logits), logits), label)
+def _scalar(architecture: Architecture) -> ScalarModel:
+    net = nn()
+    image, label, padding, logits, loss, weights = architecture(net)
     loss.set_as_output()
-    params = [w for group in weights_in_order for w in group]
-    model = Model(name, net, graph(params, image + label + padding, [loss]), image, label,
-                  padding, logits, loss)
-    position = {n: i for i, n in enumerate(params)}
-    layers = [layer for layer in net.layers if layer.weights]
-    for k, layer in enumerate(layers):
-        fan_in = 9 if layer.kind == "conv" else layer.shape[0]
-        fan_out = 9 if layer.kind == "conv" else layer.shape[1]
-        weights = np.array([position[w] for w in layer.weights])
-        model.init_plan.append((fan_in, fan_out, k < len(layers) - 1, weights))
-    return model
+    params = [w for group in weights for w in group]
+    return ScalarModel(net, graph(params, image + label + padding, [loss]), image, label,
+                       padding, logits, loss)
+
+
+def _built_in(name: str, architecture: Architecture) -> Model:
+    """A model whose layout comes from a Sketch; its scalar graph from nn when asked for."""
+    sketch = Sketch()
+    image, label, padding, _, loss, weights = architecture(sketch)
+    consts = [image, label, *([padding] if len(padding) else [])]
+
+    def layout(const_grads: bool) -> Layout:
+        return sketch.layout(weights, consts, [loss], const_grads)
+
+    return Model(name, sum(len(w) for w in weights), len(image), len(label), len(padding),
+                 sketch.weight_layers(weights), layout, lambda: _scalar(architecture))
+
+
+def _head(net: Any, label: Any, logits: Any) -> Any:
+    return net.Cross_Entropy_Loss(len(label), net.Softmax(len(logits), logits), label)
 
 
 def resnet(size: int = 16, classes: int = 10, width: int = 32) -> Model:
     """The reference README's ResNet: conv → relu → conv → (+ image) → relu → FC width → relu →
     FC classes → softmax → cross-entropy."""
-    net = nn()
-    image = net.new_const_nodes_list(size * size, name="image")
-    label = net.new_const_nodes_list(classes, name="label")
-    zero = [net.new_const_nodes_list(1, name="zero")[0]]
-    conv1, w1, b1, _ = net.Conv(size, size, image, None, None, zero)
-    relu1 = net.ReLU(size * size, conv1)
-    conv2, w2, b2, _ = net.Conv(size, size, relu1, None, None, zero)
-    skip = net.vector_add(size * size, image, conv2)
-    relu2 = net.ReLU(size * size, skip)
-    fc3, w3, b3 = net.FC(size * size, width, relu2)
-    relu3 = net.ReLU(width, fc3)
-    fc4, w4, b4 = net.FC(width, classes, relu3)
-    return _finish("resnet", net, image, label, zero, fc4,
-                   [w1, b1, w2, b2, w3, b3, w4, b4])
+    def architecture(net):
+        image = net.new_const_nodes_list(size * size, name="image")
+        label = net.new_const_nodes_list(classes, name="label")
+        zero = net.new_const_nodes_list(1, name="zero")
+        conv1, w1, b1, _ = net.Conv(size, size, image, None, None, zero)
+        relu1 = net.ReLU(size * size, conv1)
+        conv2, w2, b2, _ = net.Conv(size, size, relu1, None, None, zero)
+        skip = net.vector_add(size * size, image, conv2)
+        relu2 = net.ReLU(size * size, skip)
+        fc3, w3, b3 = net.FC(size * size, width, relu2)
+        relu3 = net.ReLU(width, fc3)
+        fc4, w4, b4 = net.FC(width, classes, relu3)
+        return (image, label, zero, fc4, _head(net, label, fc4),
+                [w1, b1, w2, b2, w3, b3, w4, b4])
+    return _built_in("resnet", architecture)
 
 
 def mlp(size: int = 16, classes: int = 10, width: int = 32) -> Model:
     """image → FC width → relu → FC classes → softmax → cross-entropy."""
-    net = nn()
-    image = net.new_const_nodes_list(size * size, name="image")
-    label = net.new_const_nodes_list(classes, name="label")
-    fc1, w1, b1 = net.FC(size * size, width, image)
-    relu1 = net.ReLU(width, fc1)
-    fc2, w2, b2 = net.FC(width, classes, relu1)
-    return _finish("mlp", net, image, label, [], fc2, [w1, b1, w2, b2])
+    def architecture(net):
+        image = net.new_const_nodes_list(size * size, name="image")
+        label = net.new_const_nodes_list(classes, name="label")
+        fc1, w1, b1 = net.FC(size * size, width, image)
+        relu1 = net.ReLU(width, fc1)
+        fc2, w2, b2 = net.FC(width, classes, relu1)
+        return image, label, [], fc2, _head(net, label, fc2), [w1, b1, w2, b2]
+    return _built_in("mlp", architecture)
 
 
 MODELS = {"resnet": resnet, "mlp": mlp}
@@ -162,7 +218,24 @@ def from_network(source: str | bytes, limits: Limits | None = None) -> Model:
     loss = losses[0].outputs[0]
     weights = loaded.graph.input_nodes
     assert loaded.network is not None, "a network spec's Loaded carries the nn that built it"
-    model = Model("network", loaded.network, graph(weights, image + label + padding, [loss]),
-                  image, label, padding, losses[0].parts["softmax"].inputs[0], loss)
-    model.initial = np.array([w.forward for w in weights], np.float64)
+    scalar = ScalarModel(loaded.network, graph(weights, image + label + padding, [loss]),
+                         image, label, padding, losses[0].parts["softmax"].inputs[0], loss)
+    return _of_scalar("network", scalar, np.array([w.forward for w in weights], np.float64))
+
+
+def _of_scalar(name: str, scalar: ScalarModel, initial: np.ndarray | None) -> Model:
+    """A model that arrives as nodes: its layout is read from them."""
+    position = {n: i for i, n in enumerate(scalar.graph.input_nodes)}
+    weight_layers = [
+        (FusedLayer(layer.kind, layer.name, layer.shape),
+         np.array([position[n] for n in layer.weights], np.int64),
+         np.array([position[n] for n in layer.bias], np.int64))
+        for layer in scalar.net.layers if layer.weights]
+
+    def layout(const_grads: bool) -> Layout:
+        return from_graph(scalar.graph, scalar.net, const_grads)
+
+    model = Model(name, len(position), len(scalar.image), len(scalar.label),
+                  len(scalar.padding), weight_layers, layout, lambda: scalar, initial)
+    model._scalar = scalar
     return model

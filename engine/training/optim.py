@@ -42,13 +42,21 @@ class Adam:
         if self.m is None or self.v is None:  # both are None until the first step
             self.m, self.v = np.zeros_like(params), np.zeros_like(params)
         self.t += 1
+        # In place, one scratch array: PyTorch's formulation (bias corrections folded into
+        # the step size and the denominator), the same update as m̂ / (√v̂ + ε).
+        scratch = np.multiply(grad, 1 - self.beta1)
         self.m *= self.beta1
-        self.m += (1 - self.beta1) * grad
+        self.m += scratch
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1 - self.beta2
         self.v *= self.beta2
-        self.v += (1 - self.beta2) * grad * grad
-        m_hat = self.m / (1 - self.beta1 ** self.t)
-        v_hat = self.v / (1 - self.beta2 ** self.t)
-        params -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        self.v += scratch
+        np.sqrt(self.v, out=scratch)
+        scratch /= np.sqrt(1 - self.beta2 ** self.t)
+        scratch += self.eps
+        np.divide(self.m, scratch, out=scratch)
+        scratch *= self.lr / (1 - self.beta1 ** self.t)
+        params -= scratch
 
 
 OPTIMIZERS: dict[str, type[SGD] | type[Adam]] = {"sgd": SGD, "adam": Adam}

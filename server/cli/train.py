@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 
 from tqdm import tqdm
@@ -92,9 +93,16 @@ def _train(config, data, bar, recorder) -> dict | None:
     """Train, recording as it goes; the summary, or None if Ctrl-C stopped it."""
     from engine.training import train
 
+    shown = [0.0]  # when the postfix last changed
+
     def on_step(m):
+        # The postfix only when the bar may redraw (tqdm's mininterval): formatting and a
+        # redraw every step cost more than the step's records.
+        if not bar.disable and (now := time.time()) - shown[0] >= bar.mininterval:
+            bar.set_postfix(epoch=m.epoch, loss=f"{m.loss:.4f}", acc=f"{m.accuracy:.3f}",
+                            refresh=False)
+            shown[0] = now
         bar.update(1)
-        bar.set_postfix(epoch=m.epoch, loss=f"{m.loss:.4f}", acc=f"{m.accuracy:.3f}")
         if recorder:
             recorder.records.add("step", m)
 

@@ -54,7 +54,7 @@ def test_fused_and_scalar_evaluation_agree(build, digits):
     assert relative_error(grads, [w.backward for w in model.params]) <= 1e-9
     # every layer's output values, and the gradients reaching them, sample by sample
     for index, layer in fused.layers:
-        scalar = np.array([y.forward for y in layer.outputs]).T
+        scalar = np.array([y.forward for y in layer.nodes.outputs]).T
         assert relative_error(fused.layer_values(index), scalar) <= 1e-9, layer.name
     # the image's gradient (a const), through both convs and the skip connection
     image_grads = np.array([p.backward for p in model.image]).T
