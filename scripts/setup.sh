@@ -28,11 +28,9 @@ fi
 
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 extras=""
-index=()
-# --test: PyTorch (the oracle of the micrograd tests) as its CPU-only wheel, not the CUDA one
-[[ "${1:-}" == "--test" ]] && extras="[test]" \
-  && index=(--extra-index-url https://download.pytorch.org/whl/cpu)
-.venv/bin/python -m pip install -q --disable-pip-version-check "${index[@]}" -e ".${extras}" 2>&1 \
+# --test adds PyTorch, pinned (torch==2.13.0, the CPU build): the oracle of the micrograd tests
+[[ "${1:-}" == "--test" ]] && extras="[test]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}" 2>&1 \
   | grep -v "is ignored: it is neither a file nor a directory" || true
 
 # The page: d3, socket.io-client and dagre from npm (package-lock.json), bundled by esbuild into
