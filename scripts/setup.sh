@@ -14,6 +14,11 @@ fi
 if [[ "${1:-}" == "--test" ]] && ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
   need_apt+=(nginx)
 fi
+# redis-server: the tests of several web processes and workers start Debian's on a free port.
+if [[ "${1:-}" == "--test" ]] && ! command -v redis-server >/dev/null \
+    && [[ ! -x /usr/bin/redis-server ]]; then
+  need_apt+=(redis-server)
+fi
 command -v node >/dev/null && command -v npm >/dev/null || need_apt+=(nodejs npm)
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]} with apt-get"

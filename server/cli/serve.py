@@ -47,6 +47,14 @@ def add_parser(commands) -> None:
     parser.add_argument("--trusted-proxies", type=int, default=None, metavar="N",
                         help="believe the X-Forwarded-For/Proto/Host/Prefix headers of this "
                              "many proxies in front (default 0; the setting TRUSTED_PROXIES)")
+    parser.add_argument("--message-queue", default=None, metavar="URL",
+                        help="redis://host:port/db: events of every web process and worker reach "
+                             "every page, wherever it is connected (docs/deploy.md; the setting "
+                             "MESSAGE_QUEUE)")
+    parser.add_argument("--jobs", default=None, metavar="URL",
+                        help="redis://host:port/db: training runs go on this queue, trained by "
+                             "`backprop-live worker` processes; several web processes may then "
+                             "share a data dir (the setting JOBS)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a budget or setting, e.g. --set MAX_TRAINING_JOBS=8")
     parser.add_argument("--verbose", action="store_true",
@@ -59,7 +67,7 @@ def main(args) -> int:
     try:
         settings = _settings(args)
         _private_folder(folder)
-        lock = _lock(folder)
+        lock = _lock(folder, shared=bool(settings.get("JOBS")))
     except SetupError as exc:
         print(f"backprop-live serve: {exc}", file=sys.stderr)
         return EXIT_BAD_SETUP
@@ -127,7 +135,8 @@ def _settings(args) -> dict:
         if not sep or name not in DEFAULTS or name in ("DATA_DIR", "ASYNC_MODE"):
             raise SetupError(f"--set {item!r}: give NAME=VALUE with a setting of docs/api.md")
         given[name] = value
-    for name, value in (("BASE_URL", args.base_url), ("TRUSTED_PROXIES", args.trusted_proxies)):
+    for name, value in (("BASE_URL", args.base_url), ("TRUSTED_PROXIES", args.trusted_proxies),
+                        ("MESSAGE_QUEUE", args.message_queue), ("JOBS", args.jobs)):
         if value is not None:
             given[name] = str(value)
     settings = {name: _typed(name, value, DEFAULTS[name]) for name, value in given.items()}
@@ -148,6 +157,10 @@ def _typed(name: str, value: str, default):
 
     if name == "ALLOWED_HOSTS":
         return [h.strip() for h in value.split(",") if h.strip()]
+    if name in ("MESSAGE_QUEUE", "JOBS"):
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise SetupError(f"{name} must be a Redis URL (redis://host:port/0), not {value!r}")
+        return value
     if name == "BASE_URL":
         try:
             return base_url(value)
@@ -193,21 +206,25 @@ def _private_folder(folder: Path) -> None:
                          "another with --data-dir)") from None
 
 
-def _lock(folder: Path):
-    """Hold the data dir's lock file for as long as the server runs."""
+def _lock(folder: Path, shared: bool = False):
+    """Hold the data dir's lock file for as long as the server runs: alone, or (``shared``,
+    with --jobs: runs live on the queue's workers, not in a web process) beside other web
+    processes that share it too."""
     path = folder / "server.lock"
     handle = open(path, "a+")  # noqa: SIM115 - held open until the server stops
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
-        holder = handle.read().strip() or "another process"
+        holder = ", ".join(handle.read().split()) or "another process"
         handle.close()
-        raise SetupError(f"another server (process {holder}) already uses the data dir "
+        how = ("a server without --jobs" if shared else "another server")
+        raise SetupError(f"{how} (process {holder}) already uses the data dir "
                          f"{folder}; stop it, or give this one another --data-dir") from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
+    if not shared:
+        handle.seek(0)
+        handle.truncate()
+    handle.write(f"{os.getpid()}\n" if shared else str(os.getpid()))
     handle.flush()
     return handle
 
