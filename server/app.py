@@ -30,6 +30,7 @@ DEFAULTS = {
     "EXAMPLES_DIR": str(WEB.examples),
     "BASE_URL": "/",  # the path the app lives under behind a proxy, e.g. /backprop/
     "TRUSTED_PROXIES": 0,  # proxies in front whose X-Forwarded-* headers are believed
+    "DATABASE": None,  # a postgresql:// URL; None: SQLite in DATA_DIR (docs/deploy.md)
     # -- budgets (docs/api.md): each error that one causes names it ---------------------------
     "MAX_UPLOAD_BYTES": 2_000_000,
     "MAX_NODES": 200_000,

@@ -66,7 +66,7 @@ def build_services(config: dict, socketio: SocketIO) -> Services:
         os_lock, cpu_call = patcher.original("threading").Lock, tpool.execute
     else:
         os_lock, cpu_call = threading.Lock, None
-    store = Store(data_dir / DATABASE, os_lock)
+    store = Store(config.get("DATABASE") or data_dir / DATABASE, os_lock)
     if not config["JOBS"]:  # on a queue, runs outlive web processes: workers end them
         store.interrupt_running()  # any run still 'running' was cut off by a crash or kill
     limits = Limits(max_bytes=config["MAX_UPLOAD_BYTES"], max_nodes=config["MAX_NODES"])

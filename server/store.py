@@ -1,14 +1,17 @@
-"""SQLite storage: uploaded graphs, training runs and their metrics.
+"""The store: uploaded graphs, training runs and their metrics, in SQLite (the data dir's file,
+the default) or PostgreSQL (``DATABASE``, a postgresql:// URL); ``server.databases`` holds what
+differs between the two, this module the queries, written once.
 
 The one store of training runs: the server's runs (``origin = 'server'``, each in the workspace
 of the page that started it) and those trained with ``backprop-live train`` in a terminal
 (``origin = 'terminal'``, workspace ``TERMINAL``), which every page lists but only the command
-line changes. Both processes open the same file; SQLite's locking orders their writes.
+line changes. Both processes open the same database; its locking orders their writes.
 
 One connection per Store, guarded by a lock (an OS lock under eventlet, since worker threads read
 graphs too; every statement is short). Every write is one transaction, so no run is ever
-half-written. The schema is versioned with ``PRAGMA user_version``; ``MIGRATIONS[k]`` takes
-version k to k+1.
+half-written. The schema is versioned (SQLite's ``PRAGMA user_version``, PostgreSQL's
+``schema_version`` table); ``MIGRATIONS[k]`` takes version k to k+1. Migrations are portable
+SQL: the types INTEGER, REAL, TEXT and BLOB (mapped for PostgreSQL), no SQLite-only statements.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ import json
 import os
 import secrets
 import socket
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
+from .databases import StorageError as StorageError  # re-exported: callers catch it here
+from .databases import open_database
 from .limits import LimitError
 
 MIGRATIONS = [
@@ -74,106 +78,61 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(9)}"
 
 
-class StorageError(RuntimeError):
-    """The database cannot be written (a full disk, a read-only file): a message for users."""
-
-
 class QuotaError(LimitError):
     """A workspace's storage budget is spent."""
 
 
-def _storage_error(exc: sqlite3.Error) -> StorageError | None:
-    """What a write's failure means for users, if it is the storage's fault."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    text = str(exc).lower()
-    if code == sqlite3.SQLITE_FULL or "full" in text:
-        return StorageError("the server's disk is full: nothing was saved")
-    if code == sqlite3.SQLITE_READONLY or "readonly" in text or "read-only" in text:
-        return StorageError("the server's database is read-only: nothing was saved")
-    if code == sqlite3.SQLITE_IOERR or "disk i/o" in text:
-        return StorageError("the server could not write to its disk: nothing was saved")
-    return None
-
-
-def _statements(script: str) -> list[str]:
-    """A migration's SQL statements, one by one (executescript would commit the transaction)."""
-    statements, pending = [], ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            statements.append(pending.strip())
-            pending = ""
-    assert not pending.strip(), f"an incomplete statement in a migration: {pending!r}"
-    return statements
-
-
 class Store:
-    def __init__(self, path: str | Path, lock_factory=threading.Lock):
-        self.path = str(path)
-        # Private: other users of the machine must not read anyone's workspace.
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA busy_timeout = 5000")
-        self._wal()
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.execute("PRAGMA foreign_keys = ON")
+    def __init__(self, location: str | Path, lock_factory=threading.Lock):
+        """``location``: a postgresql:// URL, else the SQLite file's path."""
+        self._db = open_database(location)
+        self.path = self._db.location  # no password in it
         self._lock = lock_factory()  # an OS lock: worker threads read graphs too
         self.migrate()
 
     # -- plumbing ------------------------------------------------------------------------------
-    def _wal(self) -> None:
-        """Switch to write-ahead logging. Another process may be creating the database at this
-        very moment; SQLite then answers "locked" at once, not after the busy timeout (to
-        avoid a deadlock between the two), so this tries again, for a while."""
-        for attempt in range(100):
-            try:
-                self._db.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 99:
-                    raise
-                time.sleep(0.05)
-
-    def _write(self, statements):
-        """Run [(sql, params), ...] as one transaction."""
-        with self._lock, self._transaction():
-            return [self._db.execute(sql, params) for sql, params in statements]
+    @contextlib.contextmanager
+    def _session(self):
+        """The database, held; a lost connection is made again first — outside the lock,
+        since connecting may yield to eventlet."""
+        if self._db.broken():
+            fresh = self._db.reopen()
+            with self._lock:
+                stale, self._db = self._db, fresh
+            with contextlib.suppress(Exception):
+                stale.close()
+        with self._lock:
+            yield self._db
 
     @contextlib.contextmanager
     def _transaction(self):
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any error; a full disk or a read-only file
-        becomes a StorageError that says so. Call it holding ``self._lock``."""
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            yield
-            self._db.execute("COMMIT")
-        except BaseException as exc:
-            if self._db.in_transaction:  # SQLite may have rolled back already (SQLITE_FULL)
-                self._db.execute("ROLLBACK")
-            storage = _storage_error(exc) if isinstance(exc, sqlite3.Error) else None
-            if storage is not None:
-                raise storage from exc
-            raise
+        """One write transaction (rolled back on any error; a full disk, a read-only file or a
+        lost database server is a StorageError that says so), the database held."""
+        with self._session() as db, db.transaction():
+            yield db
+
+    def _write(self, statements):
+        """Run [(sql, params), ...] as one transaction."""
+        with self._transaction() as db:
+            return [db.execute(sql, params) for sql, params in statements]
 
     def _read(self, sql, params=()):
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        with self._session() as db:
+            return db.execute(sql, params).fetchall()
 
     def migrate(self) -> int:
         """Bring the schema up to date, in one write transaction: the version is read inside
         it, so two processes starting on a new database at once migrate it once."""
-        with self._lock, self._transaction():
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            for k in range(version, len(MIGRATIONS)):
-                for statement in _statements(MIGRATIONS[k]):
-                    self._db.execute(statement)
-            self._db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+        with self._transaction() as db:
+            for k in range(db.version(), len(MIGRATIONS)):
+                for statement in db.statements(MIGRATIONS[k]):
+                    db.execute(statement)
+            db.set_version(len(MIGRATIONS))
         return len(MIGRATIONS)
 
     def integrity_check(self) -> str:
-        return self._read("PRAGMA integrity_check")[0][0]
+        with self._session() as db:
+            return db.integrity_check()
 
     def close(self) -> None:
         with self._lock:
@@ -187,11 +146,13 @@ class Store:
         or ``max_bytes`` stored bytes. The check and the insert are one transaction."""
         graph_id = new_id("g")
         size = len(source.encode("utf-8"))
-        with self._lock, self._transaction():
-            count, stored = self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(source AS BLOB)) "
-                "+ LENGTH(CAST(normalized AS BLOB))), 0) FROM graphs WHERE workspace = ?",
-                (workspace,)).fetchone()
+        with self._transaction() as db:
+            db.lock(f"graphs:{workspace}")
+            row = db.execute(
+                f"SELECT COUNT(*) AS count, CAST(COALESCE(SUM({db.byte_length('source')} + "
+                f"{db.byte_length('normalized')}), 0) AS BIGINT) AS bytes FROM graphs "
+                "WHERE workspace = ?", (workspace,)).fetchone()
+            count, stored = row["count"], row["bytes"]
             if max_graphs is not None and count >= max_graphs:
                 raise QuotaError(f"this workspace already keeps {count} graphs "
                                  f"(MAX_GRAPHS_PER_WORKSPACE={max_graphs}); delete one first",
@@ -200,9 +161,9 @@ class Store:
                 raise QuotaError(f"this workspace's graphs would take {stored + size:,} bytes "
                                  f"(MAX_WORKSPACE_BYTES={max_bytes:,}); delete some first",
                                  "MAX_WORKSPACE_BYTES")
-            self._db.execute("INSERT INTO graphs (id, workspace, name, format, source, "
-                             "normalized, nodes, created) VALUES (?, ?, ?, ?, ?, '', ?, ?)",
-                             (graph_id, workspace, name, fmt, source, nodes, time.time()))
+            db.execute("INSERT INTO graphs (id, workspace, name, format, source, "
+                       "normalized, nodes, created) VALUES (?, ?, ?, ?, ?, '', ?, ?)",
+                       (graph_id, workspace, name, fmt, source, nodes, time.time()))
         return graph_id
 
     def graphs(self, workspace) -> list[dict]:
@@ -230,7 +191,7 @@ class Store:
                       "AND share_token IS NULL", (token, item_id, workspace))])
         rows = self._read(f"SELECT share_token FROM {table} WHERE id = ? AND workspace = ?",
                           (item_id, workspace))
-        return rows[0][0] if rows else None
+        return rows[0]["share_token"] if rows else None
 
     def unshare(self, table: str, item_id, workspace) -> bool:
         """Revoke the item's share link (a later share makes a new one); False if not this
@@ -264,11 +225,12 @@ class Store:
 
     def add_metrics(self, run_id, records: list[dict]) -> list[int]:
         """Append records in one transaction; returns their seqs, consecutive."""
-        with self._lock, self._transaction():
-            first = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM metrics "
-                                     "WHERE run_id = ?", (run_id,)).fetchone()[0]
+        with self._transaction() as db:
+            db.lock(f"metrics:{run_id}")
+            first = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM metrics "
+                               "WHERE run_id = ?", (run_id,)).fetchone()["next"]
             seqs = list(range(first, first + len(records)))
-            self._db.executemany(
+            db.executemany(
                 "INSERT INTO metrics (run_id, seq, type, data) VALUES (?, ?, ?, ?)",
                 [(run_id, seq, r["type"], json.dumps(r)) for seq, r in zip(seqs, records,
                                                                            strict=True)])
@@ -282,16 +244,21 @@ class Store:
 
     def interrupt_running(self) -> int:
         """At start-up: the server's runs still 'running' were cut off by a crash or kill, and
-        so were terminal runs whose process is gone."""
-        cursor = self._write([("UPDATE runs SET status = 'interrupted', finished = ? "
-                               "WHERE status = 'running' AND origin = 'server'",
-                               (time.time(),))])[0]
-        orphans = [r["id"] for r in self._read("SELECT id, owner FROM runs WHERE status = "
-                                               "'running' AND origin = 'terminal'")
-                   if not owner_alive(r["owner"])]
-        for run_id in orphans:
-            self.finish_run(run_id, "interrupted", error="its terminal process ended")
-        return cursor.rowcount + len(orphans)
+        so were terminal runs whose process is gone. A shared database (PostgreSQL) holds the
+        runs of other servers too, which go on: there only the runs whose process, on this
+        machine, is gone are cut off."""
+        cut_off = 0
+        if not self._db.shared:  # one server per data dir: every server run was its own
+            cut_off = self._write([("UPDATE runs SET status = 'interrupted', finished = ? "
+                                    "WHERE status = 'running' AND origin = 'server'",
+                                    (time.time(),))])[0].rowcount
+        query = "SELECT id, owner, origin FROM runs WHERE status = 'running'"
+        orphans = [r for r in self._read(query + ("" if self._db.shared
+                                                  else " AND origin = 'terminal'"))
+                   if r["owner"] and not owner_alive(r["owner"])]
+        for run in orphans:
+            self.finish_run(run["id"], "interrupted", error=f"its {run['origin']} process ended")
+        return cut_off + len(orphans)
 
     _RUN_COLUMNS = ("SELECT r.*, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id "
                     "AND m.type = 'step') AS steps FROM runs r ")
@@ -320,11 +287,11 @@ class Store:
 
     def owner(self, run_id) -> str | None:
         rows = self._read("SELECT owner FROM runs WHERE id = ?", (run_id,))
-        return rows[0][0] if rows else None
+        return rows[0]["owner"] if rows else None
 
     def last_seq(self, run_id) -> int:
-        return self._read("SELECT COALESCE(MAX(seq), 0) FROM metrics WHERE run_id = ?",
-                          (run_id,))[0][0]
+        return self._read("SELECT COALESCE(MAX(seq), 0) AS seq FROM metrics WHERE run_id = ?",
+                          (run_id,))[0]["seq"]
 
     def metrics(self, run_id, after: int = 0, upto: int | None = None,
                 limit: int | None = None) -> list[dict]:
@@ -332,7 +299,7 @@ class Store:
         rows = self._read("SELECT seq, data FROM metrics WHERE run_id = ? AND seq > ? "
                           "AND seq <= ? ORDER BY seq LIMIT ?",
                           (run_id, after, (1 << 62) if upto is None else upto,
-                           -1 if limit is None else limit))
+                           (1 << 62) if limit is None else limit))
         return [{"seq": r["seq"], **json.loads(r["data"])} for r in rows]
 
     def metric_pages(self, run_id, after: int = 0, upto: int | None = None,

@@ -78,7 +78,8 @@ class LiveWorker:
     def __init__(self, jobs: str, data_dir: Path, heartbeat: float, timeout: float = 60,
                  args: tuple[str, ...] = ()):
         self.command = [sys.executable, "-m", "server", "worker", "--jobs", jobs,
-                        "--data-dir", str(data_dir), "--heartbeat", str(heartbeat), *args]
+                        "--data-dir", str(data_dir),
+                        "--set", f"JOB_HEARTBEAT_SECONDS={heartbeat}", *args]
         self.timeout = timeout
         self.process: subprocess.Popen | None = None
         self.name = ""

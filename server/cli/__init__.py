@@ -9,6 +9,7 @@ import warnings
 from importlib import metadata
 
 from . import demo, run_file, runs, serve, train, worker
+from .settings import SetupError
 
 DESCRIPTION = """\
 Watch back-propagation happen: serve the web app, compute a graph file's gradients, or train a
@@ -40,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "serve":
         args.notes = _start_eventlet(verbose=args.verbose)
-    return args.main(args)
+    try:
+        return args.main(args)
+    except SetupError as exc:  # a bad setting, found by a command that reads them late
+        print(f"backprop-live {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 def _start_eventlet(verbose: bool) -> list[str]:

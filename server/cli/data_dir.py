@@ -1,9 +1,12 @@
-"""Where the web app and the command line keep their database: one rule for both."""
+"""Where the web app and the command line keep their database: one rule for both — the DATABASE
+setting's PostgreSQL URL if one is given, else the SQLite file in the data dir."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from . import settings
 
 ENVIRONMENT = "BACKPROP_LIVE_DATA"
 
@@ -14,5 +17,19 @@ def add_argument(parser) -> None:
                              "else ./instance)")
 
 
+def add_database_arguments(parser) -> None:
+    """For the commands that open the web app's database: --data-dir, --database, --config."""
+    add_argument(parser)
+    settings.add_arguments(parser, ["DATABASE"])
+
+
 def resolve(given: str | None) -> Path:
     return Path(given or os.environ.get(ENVIRONMENT) or "instance").resolve()
+
+
+def database(args) -> str | None:
+    """The DATABASE setting (flag, environment, config file), None for the embedded SQLite
+    file; SetupError if it is bad."""
+    from ..app import DEFAULTS
+
+    return settings.resolve(args, DEFAULTS).get("DATABASE")

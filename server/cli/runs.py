@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import time
+from pathlib import Path
 
 from . import data_dir
 
@@ -19,7 +20,7 @@ def add_parser(commands) -> None:
         "runs", help="list, show, export or delete training runs",
         description="The training runs in the database, whether trained on the page or with "
                     "backprop-live train.")
-    data_dir.add_argument(parser)
+    data_dir.add_database_arguments(parser)
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="one line per run, oldest first")
     listing.add_argument("--json", action="store_true", help="a JSON array of the runs")
@@ -45,16 +46,17 @@ def add_parser(commands) -> None:
 
 
 def _database(args):
+    """The PostgreSQL URL given, else the data dir's SQLite file (a Path)."""
     from ..store import DATABASE
 
-    return data_dir.resolve(args.data_dir) / DATABASE
+    return data_dir.database(args) or data_dir.resolve(args.data_dir) / DATABASE
 
 
 def _store(args):
     from ..store import Store
 
     path = _database(args)
-    if not path.exists():
+    if isinstance(path, Path) and not path.exists():
         print(f"backprop-live runs: no database at {path} (train a run, or pass --data-dir)",
               file=sys.stderr)
         return None
@@ -75,7 +77,8 @@ def list_runs(args) -> int:
     from ..store import Store
 
     path = _database(args)
-    runs = Store(path).runs() if path.exists() else []  # no database yet: no runs yet
+    exists = not isinstance(path, Path) or path.exists()
+    runs = Store(path).runs() if exists else []  # no database yet: no runs yet
     if args.json:
         print(json.dumps(runs))
         return 0

@@ -17,7 +17,8 @@ import socket
 import sys
 from pathlib import Path
 
-from . import data_dir
+from . import data_dir, settings
+from .settings import SetupError
 
 EXIT_BAD_SETUP = 2
 
@@ -41,20 +42,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                         help="a host name visitors use to reach it (repeat for more; default "
                              "when bound beyond loopback: this computer's names and addresses)")
-    parser.add_argument("--base-url", default=None, metavar="PATH",
-                        help="serve every URL under this path, as behind a proxy that passes "
-                             "/backprop/… through (docs/deploy.md; the setting BASE_URL)")
-    parser.add_argument("--trusted-proxies", type=int, default=None, metavar="N",
-                        help="believe the X-Forwarded-For/Proto/Host/Prefix headers of this "
-                             "many proxies in front (default 0; the setting TRUSTED_PROXIES)")
-    parser.add_argument("--message-queue", default=None, metavar="URL",
-                        help="redis://host:port/db: events of every web process and worker reach "
-                             "every page, wherever it is connected (docs/deploy.md; the setting "
-                             "MESSAGE_QUEUE)")
-    parser.add_argument("--jobs", default=None, metavar="URL",
-                        help="redis://host:port/db: training runs go on this queue, trained by "
-                             "`backprop-live worker` processes; several web processes may then "
-                             "share a data dir (the setting JOBS)")
+    settings.add_arguments(parser)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a budget or setting, e.g. --set MAX_TRAINING_JOBS=8")
     parser.add_argument("--verbose", action="store_true",
@@ -65,9 +53,9 @@ def add_parser(commands) -> None:
 def main(args) -> int:
     folder = data_dir.resolve(args.data_dir)
     try:
-        settings = _settings(args)
+        given = _settings(args)
         _private_folder(folder)
-        lock = _lock(folder, shared=bool(settings.get("JOBS")))
+        lock = _lock(folder, shared=bool(given.get("JOBS")))
     except SetupError as exc:
         print(f"backprop-live serve: {exc}", file=sys.stderr)
         return EXIT_BAD_SETUP
@@ -81,10 +69,10 @@ def main(args) -> int:
 
     few_arenas()
     # The CPU pool's calls run in eventlet's thread pool: a few threads, not its default 20.
-    tpool.set_num_threads(settings.get("MAX_CPU_JOBS", DEFAULTS["MAX_CPU_JOBS"]) + 2)
+    tpool.set_num_threads(given.get("MAX_CPU_JOBS", DEFAULTS["MAX_CPU_JOBS"]) + 2)
 
     try:
-        app = create_app({"ASYNC_MODE": "eventlet", "DATA_DIR": str(folder), **settings})
+        app = create_app({"ASYNC_MODE": "eventlet", "DATA_DIR": str(folder), **given})
         listener = eventlet.listen((args.host, args.port))
     except (StorageError, OSError) as exc:
         print(f"backprop-live serve: {exc}", file=sys.stderr)
@@ -98,7 +86,7 @@ def main(args) -> int:
     gc.freeze()  # what start-up made lives as long as the server: never scan it again
     gc.set_threshold(20_000, 50, 1000)
     base = app.config["BASE_URL"]
-    _announce(args.host, bound_host, bound_port, base, settings.get("ACCESS_TOKEN"),
+    _announce(args.host, bound_host, bound_port, base, given.get("ACCESS_TOKEN"),
               args.no_token)
     from ..app import WEB
 
@@ -120,56 +108,22 @@ def main(args) -> int:
     return 0
 
 
-class SetupError(Exception):
-    """Something to fix before the server can start; the message says what."""
-
-
 def _settings(args) -> dict:
-    """create_app's configuration from the environment, --set, --token and the host."""
+    """create_app's configuration: flags, the environment, the config file (server/cli/
+    settings.py), then --token and the host."""
     from ..app import DEFAULTS
 
-    given = {k[len("BACKPROP_LIVE_"):]: v for k, v in os.environ.items()
-             if k.startswith("BACKPROP_LIVE_") and k[len("BACKPROP_LIVE_"):] in DEFAULTS}
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        if not sep or name not in DEFAULTS or name in ("DATA_DIR", "ASYNC_MODE"):
-            raise SetupError(f"--set {item!r}: give NAME=VALUE with a setting of docs/api.md")
-        given[name] = value
-    for name, value in (("BASE_URL", args.base_url), ("TRUSTED_PROXIES", args.trusted_proxies),
-                        ("MESSAGE_QUEUE", args.message_queue), ("JOBS", args.jobs)):
-        if value is not None:
-            given[name] = str(value)
-    settings = {name: _typed(name, value, DEFAULTS[name]) for name, value in given.items()}
+    given = settings.resolve(args, DEFAULTS)
     if not _loopback(args.host):
         if not args.no_token:
             # 11 characters (64 bits): short enough to write on a board, far too many to guess
-            settings["ACCESS_TOKEN"] = args.token or secrets.token_urlsafe(8)
-        settings["ALLOWED_HOSTS"] = args.allowed_host or _local_names(args.host)
+            given["ACCESS_TOKEN"] = args.token or secrets.token_urlsafe(8)
+        given["ALLOWED_HOSTS"] = args.allowed_host or _local_names(args.host)
     elif args.token:
-        settings["ACCESS_TOKEN"] = args.token
+        given["ACCESS_TOKEN"] = args.token
     if args.allowed_host:
-        settings["ALLOWED_HOSTS"] = args.allowed_host
-    return settings
-
-
-def _typed(name: str, value: str, default):
-    from ..proxy import base_url
-
-    if name == "ALLOWED_HOSTS":
-        return [h.strip() for h in value.split(",") if h.strip()]
-    if name in ("MESSAGE_QUEUE", "JOBS"):
-        if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise SetupError(f"{name} must be a Redis URL (redis://host:port/0), not {value!r}")
-        return value
-    if name == "BASE_URL":
-        try:
-            return base_url(value)
-        except ValueError as exc:
-            raise SetupError(str(exc)) from None
-    try:
-        return type(default)(value) if isinstance(default, int | float) else value
-    except ValueError:
-        raise SetupError(f"{name} must be a number, not {value!r}") from None
+        given["ALLOWED_HOSTS"] = args.allowed_host
+    return given
 
 
 def _loopback(host: str) -> bool:
@@ -218,7 +172,7 @@ def _lock(folder: Path, shared: bool = False):
         handle.seek(0)
         holder = ", ".join(handle.read().split()) or "another process"
         handle.close()
-        how = ("a server without --jobs" if shared else "another server")
+        how = "a server without --jobs" if shared else "another server"
         raise SetupError(f"{how} (process {holder}) already uses the data dir "
                          f"{folder}; stop it, or give this one another --data-dir") from None
     if not shared:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -42,7 +43,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--shift", type=int, default=defaults.shift,
                         help="augment: move training images by up to this many pixels")
     parser.add_argument("--name", default=None, help="the run's name in the runs list")
-    data_dir.add_argument(parser)
+    data_dir.add_database_arguments(parser)
     parser.add_argument("--no-save", action="store_true", help="do not record the run")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON summary object as the last line")
@@ -61,14 +62,14 @@ def main(args) -> int:
     except TrainingError as exc:
         print(f"backprop-live train: {exc}", file=sys.stderr)
         return 2
+    database = data_dir.database(args) or data_dir.resolve(args.data_dir)
     # `kill` stops it as Ctrl-C does: the run is recorded as stopped, not left running.
     signal.signal(signal.SIGTERM, _stop)
     data = load_digits()
     steps = -(-len(data.train_labels) // config.batch_size) * config.epochs
     with tqdm(total=steps, unit="step", file=sys.stderr, disable=None,
               dynamic_ncols=True) as bar:
-        recorder = None if args.no_save else _Recorder(data_dir.resolve(args.data_dir), config,
-                                                       args.name)
+        recorder = None if args.no_save else _Recorder(database, config, args.name)
         summary = _train(config, data, bar, recorder)
     if summary is None:
         print(f"backprop-live train: stopped; the run so far is kept as {recorder.run_id}"
@@ -123,12 +124,15 @@ def _train(config, data, bar, recorder) -> dict | None:
 class _Recorder:
     """The run in the store: created running, its records in batches, finished once."""
 
-    def __init__(self, folder, config, name):
+    def __init__(self, database, config, name):
+        """``database``: a PostgreSQL URL, or the data dir whose SQLite file to use."""
         from ..jobs.records import RecordBatcher, run_name, run_options
         from ..store import DATABASE, TERMINAL, Store, this_process
 
-        folder.mkdir(parents=True, exist_ok=True)
-        self.store = Store(folder / DATABASE)
+        if isinstance(database, Path):
+            database.mkdir(parents=True, exist_ok=True)
+            database = database / DATABASE
+        self.store = Store(database)
         self.run_id = self.store.add_run(TERMINAL, (name or run_name(config))[:200],
                                          run_options(config), owner=this_process())
         self.records = RecordBatcher(lambda records: self.store.add_metrics(self.run_id,

@@ -10,10 +10,11 @@ then the worker; a worker killed outright is noticed by the web processes within
 
 from __future__ import annotations
 
-import os
 import sys
 
-from . import data_dir
+from ..databases.postgres import redacted
+from . import data_dir, settings
+from .settings import SetupError
 
 EXIT_BAD_SETUP = 2
 READY = "Backprop Live worker {name} taking runs from {queue}"  # tests wait for this line
@@ -23,30 +24,28 @@ def add_parser(commands) -> None:
     parser = commands.add_parser(
         "worker", help="train the runs a web app started with --jobs queues",
         description="Train runs from the job queue of `serve --jobs URL`, one at a time. Give "
-                    "it the same --jobs, --message-queue and data dir (or database) as the web "
-                    "processes.")
-    parser.add_argument("--jobs", default=os.environ.get("BACKPROP_LIVE_JOBS"), metavar="URL",
-                        help="the queue's Redis, redis://host:port/db ($BACKPROP_LIVE_JOBS)")
-    parser.add_argument("--message-queue", metavar="URL",
-                        default=os.environ.get("BACKPROP_LIVE_MESSAGE_QUEUE"),
-                        help="where the web processes listen for events (default: --jobs; "
-                             "$BACKPROP_LIVE_MESSAGE_QUEUE)")
+                    "it the settings of the web processes — --jobs, --message-queue, the data "
+                    "dir or --database, JOB_HEARTBEAT_SECONDS — by flag, environment or the "
+                    "same --config file.")
     data_dir.add_argument(parser)
-    parser.add_argument("--heartbeat", type=float, metavar="SECONDS",
-                        default=float(os.environ.get("BACKPROP_LIVE_JOB_HEARTBEAT_SECONDS", 10)),
-                        help="JOB_HEARTBEAT_SECONDS: the web processes take a run whose worker "
-                             "is silent this long for dead (give them the same; default 10)")
+    settings.add_arguments(parser, ["DATABASE", "MESSAGE_QUEUE", "JOBS"])
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting, e.g. --set JOB_HEARTBEAT_SECONDS=10")
     parser.set_defaults(main=main)
 
 
 def main(args) -> int:
-    if not args.jobs or not args.jobs.startswith(("redis://", "rediss://", "unix://")):
-        print("backprop-live worker: give --jobs redis://host:port/db, the URL the web "
-              "processes were started with", file=sys.stderr)
-        return EXIT_BAD_SETUP
-    if not args.heartbeat > 0:
-        print("backprop-live worker: --heartbeat must be a number of seconds > 0",
-              file=sys.stderr)
+    from ..app import DEFAULTS
+
+    try:
+        given = {**DEFAULTS, **settings.resolve(args, DEFAULTS)}
+        if not given["JOBS"]:
+            raise SetupError("give --jobs redis://host:port/db, the URL the web processes were "
+                             "started with (the setting JOBS)")
+        if not given["JOB_HEARTBEAT_SECONDS"] > 0:
+            raise SetupError("JOB_HEARTBEAT_SECONDS must be a number of seconds > 0")
+    except SetupError as exc:
+        print(f"backprop-live worker: {exc}", file=sys.stderr)
         return EXIT_BAD_SETUP
     import redis
     from rq import Queue, SimpleWorker
@@ -58,17 +57,18 @@ def main(args) -> int:
     from ..jobs.shared import SharedTraining, connect
     from ..store import DATABASE, StorageError, Store
 
-    folder = data_dir.resolve(args.data_dir)
+    jobs = given["JOBS"]
     try:
-        store = Store(folder / DATABASE)
-        rq_redis = connect_rq(args.jobs)
+        store = Store(given["DATABASE"] or data_dir.resolve(args.data_dir) / DATABASE)
+        rq_redis = connect_rq(jobs)
         rq_redis.ping()
     except (StorageError, OSError, redis.RedisError) as exc:
         print(f"backprop-live worker: {exc}", file=sys.stderr)
         return EXIT_BAD_SETUP
     context = queued_run.WorkerContext(
-        store, SharedTraining(connect(args.jobs)),
-        RunRelay(args.message_queue or args.jobs, write_only=True), args.heartbeat)
+        store, SharedTraining(connect(jobs)),
+        RunRelay(given["MESSAGE_QUEUE"] or jobs, write_only=True),
+        float(given["JOB_HEARTBEAT_SECONDS"]))
     queued_run.CONTEXT = context
 
     class RunWorker(SimpleWorker):
@@ -78,7 +78,7 @@ def main(args) -> int:
 
     worker = RunWorker([Queue(QUEUE, connection=rq_redis, serializer=JSONSerializer)],
                        connection=rq_redis, serializer=JSONSerializer)
-    print(READY.format(name=worker.name, queue=args.jobs), flush=True)
+    print(READY.format(name=worker.name, queue=redacted(jobs)), flush=True)
     worker.work(with_scheduler=False, logging_level="WARNING")
     store.close()
     return 0

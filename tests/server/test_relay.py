@@ -9,7 +9,6 @@ publication comes from a write-only manager, as a worker's does.
 from __future__ import annotations
 
 import pytest
-
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
