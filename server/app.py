@@ -62,6 +62,7 @@ DEFAULTS = {
     "MESSAGE_QUEUE": None,  # redis://…: events of every process reach every watcher
     "JOBS": None,  # redis://…: training on `backprop-live worker` processes (RQ)
     "JOB_HEARTBEAT_SECONDS": 10.0,  # a worker silent this long (×1.5 at most) failed its run
+    "SECRET_KEY": None,  # signs sessions; None: made once in DATA_DIR. Web processes share it
 }
 
 

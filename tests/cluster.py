@@ -119,12 +119,14 @@ class Cluster:
     """Redis, ``webs`` web processes and ``workers`` workers sharing one data dir."""
 
     def __init__(self, folder: Path, webs: int = 2, workers: int = 2, heartbeat: float = 2.0,
-                 settings: tuple[str, ...] = ()):
+                 settings: tuple[str, ...] = (), web_args: tuple[str, ...] = (),
+                 worker_args: tuple[str, ...] = (), env: dict | None = None):
         self.folder = Path(folder)
         self.redis = RedisServer(self.folder / "redis")
         self.data_dir = self.folder / "data"
         self.heartbeat = heartbeat
         self.n_webs, self.n_workers, self.settings = webs, workers, settings
+        self.web_args, self.worker_args, self.env = web_args, worker_args, env
         self.webs: list[LiveServer] = []
         self.workers: list[LiveWorker] = []
 
@@ -143,12 +145,14 @@ class Cluster:
     def add_web(self) -> LiveServer:
         sets = [f"--set=JOB_HEARTBEAT_SECONDS={self.heartbeat}",
                 *(f"--set={s}" for s in self.settings)]
-        web = LiveServer(self.data_dir, args=("--jobs", self.redis.url, *sets))
+        web = LiveServer(self.data_dir, env=self.env,
+                         args=("--jobs", self.redis.url, *sets, *self.web_args))
         self.webs.append(web)
         return web.start()
 
     def add_worker(self) -> LiveWorker:
-        worker = LiveWorker(self.redis.url, self.data_dir, self.heartbeat)
+        worker = LiveWorker(self.redis.url, self.data_dir, self.heartbeat,
+                            args=self.worker_args)
         self.workers.append(worker)
         return worker.start()
 
