@@ -92,8 +92,14 @@ def build_services(config: dict, socketio: SocketIO) -> Services:
     terminal_runs = TerminalRuns(store, jobs.lock, socketio.start_background_task,
                                  socketio.sleep, publish_records, publish_status)
     cpu = CpuPool(config, cpu_call)
+    slots = None
+    if config["JOBS"]:  # several web processes: the budgets are counted for all of them
+        from .jobs.shared import SharedSlots, connect
+
+        slots = cpu.shared = SharedSlots(connect(config["JOBS"]))
     release = MemoryRelease(socketio.start_background_task, socketio.sleep,
                             lambda: not cpu.running)
     cpu.on_idle = release.soon
     return Services(config, store, catalog, cpu, jobs, terminal_runs,
-                    NewWorkspaces(config["MAX_NEW_WORKSPACES_PER_MINUTE"]), socketio, relay)
+                    NewWorkspaces(config["MAX_NEW_WORKSPACES_PER_MINUTE"], shared=slots), socketio,
+                    relay)

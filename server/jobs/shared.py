@@ -8,6 +8,9 @@
   is gone lost its worker.
 - ``bpl:stop:<run>`` — a stop asked for, from any web process; the worker checks it between steps.
 - ``bpl:reaped:<run>`` — the one web process that marks a dead worker's run failed took it.
+- ``bpl:slots:<budget>[:<whose>]`` — sorted sets of the slots held of the other budgets
+  (computations and traces per workspace, traces in all, new workspaces per address), each
+  slot scored with when it lapses: a slot a killed process never gave back lapses by itself.
 """
 
 from __future__ import annotations
@@ -51,6 +54,51 @@ return {'', 0}
 BUSY = {"MAX_TRAINING_JOBS": "the server is busy: {n} training runs are going on",
         "MAX_TRAINING_PER_WORKSPACE": "this workspace already has {n} training runs going on",
         "MAX_TRAINING_PER_ADDRESS": "{n} training runs from this computer are going on"}
+
+
+# Takes one slot of every budget given, or none: KEYS are the budgets' sorted sets, ARGV the
+# slot's name, how long it may be held (ms), then each budget's most. Lapsed slots are dropped
+# first; the clock is Redis's own, one for every machine. Returns the index (1-based) of the
+# budget that is spent and its count, or {0, 0}.
+TAKE = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local hold = tonumber(ARGV[2])
+for i, budget in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', budget, '-inf', ms)
+  local held = redis.call('ZCARD', budget)
+  if held >= tonumber(ARGV[2 + i]) then return {i, held} end
+end
+for _, budget in ipairs(KEYS) do
+  redis.call('ZADD', budget, ms + hold, ARGV[1])
+  redis.call('PEXPIRE', budget, hold)
+end
+return {0, 0}
+"""
+
+
+class SharedSlots:
+    """Budgets of things held at once (or made in a window), counted for every process."""
+
+    def __init__(self, client: redis.Redis):
+        self.redis = client
+        self._take = client.register_script(TAKE)
+
+    def take(self, slot: str, budgets: list[tuple[str, int]], hold_seconds: float) -> int | None:
+        """Hold ``slot`` in each ``(budget key, most)``; the index of the first budget that is
+        spent (and takes nothing), else None."""
+        spent, _ = self._take(keys=[PREFIX + "slots:" + k for k, _ in budgets],
+                              args=[slot, int(hold_seconds * 1000), *(m for _, m in budgets)])
+        return spent - 1 if spent else None
+
+    def count(self, budget: str) -> int:
+        return int(self.redis.zcard(PREFIX + "slots:" + budget))
+
+    def give_back(self, slot: str, budgets: list[str]) -> None:
+        with self.redis.pipeline() as pipe:
+            for budget in budgets:
+                pipe.zrem(PREFIX + "slots:" + budget, slot)
+            pipe.execute()
 
 
 class SharedTraining:

@@ -170,3 +170,13 @@ def test_workspaces_stay_apart_across_processes(cluster):
     wait_until(lambda: stored_run(cluster, run_id)["status"] != "running", timeout=120)
     owner_page.close()
     stranger_page.close()
+
+
+def test_new_workspaces_per_address_are_counted_across_a_and_b(tmp_path):
+    with Cluster(tmp_path, webs=2, workers=0, heartbeat=HEARTBEAT,
+                 settings=("MAX_NEW_WORKSPACES_PER_MINUTE=4",)) as small:
+        answers = [requests.get(small.webs[i % 2].url + "/api/examples", timeout=30)
+                   for i in range(6)]  # cookieless browsers, alternating between A and B
+        assert [a.status_code for a in answers] == [200] * 4 + [429] * 2
+        assert answers[4].json()["error"]["limit"] == "MAX_NEW_WORKSPACES_PER_MINUTE"
+        assert "MAX_NEW_WORKSPACES_PER_MINUTE=4" in answers[5].json()["error"]["message"]
