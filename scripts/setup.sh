@@ -19,6 +19,11 @@ if [[ "${1:-}" == "--test" ]] && ! command -v redis-server >/dev/null \
     && [[ ! -x /usr/bin/redis-server ]]; then
   need_apt+=(redis-server)
 fi
+# PostgreSQL: the store's tests run on a real one too, started by a fixture (tests/postgres.py)
+# from Debian's binaries in /usr/lib/postgresql/*/bin, in a temporary folder on a free port.
+if [[ "${1:-}" == "--test" ]] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  need_apt+=(postgresql)
+fi
 command -v node >/dev/null && command -v npm >/dev/null || need_apt+=(nodejs npm)
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]} with apt-get"

@@ -25,7 +25,8 @@ import threading
 import time
 from pathlib import Path
 
-from .databases import StorageError as StorageError  # re-exported: callers catch it here
+from .databases import StorageError as StorageError  # re-exported: callers catch them here
+from .databases import UnstorableTextError as UnstorableTextError
 from .databases import open_database
 from .limits import LimitError
 

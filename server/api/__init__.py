@@ -17,7 +17,7 @@ from .. import wire
 from ..catalog import NotFoundError
 from ..limits import BusyError, LimitError
 from ..services import services
-from ..store import QuotaError, StorageError
+from ..store import QuotaError, StorageError, UnstorableTextError
 from .common import TerminalRunError, problem
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -54,6 +54,11 @@ def limit_error(exc):
 @bp.errorhandler(StorageError)
 def storage_error(exc):
     return problem(507, str(exc))
+
+
+@bp.errorhandler(UnstorableTextError)
+def unstorable_text(exc):
+    return problem(400, str(exc))
 
 
 @bp.errorhandler(TerminalRunError)

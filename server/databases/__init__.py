@@ -27,6 +27,11 @@ class StorageError(RuntimeError):
     reached): a message for users."""
 
 
+class UnstorableTextError(StorageError):
+    """Text the database cannot keep — PostgreSQL's text holds no NUL character — which is the
+    input's fault, not the storage's: a 400 for HTTP."""
+
+
 def is_url(location: str | Path) -> bool:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 

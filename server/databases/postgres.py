@@ -16,7 +16,7 @@ import re
 import zlib
 from urllib.parse import urlsplit
 
-from . import StorageError
+from . import StorageError, UnstorableTextError
 from .sqlite import statements as sqlite_statements
 
 CONNECT_TIMEOUT_SECONDS = 10  # the default; a URL's ?connect_timeout=N says otherwise
@@ -85,12 +85,15 @@ class Postgres:
     def execute(self, sql: str, params=()):
         try:
             return self._db.execute(placeholders(sql), params)
-        except self._psycopg.OperationalError as exc:
+        except (self._psycopg.OperationalError, self._psycopg.DataError) as exc:
             raise self._storage_error(exc) from exc
 
     def executemany(self, sql: str, rows) -> None:
-        with self._db.cursor() as cursor:
-            cursor.executemany(placeholders(sql), rows)
+        try:
+            with self._db.cursor() as cursor:
+                cursor.executemany(placeholders(sql), rows)
+        except (self._psycopg.OperationalError, self._psycopg.DataError) as exc:
+            raise self._storage_error(exc) from exc
 
     @contextlib.contextmanager
     def transaction(self):
@@ -106,6 +109,12 @@ class Postgres:
             raise self._storage_error(exc) from exc
 
     def _storage_error(self, exc) -> StorageError:
+        if isinstance(exc, self._psycopg.DataError) and "NUL" in str(exc):
+            return UnstorableTextError("the text holds a NUL character (U+0000), which the "
+                                       "database cannot keep: nothing was saved; remove it "
+                                       "and try again")
+        if isinstance(exc, self._psycopg.DataError):
+            raise exc  # a bug of the store's, not the user's: let it show as one
         return StorageError(f"the database server ({self.location}) cannot be reached: "
                             "nothing was saved; try again")
 

@@ -8,12 +8,16 @@ from server.app import create_app
 
 
 @pytest.fixture
-def make_app(tmp_path):
-    """create_app on a temporary data dir, with settings for the test (budgets, say)."""
+def make_app(tmp_path, database_kind, request):
+    """create_app on a temporary data dir, with settings for the test (budgets, say); its store
+    in the data dir (SQLite), then in a new PostgreSQL database: each test runs on both."""
     made = []
 
     def make(**settings):
         folder = tmp_path / f"data{len(made)}"
+        if database_kind == "postgresql":
+            settings = {"DATABASE": request.getfixturevalue("new_postgres_database")(),
+                        **settings}
         made.append(create_app({"DATA_DIR": str(folder), "TESTING": True, **settings}))
         return made[-1]
     yield make
