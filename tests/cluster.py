@@ -120,13 +120,15 @@ class Cluster:
 
     def __init__(self, folder: Path, webs: int = 2, workers: int = 2, heartbeat: float = 2.0,
                  settings: tuple[str, ...] = (), web_args: tuple[str, ...] = (),
-                 worker_args: tuple[str, ...] = (), env: dict | None = None):
+                 worker_args: tuple[str, ...] = (), env: dict | None = None,
+                 database: str | None = None):
         self.folder = Path(folder)
         self.redis = RedisServer(self.folder / "redis")
         self.data_dir = self.folder / "data"
         self.heartbeat = heartbeat
         self.n_webs, self.n_workers, self.settings = webs, workers, settings
         self.web_args, self.worker_args, self.env = web_args, worker_args, env
+        self.database = database  # a postgresql:// URL; None: the data dir's SQLite file
         self.webs: list[LiveServer] = []
         self.workers: list[LiveWorker] = []
 
@@ -146,15 +148,19 @@ class Cluster:
         sets = [f"--set=JOB_HEARTBEAT_SECONDS={self.heartbeat}",
                 *(f"--set={s}" for s in self.settings)]
         web = LiveServer(self.data_dir, env=self.env,
-                         args=("--jobs", self.redis.url, *sets, *self.web_args))
+                         args=("--jobs", self.redis.url, *sets, *self._database(),
+                               *self.web_args))
         self.webs.append(web)
         return web.start()
 
     def add_worker(self) -> LiveWorker:
         worker = LiveWorker(self.redis.url, self.data_dir, self.heartbeat,
-                            args=self.worker_args)
+                            args=(*self._database(), *self.worker_args))
         self.workers.append(worker)
         return worker.start()
+
+    def _database(self) -> tuple[str, ...]:
+        return ("--database", self.database) if self.database else ()
 
     def worker_of(self, run_id: str) -> LiveWorker:
         """The worker training ``run_id`` (RQ's registry of workers says which job each has)."""

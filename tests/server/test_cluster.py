@@ -1,20 +1,20 @@
-"""Two web processes and two workers on Redis (issue 16): Debian's redis-server on a free port,
-``serve --jobs`` twice over one data dir, ``backprop-live worker`` twice, each process in its own
-group. The oracles: the engine (the same run trained here, in this process), the SQLite file
-read with sqlite3 directly, and what the clients on either process received.
+"""Two web processes and two workers on Redis and PostgreSQL (issue 16): Debian's redis-server
+and PostgreSQL (tests/postgres.py) on free ports, ``serve --jobs --database`` twice over one data
+dir, ``backprop-live worker`` twice, each process in its own group. The oracles: the engine (the
+same run trained here, in this process), PostgreSQL read with psycopg directly, and what the
+clients on either process received. (tests/server/test_scaled_proxy.py runs the same processes
+on a shared SQLite file, behind nginx.)
 """
 
 from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 
 import pytest
 import requests
 
 from engine.training import TrainConfig, train
-from server.store import DATABASE
 from tests.cluster import Cluster
 from tests.live_server import Page, wait_until
 
@@ -25,24 +25,34 @@ LONG = {"model": "mlp", "epochs": 50, "batch_size": 8, "seed": 3}  # minutes, un
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    with Cluster(tmp_path_factory.mktemp("cluster"), webs=2, workers=2,
-                 heartbeat=HEARTBEAT) as running:
-        yield running
+def cluster(tmp_path_factory, postgres_server):
+    database = postgres_server.new_database()
+    try:
+        with Cluster(tmp_path_factory.mktemp("cluster"), webs=2, workers=2,
+                     heartbeat=HEARTBEAT, database=database) as running:
+            yield running
+    finally:
+        postgres_server.drop_database(database)
+
+
+def _select(cluster, sql: str, params: tuple) -> list[tuple]:
+    """Rows as PostgreSQL holds them, read apart from the server's code."""
+    import psycopg
+
+    with psycopg.connect(cluster.database) as db:
+        return db.execute(sql, params).fetchall()
 
 
 def stored_records(cluster, run_id) -> list[dict]:
-    """The run's records as the SQLite file holds them, read apart from the server's code."""
-    with sqlite3.connect(cluster.data_dir / DATABASE) as db:
-        rows = db.execute("SELECT seq, data FROM metrics WHERE run_id = ? ORDER BY seq",
-                          (run_id,)).fetchall()
-    return [{"seq": seq, **json.loads(data)} for seq, data in rows]
+    rows = _select(cluster, "SELECT seq, data FROM metrics WHERE run_id = %s ORDER BY seq",
+                   (run_id,))
+    return [{"seq": seq, **(json.loads(data) if isinstance(data, str) else data)}
+            for seq, data in rows]
 
 
 def stored_run(cluster, run_id) -> dict:
-    with sqlite3.connect(cluster.data_dir / DATABASE) as db:
-        status, error = db.execute("SELECT status, error FROM runs WHERE id = ?",
-                                   (run_id,)).fetchone()
+    ((status, error),) = _select(cluster, "SELECT status, error FROM runs WHERE id = %s",
+                                 (run_id,))
     return {"status": status, "error": error}
 
 
