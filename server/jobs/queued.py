@@ -33,6 +33,8 @@ QUEUE = "backprop-live-training"
 JOB_TIMEOUT_SECONDS = 24 * 3600  # RQ's own limit; MAX_TRAINING_STEPS bounds a run long before
 WORKER_DIED = ("its worker stopped (no heartbeat for {s:g} s: JOB_HEARTBEAT_SECONDS); "
                "train it again")
+QUEUE_LOST = "the job queue lost it (Redis restarted with every process?); train it again"
+ORPHAN_AFTER_SECONDS = 60  # a run is admitted milliseconds after it is stored
 
 
 def training_queue(url: str) -> Queue:
@@ -72,6 +74,7 @@ class QueuedTraining:
         self.on_status = on_status or (lambda run_id, status, summary: None)
         self.heartbeat = float(settings["JOB_HEARTBEAT_SECONDS"])
         self.stopped = False
+        self._interrupt_orphans()
         start_task(self._mark_dead_runs)
 
     def check_budget(self, steps_per_epoch: int, epochs: int, width: int) -> None:
@@ -120,6 +123,17 @@ class QueuedTraining:
                 break
             self.sleep(0.1)
         return True
+
+    def _interrupt_orphans(self) -> None:
+        """At start: the server's runs still 'running' that the queue does not know (Redis,
+        which keeps nothing on disk, restarted with the workers) are interrupted."""
+        import time
+
+        active, before = self.shared.active(), time.time() - ORPHAN_AFTER_SECONDS
+        for run in self.store.runs(None):
+            if (run["status"] == "running" and run["origin"] == "server"
+                    and run["created"] < before and run["id"] not in active):
+                self.store.finish_run(run["id"], "interrupted", error=QUEUE_LOST)
 
     def _mark_dead_runs(self) -> None:
         """Runs whose worker died: failed, their slot freed, their watchers told."""

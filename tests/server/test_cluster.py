@@ -190,3 +190,24 @@ def test_new_workspaces_per_address_are_counted_across_a_and_b(tmp_path):
         assert [a.status_code for a in answers] == [200] * 4 + [429] * 2
         assert answers[4].json()["error"]["limit"] == "MAX_NEW_WORKSPACES_PER_MINUTE"
         assert "MAX_NEW_WORKSPACES_PER_MINUTE=4" in answers[5].json()["error"]["message"]
+
+
+def test_a_run_the_queue_lost_is_interrupted_when_a_web_process_starts(cluster):
+    """Redis keeps nothing on disk: restarted with every process, it forgets queued runs. A web
+    process that starts marks the server's runs it does not know, stored a minute ago or more."""
+    import time
+
+    import psycopg
+
+    with psycopg.connect(cluster.database) as db:
+        db.execute("INSERT INTO runs (id, workspace, name, config, status, created, origin) "
+                   "VALUES ('r_lost', 'w', 'lost', '{}', 'running', %s, 'server'), "
+                   "('r_just_stored', 'w', 'new', '{}', 'running', %s, 'server')",
+                   (time.time() - 3600, time.time()))
+    web = cluster.add_web()
+    assert requests.get(web.url + "/healthz", timeout=30).json()["ok"]
+    lost = stored_run(cluster, "r_lost")
+    assert lost["status"] == "interrupted" and "job queue lost it" in lost["error"]
+    assert stored_run(cluster, "r_just_stored")["status"] == "running"  # being admitted
+    web.stop()
+    cluster.webs.remove(web)
