@@ -74,12 +74,17 @@ def train_run(run_id: str, config: dict) -> str:
         error = f"the worker failed: {type(exc).__name__}: {exc}"[:2000]
     finally:
         done.set()
-        try:
-            context.store.finish_run(run_id, status, summary, error)
-        finally:
-            context.shared.release(run_id)
-            _publish_status(context, run_id, status, summary)
+        if not context.shared.reaped(run_id):  # if taken for dead: recorded and told already
+            _record_end(context, run_id, status, summary, error)
     return status
+
+
+def _record_end(context: WorkerContext, run_id: str, status: str, summary, error) -> None:
+    try:
+        context.store.finish_run(run_id, status, summary, error)
+    finally:
+        context.shared.release(run_id)
+        _publish_status(context, run_id, status, summary)
 
 
 def _beat(context: WorkerContext, run_id: str, stop: threading.Event,
@@ -93,7 +98,7 @@ def _beat(context: WorkerContext, run_id: str, stop: threading.Event,
             if since_beat >= beat_every:
                 context.shared.beat(run_id, context.heartbeat)
                 since_beat = 0.0
-            if context.shared.stop_asked(run_id):
+            if context.shared.stop_asked(run_id) or context.shared.reaped(run_id):
                 stop.set()
         except Exception:  # Redis away for a moment: the heartbeat's expiry says so if it stays
             log.warning("run %s: could not reach Redis", run_id, exc_info=True)

@@ -159,6 +159,11 @@ class SharedTraining:
         return [run_id for run_id, started, alive in zip(runs, found[::2], found[1::2],
                                                          strict=True) if started and not alive]
 
+    def reaped(self, run_id: str) -> bool:
+        """Whether a web process took ``run_id``'s worker for dead (a heartbeat that came late,
+        under a heavy load): that worker must stop — its run is recorded failed already."""
+        return bool(self.redis.exists(key("reaped", run_id)))
+
     def claim_dead(self, run_id: str) -> bool:
         """Whether this process is the one to mark ``run_id``'s death (the first to ask)."""
         return bool(self.redis.set(key("reaped", run_id), "1", nx=True, ex=MARK_SECONDS))
