@@ -31,6 +31,9 @@ DEFAULTS = {
     "BASE_URL": "/",  # the path the app lives under behind a proxy, e.g. /backprop/
     "TRUSTED_PROXIES": 0,  # proxies in front whose X-Forwarded-* headers are believed
     "DATABASE": None,  # a postgresql:// URL; None: SQLite in DATA_DIR (docs/deploy.md)
+    # Signs the session cookies that name a browser's workspace; None: made once in DATA_DIR.
+    # Web processes behind one proxy give the same one (docs/deploy.md).
+    "SECRET_KEY": None,
     # -- budgets (docs/api.md): each error that one causes names it ---------------------------
     "MAX_UPLOAD_BYTES": 2_000_000,
     "MAX_NODES": 200_000,
@@ -62,7 +65,6 @@ DEFAULTS = {
     "MESSAGE_QUEUE": None,  # redis://…: events of every process reach every watcher
     "JOBS": None,  # redis://…: training on `backprop-live worker` processes (RQ)
     "JOB_HEARTBEAT_SECONDS": 10.0,  # a worker silent this long (×1.5 at most) failed its run
-    "SECRET_KEY": None,  # signs sessions; None: made once in DATA_DIR. Web processes share it
 }
 
 

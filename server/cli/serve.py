@@ -26,8 +26,9 @@ EXIT_BAD_SETUP = 2
 def add_parser(commands) -> None:
     parser = commands.add_parser(
         "serve", help="start the web app (on this computer only, by default)",
-        description="Start the web app. Open the address it prints. Budgets (docs/api.md) are "
-                    "set with --set NAME=VALUE or the environment, BACKPROP_LIVE_NAME=VALUE.")
+        description="Start the web app. Open the address it prints. Settings and budgets "
+                    "(docs/api.md) come from a flag (--set NAME=VALUE), the environment "
+                    "(BACKPROP_LIVE_NAME=VALUE) or a TOML file (--config), in that order.")
     parser.add_argument("--host", default="127.0.0.1",
                         help="the address to listen on (0.0.0.0: every network interface, "
                              "which asks visitors for the access token)")

@@ -8,7 +8,8 @@ default — the first one that gives it wins.
   setting, its name in lower case (``database = "postgresql://…"``, ``max_training_jobs = 8``);
 * ``server.app.DEFAULTS``.
 
-A setting with a flag of its own is one line of ``FLAGGED``. Every bad value is refused before
+A setting with a flag of its own is one line of ``FLAGGED``; one that names a service by URL,
+one line of ``URLS`` too. Every bad value is refused before
 anything starts, with a message naming the setting and where its value came from.
 """
 
@@ -59,6 +60,16 @@ FLAGGED = [
             "worker` processes on any machine; web processes may then share a data dir "
             "(docs/deploy.md)"),
 ]
+
+# The settings that name a service: (its URL schemes, the form to show, what unset means).
+URLS = {
+    "DATABASE": (("postgresql", "postgres"), "postgresql://user:password@host:port/name",
+                 "SQLite in the data dir"),
+    "MESSAGE_QUEUE": (("redis", "rediss", "unix"), "redis://host:port/db",
+                      "one web process's own events"),
+    "JOBS": (("redis", "rediss", "unix"), "redis://host:port/db",
+             "training in the web process's own workers"),
+}
 
 
 def environment_name(name: str) -> str:
@@ -118,10 +129,8 @@ def typed(name: str, value, default, where: str = ""):
             return base_url(str(value))
         except ValueError as exc:
             raise SetupError(f"{exc}{source}") from None
-    if name == "DATABASE":
-        return database_url(str(value), source)
-    if name in ("MESSAGE_QUEUE", "JOBS"):
-        return redis_url(name, str(value), source)
+    if name in URLS:
+        return service_url(name, str(value), source)
     if isinstance(default, int | float) and not isinstance(default, bool):
         try:
             if isinstance(value, bool):
@@ -134,33 +143,17 @@ def typed(name: str, value, default, where: str = ""):
     return value
 
 
-def database_url(value: str, source: str = "") -> str | None:
-    """A PostgreSQL URL, checked for form only (connecting is the store's job); '' is none."""
+def service_url(name: str, value: str, source: str = "") -> str | None:
+    """The URL of the service setting ``name`` (``URLS``), checked for form only (connecting is
+    its user's job); '' is none (the default)."""
+    schemes, form, unset = URLS[name]
     value = value.strip()
     if not value:
         return None
     parts = urlsplit(value)
-    if parts.scheme not in ("postgresql", "postgres") or not (parts.hostname or parts.path):
-        raise SetupError(f"DATABASE{source} must be a postgresql://user:password@host:port/name "
-                         f"URL, not {redacted(value)!r} (leave it unset for SQLite in the data "
-                         "dir)")
-    try:
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        raise SetupError(f"DATABASE{source}: the port of {redacted(value)!r} is not a number") \
-            from None
-    return value
-
-
-def redis_url(name: str, value: str, source: str = "") -> str | None:
-    """A Redis URL, checked for form only; '' is none."""
-    value = value.strip()
-    if not value:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
-        raise SetupError(f"{name}{source} must be a redis://host:port/db URL, not "
-                         f"{redacted(value)!r} (leave it unset for the embedded default)")
+    if parts.scheme not in schemes or not (parts.hostname or parts.path):
+        raise SetupError(f"{name}{source} must be a {form} URL, not {redacted(value)!r} "
+                         f"(leave it unset for {unset})")
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:

@@ -78,7 +78,7 @@ class Postgres:
                                        **({} if "connect_timeout" in url
                                           else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}))
         except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            reason = " ".join(str(exc).split()) or type(exc).__name__  # libpq's, on one line
             raise StorageError(f"the DATABASE {self.location} cannot be reached: {reason}") \
                 from None
 

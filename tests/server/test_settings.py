@@ -106,3 +106,12 @@ def test_resolve_serves_any_command_with_the_settings_it_declares(clean_environm
         argv = [command, "--database", URL_A] + (["list"] if command == "runs" else [])
         args = build_parser().parse_args(argv)
         assert resolve(args, DEFAULTS)["DATABASE"] == URL_A
+
+
+def test_the_secret_key_is_a_setting_so_web_processes_can_share_it(clean_environment, tmp_path):
+    clean_environment.setenv("BACKPROP_LIVE_SECRET_KEY", "from-the-environment")
+    assert _settings(serve())["SECRET_KEY"] == "from-the-environment"
+    clean_environment.delenv("BACKPROP_LIVE_SECRET_KEY")
+    config = tmp_path / "c.toml"
+    config.write_text('secret_key = "from-the-file"\n')
+    assert _settings(serve("--config", str(config)))["SECRET_KEY"] == "from-the-file"

@@ -224,3 +224,35 @@ def test_a_starting_server_cuts_off_only_its_own_machines_dead_runs_on_a_shared_
 def test_the_store_says_where_it_is_without_a_password(tmp_path):
     assert Store(tmp_path / "x.sqlite3").path == str(tmp_path / "x.sqlite3")
     assert isinstance(Path(Store(tmp_path / "y.sqlite3").path), Path)
+
+
+def test_web_processes_sharing_a_database_and_a_secret_key_serve_one_workspace(
+        tmp_path, new_postgres_database):
+    """Two apps (as two web processes: their own data dirs) on one PostgreSQL: with the same
+    SECRET_KEY a browser's cookie names its workspace on both, and another browser sees none of
+    it on either; with another key the second app makes the browser a new workspace."""
+    from server.app import create_app
+
+    url, key = new_postgres_database(), "k" * 64
+    apps = [create_app({"DATA_DIR": str(tmp_path / name), "TESTING": True, "DATABASE": url,
+                        "SECRET_KEY": secret})
+            for name, secret in (("a", key), ("b", key), ("c", "another"))]
+    try:
+        browser = apps[0].test_client()
+        browser.get("/api/examples")
+        graph = browser.post("/api/graphs", json={"source": "x = input(2)\noutput x\n",
+                                                  "name": "on a"}).get_json()["id"]
+        cookie = browser.get_cookie("session").value
+        on_b, on_c = apps[1].test_client(), apps[2].test_client()
+        for client in (on_b, on_c):
+            client.set_cookie("session", cookie)
+        assert [g["id"] for g in on_b.get("/api/graphs").get_json()["graphs"]] == [graph]
+        assert on_b.get(f"/api/graphs/{graph}/export").status_code == 200
+        assert on_c.get("/api/graphs").get_json()["graphs"] == []  # its key refused the cookie
+        stranger = apps[1].test_client()
+        stranger.get("/api/examples")
+        assert stranger.get(f"/api/graphs/{graph}/export").status_code == 404
+    finally:
+        for app in apps:
+            app.extensions["backprop_live"].shutdown()
+            app.extensions["backprop_live"].store.close()
