@@ -14,6 +14,11 @@ fi
 if [[ "${1:-}" == "--test" ]] && ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
   need_apt+=(nginx)
 fi
+# redis-server: the tests of several web processes and workers start Debian's on a free port.
+if [[ "${1:-}" == "--test" ]] && ! command -v redis-server >/dev/null \
+    && [[ ! -x /usr/bin/redis-server ]]; then
+  need_apt+=(redis-server)
+fi
 # PostgreSQL: the store's tests run on a real one too, started by a fixture (tests/postgres.py)
 # from Debian's binaries in /usr/lib/postgresql/*/bin, in a temporary folder on a free port.
 if [[ "${1:-}" == "--test" ]] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then

@@ -7,6 +7,8 @@ services (storage, the catalog of graphs, the job runner) are built here and kep
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from flask import Flask, jsonify, render_template
 from flask_socketio import SocketIO
 
 from . import api, guard, proxy, sockets, web_files
+from .jobs.relay import RunRelay
 from .services import build_services
 from .wire import check_budget
 
@@ -61,15 +64,26 @@ DEFAULTS = {
     "METRICS_PAGE": 5_000,  # records read (and sent) at a time
     "STOP_GRACE_SECONDS": 5.0,  # after SIGTERM, a worker is killed
     "TRAINING_IDLE_SECONDS": 600.0,  # a run whose workspace has no page this long is stopped
+    # -- beyond one machine (docs/deploy.md): None is the embedded default ----------------------
+    "MESSAGE_QUEUE": None,  # redis://…: events of every process reach every watcher
+    "JOBS": None,  # redis://…: training on `backprop-live worker` processes (RQ)
+    "JOB_HEARTBEAT_SECONDS": 10.0,  # a worker silent this long (×1.5 at most) failed its run
 }
 
 
 def _secret_key(data_dir: Path) -> str:
-    """Generated once and kept in the data dir, so sessions survive a restart."""
+    """Generated once and kept in the data dir, so sessions survive a restart — and web
+    processes sharing the data dir (--jobs) sign alike: the first to start writes it, whole,
+    and the others read that one (a hard link is made at once or not at all)."""
     path = data_dir / "secret_key"
     if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_hex(32))
+        draft = data_dir / f".secret_key.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
     return path.read_text().strip()
 
 
@@ -87,7 +101,11 @@ def create_app(config: dict | None = None) -> Flask:
     # Uploads larger than this are refused before anything reads them (413).
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] + 64_000
 
+    if app.config["JOBS"] and not app.config["MESSAGE_QUEUE"]:
+        app.config["MESSAGE_QUEUE"] = app.config["JOBS"]  # the workers' records must reach pages
+    queue = app.config["MESSAGE_QUEUE"]
     socketio = SocketIO(app, async_mode=app.config["ASYNC_MODE"],
+                        **({"client_manager": RunRelay(queue)} if queue else {}),
                         cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"],
                         max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],
                         ping_interval=app.config["PING_INTERVAL_SECONDS"],

@@ -5,6 +5,7 @@ handlers receive them as their first argument."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from engine.formats import Limits
 
 from .catalog import Catalog
 from .jobs import CpuPool, TrainingJobs
+from .jobs.relay import RunRelay
 from .jobs.terminal import TerminalRuns
 from .memory import MemoryRelease
 from .store import DATABASE, Store
@@ -32,6 +34,17 @@ class Services:
     terminal_runs: TerminalRuns
     workspaces: NewWorkspaces
     socketio: SocketIO
+    relay: RunRelay | None = None  # the message queue's manager, when MESSAGE_QUEUE is set
+
+    def watching(self):
+        """Held while a page reads a run's history and joins its room: no record is published
+        (here, or delivered from the message queue) in between."""
+        return self.relay.lock if self.relay is not None else contextlib.nullcontext()
+
+    def watched(self, sid: str, run_id: str, seq: int) -> None:
+        """``sid`` has the run's records up to ``seq``; call it inside ``watching()``."""
+        if self.relay is not None:
+            self.relay.watched(sid, run_id, seq)
 
     def shutdown(self) -> None:
         """Stop every training run (recorded as stopped) and the terminal-run follower."""
@@ -54,7 +67,8 @@ def build_services(config: dict, socketio: SocketIO) -> Services:
     else:
         os_lock, cpu_call = threading.Lock, None
     store = Store(config.get("DATABASE") or data_dir / DATABASE, os_lock)
-    store.interrupt_running()  # any run still 'running' was cut off by a crash or kill
+    if not config["JOBS"]:  # on a queue, runs outlive web processes: workers end them
+        store.interrupt_running()  # any run still 'running' was cut off by a crash or kill
     limits = Limits(max_bytes=config["MAX_UPLOAD_BYTES"], max_nodes=config["MAX_NODES"])
     catalog = Catalog(store, Path(config["EXAMPLES_DIR"]), limits, config["GRAPH_CACHE_BYTES"],
                       os_lock)
@@ -66,13 +80,26 @@ def build_services(config: dict, socketio: SocketIO) -> Services:
         socketio.emit("run_status", {"run_id": run_id, "status": status, "summary": summary},
                       to=f"run:{run_id}")
 
-    jobs = TrainingJobs(store, socketio.start_background_task, socketio.sleep, config,
-                        on_records=publish_records, on_status=publish_status)
+    relay = socketio.server.manager if isinstance(socketio.server.manager, RunRelay) else None
+    if config["JOBS"]:
+        from .jobs.queued import QueuedTraining  # rq: only installed where it is used
+
+        jobs = QueuedTraining(store, socketio.start_background_task, socketio.sleep, config,
+                              relay, on_status=publish_status)
+    else:
+        jobs = TrainingJobs(store, socketio.start_background_task, socketio.sleep, config,
+                            on_records=publish_records, on_status=publish_status)
     terminal_runs = TerminalRuns(store, jobs.lock, socketio.start_background_task,
                                  socketio.sleep, publish_records, publish_status)
     cpu = CpuPool(config, cpu_call)
+    slots = None
+    if config["JOBS"]:  # several web processes: the budgets are counted for all of them
+        from .jobs.shared import SharedSlots, connect
+
+        slots = cpu.shared = SharedSlots(connect(config["JOBS"]))
     release = MemoryRelease(socketio.start_background_task, socketio.sleep,
                             lambda: not cpu.running)
     cpu.on_idle = release.soon
     return Services(config, store, catalog, cpu, jobs, terminal_runs,
-                    NewWorkspaces(config["MAX_NEW_WORKSPACES_PER_MINUTE"]), socketio)
+                    NewWorkspaces(config["MAX_NEW_WORKSPACES_PER_MINUTE"], shared=slots), socketio,
+                    relay)

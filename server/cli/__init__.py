@@ -8,7 +8,7 @@ import sys
 import warnings
 from importlib import metadata
 
-from . import demo, run_file, runs, serve, train
+from . import demo, run_file, runs, serve, train, worker
 from .settings import SetupError
 
 DESCRIPTION = """\
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="backprop-live", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (serve, run_file, train, runs, demo):
+    for command in (serve, run_file, train, runs, demo, worker):
         command.add_parser(commands)
     return parser
 

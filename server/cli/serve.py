@@ -56,7 +56,7 @@ def main(args) -> int:
     try:
         given = _settings(args)
         _private_folder(folder)
-        lock = _lock(folder)
+        lock = _lock(folder, shared=bool(given.get("JOBS")))
     except SetupError as exc:
         print(f"backprop-live serve: {exc}", file=sys.stderr)
         return EXIT_BAD_SETUP
@@ -161,21 +161,25 @@ def _private_folder(folder: Path) -> None:
                          "another with --data-dir)") from None
 
 
-def _lock(folder: Path):
-    """Hold the data dir's lock file for as long as the server runs."""
+def _lock(folder: Path, shared: bool = False):
+    """Hold the data dir's lock file for as long as the server runs: alone, or (``shared``,
+    with --jobs: runs live on the queue's workers, not in a web process) beside other web
+    processes that share it too."""
     path = folder / "server.lock"
     handle = open(path, "a+")  # noqa: SIM115 - held open until the server stops
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
-        holder = handle.read().strip() or "another process"
+        holder = ", ".join(handle.read().split()) or "another process"
         handle.close()
-        raise SetupError(f"another server (process {holder}) already uses the data dir "
+        how = "a server without --jobs" if shared else "another server"
+        raise SetupError(f"{how} (process {holder}) already uses the data dir "
                          f"{folder}; stop it, or give this one another --data-dir") from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
+    if not shared:
+        handle.seek(0)
+        handle.truncate()
+    handle.write(f"{os.getpid()}\n" if shared else str(os.getpid()))
     handle.flush()
     return handle
 

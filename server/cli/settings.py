@@ -52,12 +52,23 @@ FLAGGED = [
             "keep workspaces, graphs, runs and metrics in this PostgreSQL database, "
             "postgresql://user:password@host:port/name (default: SQLite in the data dir; "
             "docs/deploy.md)"),
+    Flagged("MESSAGE_QUEUE", "--message-queue", "URL",
+            "redis://host:port/db: events of every web process and worker reach every page, "
+            "wherever it is connected (default: --jobs's; docs/deploy.md)"),
+    Flagged("JOBS", "--jobs", "URL",
+            "redis://host:port/db: training runs go on this queue, trained by `backprop-live "
+            "worker` processes on any machine; web processes may then share a data dir "
+            "(docs/deploy.md)"),
 ]
 
 # The settings that name a service: (its URL schemes, the form to show, what unset means).
 URLS = {
     "DATABASE": (("postgresql", "postgres"), "postgresql://user:password@host:port/name",
                  "SQLite in the data dir"),
+    "MESSAGE_QUEUE": (("redis", "rediss", "unix"), "redis://host:port/db",
+                      "one web process's own events"),
+    "JOBS": (("redis", "rediss", "unix"), "redis://host:port/db",
+             "training in the web process's own workers"),
 }
 
 

@@ -8,15 +8,23 @@ that workspace wait behind them (a page asks for a few things at once: a graph, 
 the runs list) and beyond that they are refused, so one visitor's flood waits on itself, not on
 everyone. Traces (computed, then streamed) are counted apart, since
 streaming one lasts longer than computing it.
+
+With ``JOBS`` set (several web processes), the per-workspace budgets and MAX_TRACES are counted
+in Redis for every process (``shared``, a ``shared.SharedSlots``); MAX_CPU_JOBS stays this
+process's: it is the number of its threads that compute.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from ..limits import BusyError
+
+# A slot held in Redis lapses after this, should its process die without giving it back.
+SHARED_HOLD_SECONDS = 600
 
 
 class CpuPool:
@@ -34,12 +42,30 @@ class CpuPool:
         self._turns: dict[str, threading.BoundedSemaphore] = {}  # workspace -> its running slots
         self.traces: dict[str, str] = {}  # trace token -> workspace
         self.on_idle = lambda: None  # called when the last running call ends
+        self.shared = None  # a shared.SharedSlots: budgets counted for every process
 
     def call(self, workspace: str, fn, *args):
         """``fn(*args)`` in a worker thread, once a slot is free; BusyError over the
         workspace's budget."""
-        with self._admitted(workspace) as turns, turns, self._slots:
+        shared = self._shared_admitted(workspace) if self.shared is not None else nullcontext()
+        with shared, self._admitted(workspace) as turns, turns, self._slots:
             return self._cpu_call(fn, *args)
+
+    @contextmanager
+    def _shared_admitted(self, workspace: str):
+        """The workspace's calls going on or waiting in every process, within budget."""
+        slot, budget = uuid.uuid4().hex, f"cpu:{workspace}"
+        if self.shared.take(slot, [(budget, self.most_each + self.queue_each)],
+                            SHARED_HOLD_SECONDS) is not None:
+            raise BusyError(
+                f"this workspace already has {self.shared.count(budget)} computations going on "
+                f"or waiting on the server's processes (MAX_CPU_JOBS_PER_WORKSPACE="
+                f"{self.most_each} at once, MAX_CPU_QUEUE_PER_WORKSPACE={self.queue_each} "
+                "waiting); wait for them", "MAX_CPU_QUEUE_PER_WORKSPACE")
+        try:
+            yield
+        finally:
+            self.shared.give_back(slot, [budget])
 
     @contextmanager
     def _admitted(self, workspace: str):
@@ -78,10 +104,29 @@ class CpuPool:
                                 f"(MAX_TRACES_PER_WORKSPACE={self.traces_most_each}); wait "
                                 "for one to end", "MAX_TRACES_PER_WORKSPACE")
             self.traces[token] = workspace
+        if self.shared is not None:
+            self._take_shared_trace(token, workspace)
+
+    def _take_shared_trace(self, token: str, workspace: str) -> None:
+        budgets = [("traces", self.traces_most), (f"traces:{workspace}", self.traces_most_each)]
+        spent = self.shared.take(token, budgets, SHARED_HOLD_SECONDS)
+        if spent is None:
+            return
+        with self._lock:
+            self.traces.pop(token, None)
+        if spent == 0:
+            raise BusyError(f"the server is busy: {self.shared.count('traces')} graph traces "
+                            f"are going on (MAX_TRACES={self.traces_most}); try again when one "
+                            "ends", "MAX_TRACES")
+        raise BusyError(f"this workspace already has {self.shared.count(budgets[1][0])} graph "
+                        f"traces going on (MAX_TRACES_PER_WORKSPACE={self.traces_most_each}); "
+                        "wait for one to end", "MAX_TRACES_PER_WORKSPACE")
 
     def end_trace(self, token: str) -> None:
         with self._lock:
-            self.traces.pop(token, None)
+            workspace = self.traces.pop(token, None)
+        if self.shared is not None and workspace is not None:
+            self.shared.give_back(token, ["traces", f"traces:{workspace}"])
 
     @contextmanager
     def trace(self, token: str, workspace: str):

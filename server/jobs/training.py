@@ -62,15 +62,10 @@ class TrainingJobs:
 
     # -- budgets -------------------------------------------------------------------------------
     def check_budget(self, steps_per_epoch: int, epochs: int, width: int) -> None:
-        """A run's size against MAX_TRAINING_STEPS and MAX_TRAINING_WIDTH."""
-        most, widest = self.settings["MAX_TRAINING_STEPS"], self.settings["MAX_TRAINING_WIDTH"]
-        if epochs * steps_per_epoch > most:
-            raise LimitError(f"{epochs} epochs of {steps_per_epoch} steps is "
-                             f"{epochs * steps_per_epoch:,} steps, over MAX_TRAINING_STEPS="
-                             f"{most:,}: fewer epochs or a bigger batch", "MAX_TRAINING_STEPS")
-        if width > widest:
-            raise LimitError(f"width {width} is over MAX_TRAINING_WIDTH={widest}",
-                             "MAX_TRAINING_WIDTH")
+        check_run_size(self.settings, steps_per_epoch, epochs, width)
+
+    def watched(self, sid: str, run_id: str, seq: int) -> None:
+        """A page has the run's records up to ``seq`` (the relay's concern, when there is one)."""
 
     def _admit(self, workspace: str, address: str) -> None:
         jobs = list(self.training.values())
@@ -228,6 +223,18 @@ class TrainingJobs:
             if not job.done.wait(min(timeout, self.settings["STOP_GRACE_SECONDS"])):
                 _signal(job.process, signal.SIGKILL)
                 job.done.wait(timeout)
+
+
+def check_run_size(settings: dict, steps_per_epoch: int, epochs: int, width: int) -> None:
+    """A run's size against MAX_TRAINING_STEPS and MAX_TRAINING_WIDTH."""
+    most, widest = settings["MAX_TRAINING_STEPS"], settings["MAX_TRAINING_WIDTH"]
+    if epochs * steps_per_epoch > most:
+        raise LimitError(f"{epochs} epochs of {steps_per_epoch} steps is "
+                         f"{epochs * steps_per_epoch:,} steps, over MAX_TRAINING_STEPS="
+                         f"{most:,}: fewer epochs or a bigger batch", "MAX_TRAINING_STEPS")
+    if width > widest:
+        raise LimitError(f"width {width} is over MAX_TRAINING_WIDTH={widest}",
+                         "MAX_TRAINING_WIDTH")
 
 
 def _signal(process: subprocess.Popen, sig: int) -> None:

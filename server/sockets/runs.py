@@ -62,7 +62,8 @@ def watch_run(services, data):
     sent = _send_history_pages(services, run_id, after)
     # Holding the job runner's lock, no record can be stored and published between reading
     # the rest of the history and joining the room: the page gets each record exactly once.
-    with services.jobs.lock:
+    # With a message queue, the relay's lock too: records of other processes arrive through it.
+    with services.jobs.lock, services.watching():
         run = services.store.run(run_id, ws)
         if run is None:
             raise NotFoundError("no such run")
@@ -71,6 +72,7 @@ def watch_run(services, data):
             upto = services.terminal_runs.follow(run_id)  # the rest comes as it is published
         records = services.store.metrics(run_id, sent, upto)
         join_room(f"run:{run_id}")
+        services.watched(request.sid, run_id, records[-1]["seq"] if records else sent)
         services.socketio.emit("run_history", {"run_id": run_id, "status": run["status"],
                                                "records": records}, to=request.sid)
     return {"ok": True, "status": run["status"], "records": sent - after + len(records)}

@@ -1,0 +1,84 @@
+"""``backprop-live worker``: train the runs of the queue (``serve --jobs``), on any machine.
+
+One worker trains one run at a time, in its own process (RQ's SimpleWorker): start as many as
+the machine has cores for training. Its records go into the same database as the web app's and
+onto the message queue, from which every web process hands them to its pages. SIGTERM (systemd's
+stop) ends the run it trains as stopped at the next step — "its worker was shut down" — and
+then the worker; a worker killed outright is noticed by the web processes within
+1.5 × JOB_HEARTBEAT_SECONDS, and its run is marked failed (docs/deploy.md).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ..databases.postgres import redacted
+from . import data_dir, settings
+from .settings import SetupError
+
+EXIT_BAD_SETUP = 2
+READY = "Backprop Live worker {name} taking runs from {queue}"  # tests wait for this line
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        "worker", help="train the runs a web app started with --jobs queues",
+        description="Train runs from the job queue of `serve --jobs URL`, one at a time. Give "
+                    "it the settings of the web processes — --jobs, --message-queue, the data "
+                    "dir or --database, JOB_HEARTBEAT_SECONDS — by flag, environment or the "
+                    "same --config file.")
+    data_dir.add_argument(parser)
+    settings.add_arguments(parser, ["DATABASE", "MESSAGE_QUEUE", "JOBS"])
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting, e.g. --set JOB_HEARTBEAT_SECONDS=10")
+    parser.set_defaults(main=main)
+
+
+def main(args) -> int:
+    from ..app import DEFAULTS
+
+    try:
+        given = {**DEFAULTS, **settings.resolve(args, DEFAULTS)}
+        if not given["JOBS"]:
+            raise SetupError("give --jobs redis://host:port/db, the URL the web processes were "
+                             "started with (the setting JOBS)")
+        if not given["JOB_HEARTBEAT_SECONDS"] > 0:
+            raise SetupError("JOB_HEARTBEAT_SECONDS must be a number of seconds > 0")
+    except SetupError as exc:
+        print(f"backprop-live worker: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETUP
+    import redis
+    from rq import Queue, SimpleWorker
+    from rq.serializers import JSONSerializer
+
+    from ..jobs import queued_run
+    from ..jobs.queued import QUEUE, connect_rq
+    from ..jobs.relay import RunRelay
+    from ..jobs.shared import SharedTraining, connect
+    from ..store import DATABASE, StorageError, Store
+
+    jobs = given["JOBS"]
+    try:
+        store = Store(given["DATABASE"] or data_dir.resolve(args.data_dir) / DATABASE)
+        rq_redis = connect_rq(jobs)
+        rq_redis.ping()
+    except (StorageError, OSError, redis.RedisError) as exc:
+        print(f"backprop-live worker: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETUP
+    context = queued_run.WorkerContext(
+        store, SharedTraining(connect(jobs)),
+        RunRelay(given["MESSAGE_QUEUE"] or jobs, write_only=True),
+        float(given["JOB_HEARTBEAT_SECONDS"]))
+    queued_run.CONTEXT = context
+
+    class RunWorker(SimpleWorker):
+        def request_stop(self, signum, frame):
+            context.shutting_down.set()  # the run ends at its next step, recorded as stopped
+            super().request_stop(signum, frame)
+
+    worker = RunWorker([Queue(QUEUE, connection=rq_redis, serializer=JSONSerializer)],
+                       connection=rq_redis, serializer=JSONSerializer)
+    print(READY.format(name=worker.name, queue=redacted(jobs)), flush=True)
+    worker.work(with_scheduler=False, logging_level="WARNING")
+    store.close()
+    return 0
