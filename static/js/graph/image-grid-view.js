@@ -51,6 +51,17 @@ export function imageShape(graph, ids, block) {
   return { method: 'image', rows, cols, pixels, ids: Array.from(pixels) };
 }
 
+/** The value colours of an image's pixels: grey from its least to largest value (the input
+ * image, constants), else diverging around 0 out to the largest |value| reached. */
+export function valueScale(graph, pixels, state) {
+  const values = Array.from(pixels, (id) => (state.valueReached[id] ? state.value[id] : 0));
+  if (graph.op[pixels[0]] === 'const') {
+    return INK.copy().domain([d3.min(values), Math.max(d3.max(values), d3.min(values) + 1e-12)]);
+  }
+  const m = d3.max(values, Math.abs) || 1;
+  return d3.scaleDiverging((t) => d3.interpolateRdBu(1 - t)).domain([-m, 0, m]).clamp(true);
+}
+
 export class ImageGridView {
   /** `entry`: the view manager's entry (keeps the colouring chosen); `onAllNodes`: show every
    * node of the block instead. */
@@ -161,7 +172,7 @@ export class ImageGridView {
     const pixels = this.layout.pixels;
     const byGrad = this.entry.colour === 'grad';
     this.svg.attr('data-colour', byGrad ? 'grad' : 'value');
-    const color = byGrad ? null : this._valueScale(state);
+    const color = byGrad ? null : valueScale(this.graph, this.layout.pixels, state);
     const nodes = this.rects.nodes();
     for (let k = 0; k < pixels.length; k++) {
       const id = pixels[k];
@@ -184,16 +195,6 @@ export class ImageGridView {
         : `value: blue −${short(color.domain()[2])} … 0 … red +${short(color.domain()[2])}`);
     const selected = pixels.indexOf(ctx.selected);
     this.readout.text(`${scale}${selected >= 0 ? ` · ${this.graph.name[ctx.selected]} selected` : ''}`);
-  }
-
-  /** Grey from the image's least to largest value (the input); else diverging around 0. */
-  _valueScale(state) {
-    const values = Array.from(this.layout.pixels, (id) => (state.valueReached[id] ? state.value[id] : 0));
-    if (this.graph.op[this.layout.pixels[0]] === 'const') {
-      return INK.copy().domain([d3.min(values), Math.max(d3.max(values), d3.min(values) + 1e-12)]);
-    }
-    const m = d3.max(values, Math.abs) || 1;
-    return d3.scaleDiverging((t) => d3.interpolateRdBu(1 - t)).domain([-m, 0, m]).clamp(true);
   }
 
   destroy() {
