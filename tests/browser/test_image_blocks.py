@@ -196,7 +196,8 @@ def test_a_pixels_receptive_field_is_drawn_on_the_image_grids_it_spans(page, blo
     expected = engine_field_pixels(name)
     grids = page.locator("svg.field-grid")
     expect(grids).to_have_count(len(expected))
-    shown = grids.evaluate_all("""gs => gs.map(g => [g.dataset.block, g.dataset.rows, g.dataset.cols,
+    shown = grids.evaluate_all("""gs => gs.map(g => [
+        g.dataset.block, g.dataset.rows, g.dataset.cols,
         Array.from(g.querySelectorAll('.pixel.in-field'), p => p.dataset.nodeName)])""")
     assert {b: set(names) for b, _, _, names in shown} == expected
     assert all((rows, cols) == ("16", "16") for _, rows, cols, _ in shown)

@@ -80,6 +80,7 @@ export class ImageGridView {
         .on('change', () => {
           entry.colour = value;
           this.lastKey = null;
+          this.shown = null;
           this._paint();
         });
       label.append('span').text(` ${text}`);
@@ -174,20 +175,35 @@ export class ImageGridView {
     this.svg.attr('data-colour', byGrad ? 'grad' : 'value');
     const color = byGrad ? null : valueScale(this.graph, this.layout.pixels, state);
     const nodes = this.rects.nodes();
+    // Only pixels whose numbers, state or colour scale moved are written: during back-prop a
+    // frame changes a few of 256, and the DOM writes (style, data, aria) were the frame's cost.
+    const scaleKey = byGrad ? ctx.gradScale : color.domain().join();
+    const fresh = this.scaleKey !== scaleKey || !this.shown;
+    this.scaleKey = scaleKey;
+    this.shown = fresh ? { value: new Float64Array(pixels.length), grad: new Float64Array(pixels.length),
+      flags: new Int8Array(pixels.length).fill(-1) } : this.shown;
+    const shown = this.shown;
     for (let k = 0; k < pixels.length; k++) {
       const id = pixels[k];
       const el = nodes[k];
       const reached = state.valueReached[id] === 1;
       const gradDone = state.gradState[id] === GRAD_FINAL;
-      setData(el, 'value', reached ? full(state.value[id]) : null);
-      setData(el, 'grad', gradDone ? full(state.gradFinal[id]) : null);
-      let fill = UNREACHED;
-      if (byGrad && state.gradState[id] !== 0) fill = ctx.gradScale(gradDone ? state.gradFinal[id] : state.gradSum[id]);
-      else if (!byGrad && reached) fill = color(state.value[id]);
-      el.style.fill = fill;
+      const flags = (reached ? 1 : 0) | (state.gradState[id] << 1);
+      const value = state.value[id];
+      const grad = gradDone ? state.gradFinal[id] : state.gradSum[id];
       el.classList.toggle('selected', id === ctx.selected);
-      el.setAttribute('aria-label', `${this.graph.name[id]}: ${reached ? short(state.value[id]) : 'not reached'}`
-        + `${gradDone ? `, gradient ${short(state.gradFinal[id])}` : ''}`);
+      if (!fresh && shown.flags[k] === flags && Object.is(shown.value[k], value) && Object.is(shown.grad[k], grad)) continue;
+      shown.flags[k] = flags;
+      shown.value[k] = value;
+      shown.grad[k] = grad;
+      setData(el, 'value', reached ? full(value) : null);
+      setData(el, 'grad', gradDone ? full(grad) : null);
+      let fill = UNREACHED;
+      if (byGrad && state.gradState[id] !== 0) fill = ctx.gradScale(grad);
+      else if (!byGrad && reached) fill = color(value);
+      el.style.fill = fill;
+      el.setAttribute('aria-label', `${this.graph.name[id]}: ${reached ? short(value) : 'not reached'}`
+        + `${gradDone ? `, gradient ${short(grad)}` : ''}`);
     }
     // The page's legend is the gradient scale; the value scale is said here.
     const scale = byGrad ? 'gradient: the legend above'
