@@ -212,6 +212,35 @@ def test_a_pixels_receptive_field_is_drawn_on_the_image_grids_it_spans(page, blo
     expect(page.locator("#view")).not_to_have_attribute("data-layout", "field-images")
 
 
+def test_a_pixel_selected_in_a_later_block_outlines_what_feeds_it_on_an_earlier_one(page):
+    open_page(page, "?graph=model:resnet")
+    page.locator('[data-block="Conv2"]').click()
+    chosen = page.locator("svg.image-grid .pixel").nth(16 * 5 + 7)
+    chosen.click()
+    chosen_id = chosen.get_attribute("data-node-id")
+    expected = engine_field_pixels("Conv2[5,7]")
+    grid = page.locator("svg.image-grid")
+    for block in ("ReLU1", "image"):
+        page.locator('#breadcrumb button', has_text="Blocks").click()
+        page.locator(f'[data-block="{block}"]').click()
+        expect(grid).to_have_attribute("data-field-of", chosen_id)
+        names = grid.locator(".pixel.in-field").evaluate_all(
+            "ps => ps.map(p => p.dataset.nodeName)")
+        assert set(names) == expected[block]
+        expect(grid.locator("path.field-outline")).to_have_count(1)
+        expect(page.locator(".image-grid-readout")).to_contain_text(
+            f"the {len(expected[block])} pixels that feed Conv2[5,7]")
+    scrub_to_end(page)
+    shot(page, "image-block-image-field-of-conv2")
+    page.emulate_media(color_scheme="dark")
+    shot(page, "image-block-image-field-of-conv2-dark")
+    page.emulate_media(color_scheme="light")
+    # selecting one of its own pixels: nothing outlined
+    grid.locator(".pixel").first.click()
+    expect(grid.locator("path.field-outline")).to_have_count(0)
+    expect(grid.locator(".pixel.in-field")).to_have_count(0)
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("size", [(1024, 768), (390, 844)], ids=["1024x768", "390x844"])
 def test_screenshots_of_a_receptive_field_on_the_grids(browser, server, console, scheme, size):

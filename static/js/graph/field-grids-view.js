@@ -7,6 +7,7 @@
 import * as d3 from 'd3';
 import { UNREACHED } from '../shared/colors.js';
 import { valueScale } from './image-grid-view.js';
+import { fieldOutline } from './field-images.js';
 
 const MOST_CELL = 20; // px
 const GOOD_CELL = 10; // fewer grids side by side rather than smaller cells than this
@@ -68,7 +69,7 @@ export class FieldGridsView {
         .attr('x', (k) => (k % im.cols) * cell).attr('y', (k) => Math.floor(k / im.cols) * cell)
         .attr('width', cell - 1).attr('height', cell - 1);
       svg.selectAll('path.field-outline').data([im]).join('path').attr('class', 'field-outline')
-        .attr('d', outline(im, cell));
+        .attr('d', fieldOutline(im, cell));
       svg.select('.field-root').raise();
     });
   }
@@ -95,22 +96,4 @@ export class FieldGridsView {
   destroy() {
     this.root.remove();
   }
-}
-
-/** The field's border on one grid: each side of an in-field pixel whose neighbour is outside. */
-function outline({ rows, cols, inField }, cell) {
-  const inside = (r, c) => r >= 0 && c >= 0 && r < rows && c < cols && inField[r * cols + c] === 1;
-  const d = [];
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      if (!inside(r, c)) continue;
-      const x = c * cell - 0.5;
-      const y = r * cell - 0.5;
-      if (!inside(r - 1, c)) d.push(`M${x},${y}h${cell}`);
-      if (!inside(r + 1, c)) d.push(`M${x},${y + cell}h${cell}`);
-      if (!inside(r, c - 1)) d.push(`M${x},${y}v${cell}`);
-      if (!inside(r, c + 1)) d.push(`M${x + cell},${y}v${cell}`);
-    }
-  }
-  return d.join('');
 }
