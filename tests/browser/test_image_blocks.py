@@ -205,6 +205,14 @@ def test_a_pixels_receptive_field_is_drawn_on_the_image_grids_it_spans(page, blo
     assert len(expected[block]) == 1 and len(expected["image"]) > len(expected["ReLU1"])
     scrub_to_end(page)
     shot(page, f"receptive-field-{block.lower()}")
+    # the keyboard: a grid's tab stop is its first pixel in the field; arrows move, Enter selects
+    image = grids.first
+    image.locator('.pixel[tabindex="0"]').focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    first = sorted(expected["image"], key=lambda n: int(n[len("image["):-1]))[0]
+    right = f"image[{int(first[len('image['):-1]) + 1}]"
+    expect(page.locator("#inspector h3")).to_have_text(right)
     # a faded pixel is still a node: a click selects it
     grids.first.locator(".pixel:not(.in-field)").first.click()
     expect(page.locator("#inspector")).to_contain_text("image[")

@@ -43,13 +43,18 @@ export class FieldGridsView {
     this.svgs = panel.append('svg').attr('class', 'field-grid image-grid')
       .attr('data-block', (im) => im.block).attr('data-rows', (im) => im.rows)
       .attr('data-cols', (im) => im.cols).attr('data-in-field', (im) => im.count)
-      .attr('role', 'img')
-      .attr('aria-label', (im) => `${im.block}: ${im.count} of ${im.rows * im.cols} pixels feed ${graph.name[this.rootId] ?? 'the node'}`);
+      .attr('role', 'group').attr('aria-roledescription', 'image')
+      .attr('aria-label', (im) => `${im.block}: ${im.count} of ${im.rows * im.cols} pixels feed ${graph.name[this.rootId] ?? 'the node'}; arrows move, Enter selects one`)
+      .on('keydown', (event, im) => this._key(event, im));
     this.svgs.each((im, i, nodes) => {
+      im.focusAt = Math.max(0, im.inField.indexOf(1)); // the keyboard starts in the field
       d3.select(nodes[i]).selectAll('rect.pixel').data(d3.range(im.rows * im.cols)).join('rect')
         .attr('class', (k) => `pixel${im.inField[k] ? ' in-field' : ''}${im.pixels[k] === this.rootId ? ' field-root' : ''}`)
         .attr('data-node-id', (k) => im.pixels[k])
         .attr('data-node-name', (k) => graph.name[im.pixels[k]])
+        .attr('role', 'button')
+        .attr('aria-label', (k) => `${graph.name[im.pixels[k]]}${im.inField[k] ? ', in the field' : ''}`)
+        .attr('tabindex', (k) => (k === im.focusAt ? 0 : -1))
         .on('click', (event, k) => this.onSelect(im.pixels[k]));
     });
     this.fit();
@@ -76,6 +81,23 @@ export class FieldGridsView {
 
   focus() {
     this.root.select('.field-grids-all').node().focus({ preventScroll: true });
+  }
+
+  /** Arrows move within one grid (Tab goes to the next grid), Enter or Space selects. */
+  _key(event, im) {
+    const { rows, cols } = im;
+    const k = im.focusAt;
+    const moves = { ArrowLeft: k % cols ? k - 1 : k, ArrowRight: k % cols < cols - 1 ? k + 1 : k,
+      ArrowUp: k >= cols ? k - cols : k, ArrowDown: k < (rows - 1) * cols ? k + cols : k, Home: 0, End: rows * cols - 1 };
+    if (event.key in moves) {
+      event.preventDefault();
+      im.focusAt = moves[event.key];
+      const rects = d3.select(event.currentTarget).selectAll('rect.pixel').attr('tabindex', (j) => (j === im.focusAt ? 0 : -1));
+      rects.nodes()[im.focusAt].focus({ preventScroll: true });
+    } else if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      this.onSelect(im.pixels[k]);
+    }
   }
 
   /** Colour each grid's pixels by value from `state` (trace-state.js). */
