@@ -6,9 +6,10 @@ Prints:
 - time to first paint of the grouped ResNet (model:resnet, ~36,000 scalar nodes): from the
   navigation's start to the first animation frame after the blocks view was built (the page
   marks it with performance.mark('view-painted:blocks')). Target ≤ 1 s.
-- frames per second while back-prop animates: the reference expression (SVG view), and an
-  expanded ResNet block (canvas view), counted with requestAnimationFrame in the page. Target
-  ≥ 50 fps; the slowest frame is printed too.
+- frames per second while back-prop animates: the reference expression (SVG view), and
+  expanded ResNet blocks — Conv2 as its 16×16 image (issue 14), FC3 as its weight matrix,
+  Conv2 node by node (canvas) — counted with requestAnimationFrame in the page. Target
+  ≥ 50 fps; the slowest frame is printed too (``--only blocks``: these blocks only).
 - upload → first paint (issue 18): an expression file given to the page's "Upload a file…"
   control, from its change event to the first animation frame after the graph's view was built
   (performance.mark('view-painted:all')), for a random DAG and a chain (bench/shapes.py's
@@ -208,14 +209,36 @@ def animate_with_big_source(browser, url: str, seconds: float) -> None:
         context.close()
 
 
+# Expanded ResNet blocks, back-prop playing: (block, view it expands to, events per second).
+# Conv2 and FC3 as issue 14 draws them (its image, its weight matrix), and Conv2 node by node.
+BLOCKS = (("Conv2", "image", 2000), ("FC3", "weights", 5000), ("Conv2", "canvas", 2000))
+
+
+def expanded_blocks(page, url: str, seconds: float) -> None:
+    for block, renderer, rate in BLOCKS:
+        page.goto(url + "/?graph=model:resnet")
+        page.wait_for_selector("body[data-ready=true]")
+        page.wait_for_function("() => !document.querySelector('#play').disabled")
+        page.locator(f'[data-block="{block}"]').click()
+        if renderer == "canvas":
+            page.locator(".image-grid-all").click()
+        page.wait_for_selector(f"#view[data-view=block][data-renderer={renderer}]")
+        page.get_by_label("Back-prop", exact=True).check()
+        page.get_by_role("button", name="Jump to its back-prop").click()
+        nodes = page.locator("#breadcrumb [aria-current]").inner_text()
+        show(f"ResNet block {nodes} expanded as {renderer}, back-prop at {rate} events/s",
+             animate(page, seconds, rate))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--sizes", default="5000,20000,100000",
                         help="node counts for the upload → first paint figures")
-    parser.add_argument("--only", choices=("paint", "uploads", "editor"), default=None,
-                        help="only these figures (paint: the ResNet's paint and fps)")
+    parser.add_argument("--only", choices=("paint", "uploads", "editor", "blocks"), default=None,
+                        help="only these figures (paint: the ResNet's paint and fps; blocks: "
+                             "the expanded blocks' fps)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as data, LiveServer(Path(data)) as server, \
@@ -226,12 +249,16 @@ def main() -> int:
             uploads(browser, server.url, sizes, args.repeat)
         if args.only in (None, "editor"):
             animate_with_big_source(browser, server.url, args.seconds)
-        if args.only not in (None, "paint"):
+        if args.only not in (None, "paint", "blocks"):
             browser.close()
             return 0
         page = context.new_page()
         page.goto(server.url + "/?graph=model:resnet")  # warm the server's graph cache
         page.wait_for_selector("body[data-ready=true]", timeout=60_000)
+        if args.only == "blocks":
+            expanded_blocks(page, server.url, args.seconds)
+            browser.close()
+            return 0
 
         paints = []
         for _ in range(args.repeat):
@@ -248,17 +275,7 @@ def main() -> int:
         # 52 back-prop events: 12 per second keeps it animating (with edge pulses) for 4 s.
         show("reference expression, back-prop (SVG)", animate(page, args.seconds, 12))
 
-        for block, rate in (("Conv2", 2000), ("FC3", 5000)):
-            page.goto(server.url + "/?graph=model:resnet")
-            page.wait_for_selector("body[data-ready=true]")
-            page.wait_for_function("() => !document.querySelector('#play').disabled")
-            page.locator(f'[data-block="{block}"]').click()
-            page.wait_for_selector("#view[data-view=block][data-renderer=canvas]")
-            page.get_by_label("Back-prop", exact=True).check()
-            page.get_by_role("button", name="Jump to its back-prop").click()
-            nodes = page.locator("#breadcrumb [aria-current]").inner_text()
-            show(f"ResNet block {nodes} expanded, back-prop at {rate} events/s (canvas)",
-                 animate(page, args.seconds, rate))
+        expanded_blocks(page, server.url, args.seconds)
         browser.close()
     return 0
 

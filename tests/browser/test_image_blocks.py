@@ -159,3 +159,105 @@ def test_an_fc_block_expands_to_its_weight_matrix(page, engine_resnet):
     expect(canvas).to_have_attribute("data-cols", "256")
     expect(canvas).to_have_attribute("data-rows", "32")
     shot(page, "weight-matrix-fc3")
+
+
+# The reference ResNet's image-shaped blocks (the issue's list; the image's nodes have no group)
+IMAGE_BLOCKS = {"image", "Conv1", "ReLU1", "Conv2", "Add2", "ReLU2"}
+
+
+def engine_field_pixels(name: str) -> dict[str, set[str]]:
+    """Oracle: walk the engine graph's ancestors of node `name`; per image block, the pixel
+    nodes (named Block[...]) among them, the node itself included."""
+    by_name = {n.name: n for n in model_view("resnet").graph.nodes() if n.name}
+    seen, stack = set(), [by_name[name]]
+    while stack:
+        n = stack.pop()
+        if n.id in seen:
+            continue
+        seen.add(n.id)
+        stack.extend(n.children)
+    found: dict[str, set[str]] = {}
+    for n in by_name.values():
+        block = n.name.split("[")[0]
+        if n.id in seen and block in IMAGE_BLOCKS and n.group in (block, None):
+            found.setdefault(block, set()).add(n.name)
+    return found
+
+
+@pytest.mark.parametrize(("block", "pixel"), [("Conv2", 16 * 5 + 7), ("Add2", 0)])
+def test_a_pixels_receptive_field_is_drawn_on_the_image_grids_it_spans(page, block, pixel):
+    open_page(page, "?graph=model:resnet")
+    page.locator(f'[data-block="{block}"]').click()
+    chosen = page.locator("svg.image-grid .pixel").nth(pixel)
+    name = chosen.get_attribute("data-node-name")
+    chosen.click()
+    page.locator("#inspector").get_by_role("button", name="Show its receptive field").click()
+    expect(page.locator("#view")).to_have_attribute("data-layout", "field-images")
+    expected = engine_field_pixels(name)
+    grids = page.locator("svg.field-grid")
+    expect(grids).to_have_count(len(expected))
+    shown = grids.evaluate_all("""gs => gs.map(g => [
+        g.dataset.block, g.dataset.rows, g.dataset.cols,
+        Array.from(g.querySelectorAll('.pixel.in-field'), p => p.dataset.nodeName)])""")
+    assert {b: set(names) for b, _, _, names in shown} == expected
+    assert all((rows, cols) == ("16", "16") for _, rows, cols, _ in shown)
+    # the field narrows going back through the net: a 3×3 kernel per conv
+    assert len(expected[block]) == 1 and len(expected["image"]) > len(expected["ReLU1"])
+    scrub_to_end(page)
+    shot(page, f"receptive-field-{block.lower()}")
+    # the keyboard: a grid's tab stop is its first pixel in the field; arrows move, Enter selects
+    image = grids.first
+    image.locator('.pixel[tabindex="0"]').focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    first = sorted(expected["image"], key=lambda n: int(n[len("image["):-1]))[0]
+    right = f"image[{int(first[len('image['):-1]) + 1}]"
+    expect(page.locator("#inspector h3")).to_have_text(right)
+    # a faded pixel is still a node: a click selects it
+    grids.first.locator(".pixel:not(.in-field)").first.click()
+    expect(page.locator("#inspector")).to_contain_text("image[")
+    page.get_by_role("button", name="As scalar nodes").click()
+    expect(page.locator("#view")).not_to_have_attribute("data-layout", "field-images")
+
+
+def test_a_pixel_selected_in_a_later_block_outlines_what_feeds_it_on_an_earlier_one(page):
+    open_page(page, "?graph=model:resnet")
+    page.locator('[data-block="Conv2"]').click()
+    chosen = page.locator("svg.image-grid .pixel").nth(16 * 5 + 7)
+    chosen.click()
+    chosen_id = chosen.get_attribute("data-node-id")
+    expected = engine_field_pixels("Conv2[5,7]")
+    grid = page.locator("svg.image-grid")
+    for block in ("ReLU1", "image"):
+        page.locator('#breadcrumb button', has_text="Blocks").click()
+        page.locator(f'[data-block="{block}"]').click()
+        expect(grid).to_have_attribute("data-field-of", chosen_id)
+        names = grid.locator(".pixel.in-field").evaluate_all(
+            "ps => ps.map(p => p.dataset.nodeName)")
+        assert set(names) == expected[block]
+        expect(grid.locator("path.field-outline")).to_have_count(1)
+        expect(page.locator(".image-grid-readout")).to_contain_text(
+            f"the {len(expected[block])} pixels that feed Conv2[5,7]")
+    scrub_to_end(page)
+    shot(page, "image-block-image-field-of-conv2")
+    page.emulate_media(color_scheme="dark")
+    shot(page, "image-block-image-field-of-conv2-dark")
+    page.emulate_media(color_scheme="light")
+    # selecting one of its own pixels: nothing outlined
+    grid.locator(".pixel").first.click()
+    expect(grid.locator("path.field-outline")).to_have_count(0)
+    expect(grid.locator(".pixel.in-field")).to_have_count(0)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", [(1024, 768), (390, 844)], ids=["1024x768", "390x844"])
+def test_screenshots_of_a_receptive_field_on_the_grids(browser, server, console, scheme, size):
+    with screen(browser, server, console, *size, scheme=scheme) as page:
+        open_page(page, "?graph=model:resnet")
+        page.locator('[data-block="Add2"]').click()
+        page.locator("svg.image-grid .pixel").nth(16 * 8 + 3).click()
+        page.locator("#inspector").get_by_role("button", name="Show its receptive field").click()
+        expect(page.locator("svg.field-grid")).to_have_count(5)
+        scrub_to_end(page)
+        page.locator("svg.field-grid").first.scroll_into_view_if_needed()
+        shot(page, f"receptive-field-{size[0]}x{size[1]}-{scheme}")

@@ -1,5 +1,6 @@
-// The pictures' pure parts: which test digits the strip shows, and which blocks are images
-// (and in what order their pixels lie). Independent oracles: the rules written out here.
+// The pictures' pure parts: which test digits the strip shows, which blocks are images
+// (and in what order their pixels lie), which of their pixels feed a node. Independent oracles:
+// the rules written out here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stripDigits } from '../../static/js/training/digit-strip.js';
@@ -41,4 +42,25 @@ test('blocks that are not images stay scalar nodes', () => {
   const other = Array.from({ length: 16 }, (_, k) => `Add2x[${k}]`); // another block's names
   assert.equal(imageShape(graphOf(other), other.map((_, k) => k), 'Add2'), null);
   assert.equal(imageShape(graphOf(fc), [], null), null);
+});
+
+test('a node\'s receptive field on the image blocks it spans: the pixels it depends on', async () => {
+  const { fieldOnImages, imageBlocks } = await import('../../static/js/graph/field-images.js');
+  // 2×2 image image[0..3]; B[k] = image[k] + image[(k + 1) mod 4]; C[0] = B[0] · B[3] (not an image)
+  const name = ['image[0]', 'image[1]', 'image[2]', 'image[3]', 'B[0]', 'B[1]', 'B[2]', 'B[3]', 'C[0]'];
+  const children = [[], [], [], [], [0, 1], [1, 2], [2, 3], [3, 0], [4, 7]];
+  const childStart = [0];
+  for (const c of children) childStart.push(childStart.at(-1) + c.length);
+  const graph = { n: name.length, name, op: name.map((_, k) => (k < 4 ? 'const' : 'add')),
+    childStart: Int32Array.from(childStart), edgeChild: Int32Array.from(children.flat()),
+    groups: [{ name: 'B', kind: 'add' }, { name: 'C', kind: 'mul' }] };
+  const groups = { names: ['image', 'B', 'C'], index: new Map([['image', 0], ['B', 1], ['C', 2]]),
+    of: Uint32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 2]) };
+  const images = imageBlocks(graph, groups);
+  assert.deepEqual(images.map((im) => im.block), ['image', 'B']); // C has one node: no image
+  const marks = (root) => Object.fromEntries(fieldOnImages(graph, images, root)
+    .map((im) => [im.block, Array.from(im.inField)]));
+  assert.deepEqual(marks(6), { image: [0, 0, 1, 1], B: [0, 0, 1, 0] });
+  assert.deepEqual(marks(8), { image: [1, 1, 0, 1], B: [1, 0, 0, 1] });
+  assert.deepEqual(marks(1), { image: [0, 1, 0, 0] }); // a leaf: itself, and no later block
 });

@@ -3,52 +3,32 @@
 // coloured by value (grey for the input image, the diverging scale for activations) or by
 // gradient (the graph's gradient scale), switchable. Colours follow the trace, so back-prop
 // fills the image pixel by pixel; a click (or Enter on the focused pixel; arrows move) selects
-// that scalar node. Test hooks: data-rows, data-cols on the grid, data-node-id, data-node-name,
-// data-value and data-grad (once reached) on each pixel.
+// that scalar node. A node selected in a later block (a Conv2 pixel, seen on ReLU1) has the
+// pixels here that feed it outlined. Test hooks: data-rows, data-cols, data-field-of on the grid,
+// data-node-id, data-node-name, data-value and data-grad (once reached), class in-field on each
+// pixel.
 import * as d3 from 'd3';
 import { UNREACHED } from '../shared/colors.js';
 import { full, short } from '../shared/numbers.js';
 import { GRAD_FINAL } from './trace-state.js';
+import { fieldOnImages, fieldOutline } from './field-images.js';
+import { imageShape } from './image-shape.js';
+
+export { imageShape };
 
 const MOST_CELL = 36; // px: a pixel's largest side
 const LEAST_CELL = 10;
 const INK = d3.scaleLinear().range(['#ffffff', '#111111']).clamp(true);
 
-/** The block's pixels as an image, or null when its nodes are not one: {rows, cols, pixels}
- * with pixels[r·cols + c] the node id. */
-export function imageShape(graph, ids, block) {
-  if (!block) return null;
-  const at = new Map();
-  let rows = 0;
-  let cols = 0;
-  let flat = false;
-  const pattern = new RegExp(`^${block.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\[(\\d+)(?:,(\\d+))?\\]$`);
-  for (const id of ids) {
-    const m = graph.name[id] && pattern.exec(graph.name[id]);
-    if (!m) continue;
-    if (m[2] === undefined) flat = true;
-    const key = m[2] === undefined ? m[1] : `${m[1]},${m[2]}`;
-    at.set(key, id);
-    if (m[2] !== undefined) {
-      rows = Math.max(rows, Number(m[1]) + 1);
-      cols = Math.max(cols, Number(m[2]) + 1);
-    }
+/** The value colours of an image's pixels: grey from its least to largest value (the input
+ * image, constants), else diverging around 0 out to the largest |value| reached. */
+export function valueScale(graph, pixels, state) {
+  const values = Array.from(pixels, (id) => (state.valueReached[id] ? state.value[id] : 0));
+  if (graph.op[pixels[0]] === 'const') {
+    return INK.copy().domain([d3.min(values), Math.max(d3.max(values), d3.min(values) + 1e-12)]);
   }
-  if (flat) {
-    const side = Math.round(Math.sqrt(at.size));
-    if (side < 2 || side * side !== at.size) return null;
-    rows = cols = side;
-  }
-  if (rows < 2 || cols < 2 || rows * cols !== at.size) return null;
-  const pixels = new Int32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const id = at.get(flat ? String(r * cols + c) : `${r},${c}`);
-      if (id === undefined) return null;
-      pixels[r * cols + c] = id;
-    }
-  }
-  return { method: 'image', rows, cols, pixels, ids: Array.from(pixels) };
+  const m = d3.max(values, Math.abs) || 1;
+  return d3.scaleDiverging((t) => d3.interpolateRdBu(1 - t)).domain([-m, 0, m]).clamp(true);
 }
 
 export class ImageGridView {
@@ -69,6 +49,7 @@ export class ImageGridView {
         .on('change', () => {
           entry.colour = value;
           this.lastKey = null;
+          this.shown = null;
           this._paint();
         });
       label.append('span').text(` ${text}`);
@@ -113,6 +94,7 @@ export class ImageGridView {
     this.svg.attr('width', cols * cell).attr('height', rows * cell);
     this.rects.attr('x', (k) => (k % cols) * cell).attr('y', (k) => Math.floor(k / cols) * cell)
       .attr('width', cell - 1).attr('height', cell - 1);
+    if (this.field) this._drawOutline();
   }
 
   focus(id) {
@@ -161,39 +143,65 @@ export class ImageGridView {
     const pixels = this.layout.pixels;
     const byGrad = this.entry.colour === 'grad';
     this.svg.attr('data-colour', byGrad ? 'grad' : 'value');
-    const color = byGrad ? null : this._valueScale(state);
+    const color = byGrad ? null : valueScale(this.graph, this.layout.pixels, state);
     const nodes = this.rects.nodes();
+    // Only pixels whose numbers, state or colour scale moved are written: during back-prop a
+    // frame changes a few of 256, and the DOM writes (style, data, aria) were the frame's cost.
+    const scaleKey = byGrad ? ctx.gradScale : color.domain().join();
+    const fresh = this.scaleKey !== scaleKey || !this.shown;
+    this.scaleKey = scaleKey;
+    this.shown = fresh ? { value: new Float64Array(pixels.length), grad: new Float64Array(pixels.length),
+      flags: new Int8Array(pixels.length).fill(-1) } : this.shown;
+    const shown = this.shown;
     for (let k = 0; k < pixels.length; k++) {
       const id = pixels[k];
       const el = nodes[k];
       const reached = state.valueReached[id] === 1;
       const gradDone = state.gradState[id] === GRAD_FINAL;
-      setData(el, 'value', reached ? full(state.value[id]) : null);
-      setData(el, 'grad', gradDone ? full(state.gradFinal[id]) : null);
-      let fill = UNREACHED;
-      if (byGrad && state.gradState[id] !== 0) fill = ctx.gradScale(gradDone ? state.gradFinal[id] : state.gradSum[id]);
-      else if (!byGrad && reached) fill = color(state.value[id]);
-      el.style.fill = fill;
+      const flags = (reached ? 1 : 0) | (state.gradState[id] << 1);
+      const value = state.value[id];
+      const grad = gradDone ? state.gradFinal[id] : state.gradSum[id];
       el.classList.toggle('selected', id === ctx.selected);
-      el.setAttribute('aria-label', `${this.graph.name[id]}: ${reached ? short(state.value[id]) : 'not reached'}`
-        + `${gradDone ? `, gradient ${short(state.gradFinal[id])}` : ''}`);
+      if (!fresh && shown.flags[k] === flags && Object.is(shown.value[k], value) && Object.is(shown.grad[k], grad)) continue;
+      shown.flags[k] = flags;
+      shown.value[k] = value;
+      shown.grad[k] = grad;
+      setData(el, 'value', reached ? full(value) : null);
+      setData(el, 'grad', gradDone ? full(grad) : null);
+      let fill = UNREACHED;
+      if (byGrad && state.gradState[id] !== 0) fill = ctx.gradScale(grad);
+      else if (!byGrad && reached) fill = color(value);
+      el.style.fill = fill;
+      el.setAttribute('aria-label', `${this.graph.name[id]}: ${reached ? short(value) : 'not reached'}`
+        + `${gradDone ? `, gradient ${short(grad)}` : ''}`);
     }
     // The page's legend is the gradient scale; the value scale is said here.
     const scale = byGrad ? 'gradient: the legend above'
       : (this.graph.op[pixels[0]] === 'const' ? `value: white ${short(color.domain()[0])} … black ${short(color.domain()[1])}`
         : `value: blue −${short(color.domain()[2])} … 0 … red +${short(color.domain()[2])}`);
     const selected = pixels.indexOf(ctx.selected);
-    this.readout.text(`${scale}${selected >= 0 ? ` · ${this.graph.name[ctx.selected]} selected` : ''}`);
+    const feeding = this._outlineField(ctx.selected, selected >= 0);
+    this.readout.text(`${scale}${selected >= 0 ? ` · ${this.graph.name[ctx.selected]} selected` : ''}`
+      + `${feeding ? ` · outlined: the ${feeding} pixels that feed ${this.graph.name[ctx.selected]}` : ''}`);
   }
 
-  /** Grey from the image's least to largest value (the input); else diverging around 0. */
-  _valueScale(state) {
-    const values = Array.from(this.layout.pixels, (id) => (state.valueReached[id] ? state.value[id] : 0));
-    if (this.graph.op[this.layout.pixels[0]] === 'const') {
-      return INK.copy().domain([d3.min(values), Math.max(d3.max(values), d3.min(values) + 1e-12)]);
+  /** A node selected in a later block (Inspector, search, another view): outline this image's
+   * pixels that feed it. How many, or 0. */
+  _outlineField(id, inThisBlock) {
+    if (this.fieldOf !== id) {
+      this.fieldOf = id;
+      const [field] = id == null || inThisBlock ? [] : fieldOnImages(this.graph, [this.layout], id);
+      this.field = field || null;
+      this.svg.attr('data-field-of', field ? id : null).attr('data-in-field', field ? field.count : null);
+      this.rects.classed('in-field', (k) => Boolean(field && field.inField[k]));
     }
-    const m = d3.max(values, Math.abs) || 1;
-    return d3.scaleDiverging((t) => d3.interpolateRdBu(1 - t)).domain([-m, 0, m]).clamp(true);
+    this._drawOutline();
+    return this.field ? this.field.count : 0;
+  }
+
+  _drawOutline() {
+    this.svg.selectAll('path.field-outline').data(this.field ? [this.field] : []).join('path')
+      .attr('class', 'field-outline').attr('d', (f) => fieldOutline(f, this.cell));
   }
 
   destroy() {

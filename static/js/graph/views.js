@@ -9,6 +9,8 @@ import { CanvasGraphView } from './graph-view-canvas.js';
 import { GroupedView, blockLayout } from './grouped-view.js';
 import { ImageGridView, imageShape } from './image-grid-view.js';
 import { WeightMatrixView, weightShape } from './weight-matrix-view.js';
+import { FieldGridsView } from './field-grids-view.js';
+import { fieldOnImages, imageBlocks } from './field-images.js';
 import { layeredLayoutOff, layoutNodes } from './graph-layout.js';
 import { groupIndex } from './trace-state.js';
 import { label, receptiveField } from './graph-model.js';
@@ -53,6 +55,7 @@ export class ViewManager {
   setGraph(graph) {
     this.graph = graph;
     this.groups = groupIndex(graph);
+    this.imageBlocks = null;
     const grouped = graph.groups.length > 0 && graph.n > SVG_CAP;
     this.stack = [grouped ? { kind: 'blocks', title: 'Blocks' } : { kind: 'all', title: 'Graph' }];
     return this._show();
@@ -71,7 +74,11 @@ export class ViewManager {
     const ids = receptiveField(this.graph, root, FIELD_CAP).sort((a, b) => a - b);
     const top = this.stack[this.stack.length - 1];
     if (top.kind === 'field') this.stack.pop();
-    this.stack.push({ kind: 'field', title: `Receptive field of ${label(this.graph, root)}`, ids, root });
+    // A network with image-shaped blocks: the field drawn on the grids it spans, first.
+    this.imageBlocks = this.imageBlocks || imageBlocks(this.graph, this.groups);
+    const images = fieldOnImages(this.graph, this.imageBlocks, root);
+    this.stack.push({ kind: 'field', title: `Receptive field of ${label(this.graph, root)}`, ids, root,
+      images: images.length ? images : null });
     return this._show();
   }
 
@@ -114,6 +121,13 @@ export class ViewManager {
           entry.allNodes = true;
           this._show();
         } });
+    } else if (entry.kind === 'field' && entry.images && !entry.allNodes) {
+      view = new FieldGridsView(this.container, { onSelect: this.onSelect, root: entry.root,
+        rootLabel: label(graph, entry.root),
+        onAllNodes: () => {
+          entry.allNodes = true;
+          this._show();
+        } });
     } else {
       const ids = entry.ids || d3.range(graph.n);
       const big = ids.length > SVG_CAP;
@@ -142,8 +156,8 @@ export class ViewManager {
         : new SvgGraphView(this.container, { onSelect: this.onSelect });
     }
     this.view = view;
-    const drawsItsOwn = view.kind === 'image' || view.kind === 'weights';
-    view.setGraph(graph, drawsItsOwn ? entry.image : entry.layout);
+    const drawsItsOwn = view.kind === 'image' || view.kind === 'weights' || view.kind === 'field-images';
+    view.setGraph(graph, view.kind === 'field-images' ? entry.images : drawsItsOwn ? entry.image : entry.layout);
     if (hadFocus) view.focus(focusOn ?? undefined);
     this.container.dataset.view = entry.kind;
     this.container.dataset.renderer = view.kind;
