@@ -7,6 +7,10 @@ seed-0 weights and the first test digit) computed here by the scalar engine.
 
 from __future__ import annotations
 
+import struct
+from pathlib import Path
+from xml.etree import ElementTree
+
 import numpy as np
 import pytest
 from playwright.sync_api import expect
@@ -261,3 +265,39 @@ def test_screenshots_of_a_receptive_field_on_the_grids(browser, server, console,
         scrub_to_end(page)
         page.locator("svg.field-grid").first.scroll_into_view_if_needed()
         shot(page, f"receptive-field-{size[0]}x{size[1]}-{scheme}")
+
+
+def test_image_views_export_as_svg_and_png(page, engine_resnet):
+    """Export SVG / PNG work on a block drawn as its image and on a weight matrix (they have no
+    graph layer to frame: the export threw before)."""
+    open_page(page, "?graph=model:resnet")
+    page.locator('[data-block="Conv2"]').click()
+    expect(page.locator("svg.image-grid")).to_have_attribute("data-rows", "16")
+    scrub_to_end(page)
+    expect(page.locator("svg.image-grid .pixel[data-value]")).to_have_count(256)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Export SVG").click()
+    root = ElementTree.fromstring(Path(info.value.path()).read_text())
+    pixels = [e for e in root.iter() if e.get("class", "").split()[:1] == ["pixel"]]
+    assert len(pixels) == 256
+    values = {p.get("data-node-name"): float(p.get("data-value")) for p in pixels}
+    assert values == {name: engine_resnet[name][0] for name in values}
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Export PNG").click()
+    png = Path(info.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1_000
+    page.locator('#breadcrumb button', has_text="Blocks").click()
+    page.locator('[data-block="FC4"]').click()
+    canvas = page.locator("canvas.weight-canvas")
+    expect(canvas).to_have_attribute("data-rows", "10")
+    size = canvas.evaluate("c => [c.width, c.height]")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Export PNG").click()
+    png = Path(info.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert list(struct.unpack(">II", png[16:24])) == size  # the IHDR's width and height
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Export SVG").click()
+    svg = ElementTree.fromstring(Path(info.value.path()).read_text())
+    image = next(e for e in svg.iter() if e.tag.endswith("image"))
+    assert image.get("href").startswith("data:image/png;base64,")

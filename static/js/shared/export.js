@@ -21,6 +21,8 @@ export async function exportPng(view, filename = 'backprop-live.png') {
     ctx.drawImage(view.base, 0, 0);
     ctx.drawImage(view.nodes, 0, 0);
     ctx.drawImage(view.top, 0, 0);
+  } else if (view.element instanceof HTMLCanvasElement) {
+    canvas = onBackground(view.element); // a block's weight matrix: a picture already
   } else {
     canvas = await rasterise(svgString(view), view.element);
   }
@@ -28,19 +30,42 @@ export async function exportPng(view, filename = 'backprop-live.png') {
   download(blob, filename);
 }
 
+/** A copy of `picture` (a canvas) drawn over the page's background. */
+function onBackground(picture) {
+  const canvas = document.createElement('canvas');
+  canvas.width = picture.width;
+  canvas.height = picture.height;
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = BACKGROUND;
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.drawImage(picture, 0, 0);
+  return canvas;
+}
+
+/** A canvas as an SVG document holding its picture. */
+function canvasSvg(picture) {
+  const { width, height } = picture;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" `
+    + `viewBox="0 0 ${width} ${height}"><image width="${width}" height="${height}" `
+    + `href="${onBackground(picture).toDataURL('image/png')}"/></svg>`;
+}
+
 /** The view as a standalone SVG document. */
 export function svgString(view) {
   if (view.kind === 'canvas') return view.toSVG();
   const source = view.element;
+  if (source instanceof HTMLCanvasElement) return canvasSvg(source);
   const clone = source.cloneNode(true);
-  const layer = source.querySelector('g');
-  const box = layer.getBBox();
+  // A graph draws into one <g> (panned and zoomed); an image grid draws straight into its <svg>.
+  const layer = source.querySelector(':scope > g');
+  const box = layer ? layer.getBBox()
+    : { x: 0, y: 0, width: source.width.baseVal.value, height: source.height.baseVal.value };
   const pad = 20;
   clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
   clone.setAttribute('viewBox', `${box.x - pad} ${box.y - pad} ${box.width + 2 * pad} ${box.height + 2 * pad}`);
   clone.setAttribute('width', String(Math.ceil(box.width + 2 * pad)));
   clone.setAttribute('height', String(Math.ceil(box.height + 2 * pad)));
-  clone.querySelector('g').removeAttribute('transform');
+  if (layer) clone.querySelector(':scope > g').removeAttribute('transform');
   clone.setAttribute('font-family', resolveVars('var(--font)', source));
   // Projector mode's rules are written ":root.projector …": in the file, the root is the <svg>.
   if (document.documentElement.classList.contains('projector')) clone.classList.add('projector');
@@ -62,7 +87,7 @@ function cssText() {
   for (const sheet of document.styleSheets) {
     try {
       for (const rule of sheet.cssRules) {
-        if (/\.(node|edge|term|pulse|block|link|arrowhead|graph-svg|chart|legend)\b/.test(rule.cssText)) rules.push(rule.cssText);
+        if (/\.(node|edge|term|pulse|block|link|arrowhead|graph-svg|chart|legend|pixel|image-grid|field-outline)\b/.test(rule.cssText)) rules.push(rule.cssText);
       }
     } catch {
       // a sheet we may not read: skip
