@@ -1,7 +1,7 @@
 """Playground's 2-D data sets, generated in numpy from a seed.
 
 Points live in the square [-6, 6]² as in TensorFlow Playground. Classification labels are ±1
-(the output neuron is a tanh); regression labels lie in [-1, 1]. Each generator follows
+(the output neuron is a tanh); regression labels lie in about [-1, 1]. Each generator follows
 Playground's own recipe, so a teacher's exercise looks the same here: with noise, the circle and
 XOR sets label a point by where its *noisy* copy fell while drawing the point itself, which is how
 Playground mixes classes near the border. Moons is sklearn's ``make_moons`` (micrograd's demo),
@@ -91,7 +91,7 @@ def moons(n: int, noise: float, rng: np.random.Generator, scale: float = 3.0) ->
 def plane(n: int, noise: float, rng: np.random.Generator) -> Points:
     xy = rng.uniform(-SQUARE, SQUARE, (n, 2))
     noisy = xy + rng.uniform(-SQUARE, SQUARE, (n, 2)) * noise
-    return Points(xy, np.clip(noisy.sum(axis=1) / 10.0, -1, 1))
+    return Points(xy, noisy.sum(axis=1) / 10.0)  # Playground does not clamp: up to ±1.2
 
 
 GAUSSIANS = ((-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1), (4, -2.5, -1))
