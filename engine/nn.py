@@ -25,7 +25,7 @@ from .node import node
 @dataclass
 class Layer:
     kind: str  # conv, fc, matmul, sum, add, relu, tanh, sigmoid, softmax, cross_entropy,
-    #            l1, l2, squared_error
+    #            l1, l2, squared_error, margin
     name: str
     # the layer's data operand(s), each a list of nodes (two for add / cross_entropy)
     inputs: list[list[node]]
@@ -148,6 +148,22 @@ class nn:
         squares = [node("*", d, d, group=group) for d in diffs]
         loss = node("*", half, _tree_sum(squares, group), group=group, name=group)
         self.layers.append(Layer("squared_error", group, [y_pred, labels, [half]], [loss]))
+        return loss
+
+    def Margin_Loss(self, n: int, scores: Iterable[node], y_label: Iterable[node], one: node,
+                    name: str | None = None) -> node:
+        """L = Σ_i relu(one - y_i · score_i), labels ±1 and ``one`` a const node fed 1: the
+        max-margin (hinge) loss of micrograd's demo."""
+        group = self._name("Loss", name, numbered=False)
+        scores = _take(scores, n, "Margin_Loss", "scores")
+        labels = _take(y_label, n, "Margin_Loss", "y_label")
+        one = _take([one], 1, "Margin_Loss", "one")[0]
+        hinges = [node("relu", node("-", one, node("*", labels[i], scores[i], group=group),
+                                    group=group), group=group) for i in range(n)]
+        loss = _tree_sum(hinges, group)
+        if loss.name is None:
+            loss.name = group
+        self.layers.append(Layer("margin", group, [scores, labels, [one]], [loss]))
         return loss
 
     def Conv(self, m: int, n: int, x: Iterable[node], weights: Iterable[node] | None = None,

@@ -147,6 +147,18 @@ def _squared_error_backward(layer, cache, dloss, need):
     return [d_pred, -d_pred, dloss * squares], None, None
 
 
+def _margin_forward(layer, ops, w, b, extra):
+    scores, labels, one = ops
+    gap = one - labels * scores
+    return np.maximum(gap, 0.0).sum(axis=1, keepdims=True), (scores, labels, gap > 0)
+
+
+def _margin_backward(layer, cache, dloss, need):
+    scores, labels, active = cache
+    d_gap = dloss * active
+    return [-d_gap * labels, -d_gap * scores, d_gap.sum(axis=1, keepdims=True)], None, None
+
+
 def _add_forward(layer, ops, w, b, extra):
     return ops[0] + ops[1], None
 
@@ -207,6 +219,7 @@ KERNELS = {
     "l1": (_penalty_forward, _penalty_backward),
     "l2": (_penalty_forward, _penalty_backward),
     "squared_error": (_squared_error_forward, _squared_error_backward),
+    "margin": (_margin_forward, _margin_backward),
     "add": (_add_forward, _add_backward),
     "sum": (_sum_forward, _sum_backward),
     "softmax": (_softmax_forward, _softmax_backward),

@@ -120,3 +120,27 @@ def test_bad_options_are_named():
         Playground(PlaygroundConfig(batch_size=0))
     with pytest.raises(ValueError, match="hidden layers: 0..6 of 1..8"):
         Playground(PlaygroundConfig(hidden=(9,)))
+
+
+def test_micrograds_demo_gives_micrograds_gradients():
+    """The demo network in nn, fused, against micrograd itself on the same weights."""
+    from micrograd.engine import Value
+    from micrograd.nn import MLP
+
+    from engine.playground import demo
+    from engine.playground.data import moons
+
+    points = moons(12, 0.1, np.random.default_rng(5), scale=1.0)
+    model = MLP(2, [16, 16, 1])
+    ours = demo.build()
+    params = np.random.default_rng(6).uniform(-1, 1, len(ours.graph.input_nodes))
+    for p, v in zip(model.parameters(), params, strict=True):
+        p.data = float(v)
+    scores = [model([Value(x), Value(y)]) for x, y in points.xy]
+    hinge = sum((1 + -yi * s).relu() for yi, s in zip(points.labels, scores, strict=True))
+    total = hinge * (1.0 / len(scores)) + 1e-4 * sum(p * p for p in model.parameters())
+    total.backward()
+    loss, grad, our_scores = ours.loss_and_grad(params, points.xy, points.labels)
+    assert abs(loss - total.data) <= 1e-12
+    assert np.allclose(our_scores, [s.data for s in scores], rtol=0, atol=1e-12)
+    assert np.abs(grad - [p.grad for p in model.parameters()]).max() <= 1e-12
