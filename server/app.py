@@ -54,6 +54,14 @@ DEFAULTS = {
     "METRICS_PAGE": 5_000,  # records read (and sent) at a time
     "STOP_GRACE_SECONDS": 5.0,  # after SIGTERM, a worker is killed
     "TRAINING_IDLE_SECONDS": 600.0,  # a run whose workspace has no page this long is stopped
+    # -- issue 13: Playground (server/jobs/playground.py) --------------------------------------
+    "MAX_PLAYGROUNDS": 64,  # exercises open at once, in total (one per workspace)
+    "MAX_PLAYGROUND_EPOCHS": 10_000,  # per exercise, until a reset
+    "PLAYGROUND_GRID": 64,  # the boundary and neuron maps: GRID × GRID points over the square
+    "PLAYGROUND_TURN_SECONDS": 0.05,  # SGD steps between two frames (so ~15-20 frames a second)
+    "MAX_CSV_BYTES": 200_000,  # a Playground CSV upload
+    "MAX_CSV_POINTS": 2_000,
+    # -- end issue 13 ---------------------------------------------------------------------------
 }
 
 

@@ -8,7 +8,7 @@ from flask import request, session
 
 from .. import guard
 from ..limits import LimitError
-from . import runs, traces
+from . import playground, runs, traces
 from .common import address, workspace
 from .traces import Streams
 
@@ -30,9 +30,11 @@ def register(socketio, services) -> None:
 
     def disconnect(reason=None):
         streams.cancel(request.sid)
+        services.playgrounds.close(workspace(), request.sid)  # issue 13: closing the page stops it
         services.jobs.client_left(workspace())
 
     socketio.on_event("connect", connect)
     socketio.on_event("disconnect", disconnect)
     traces.register(socketio, services, streams)
     runs.register(socketio, services)
+    playground.register(socketio, services)  # issue 13: Playground
