@@ -1,0 +1,84 @@
+"""The Playground tab in chromium against a live server, checked against the engine's own
+Playground computed here."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from engine.playground import Playground, PlaygroundConfig
+from tests.browser.conftest import shot
+
+pytestmark = pytest.mark.browser
+BOUNDARY = "#pg-boundary"
+
+
+def open_playground(page, query: str = ""):
+    page.goto(page.base_url + "/" + query + "#playground")
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_function("() => document.querySelector('#pg-boundary').dataset.epoch === '0'")
+
+
+def attribute(page, name: str) -> str:
+    return page.locator(BOUNDARY).get_attribute(f"data-{name}")
+
+
+def neurons(page) -> int:
+    return page.locator("#pg-network canvas.pg-neuron").count()
+
+
+def test_circle_learns_and_pause_stops_the_steps(page):
+    open_playground(page)
+    assert page.get_by_role("tab", name="Playground").get_attribute("aria-selected") == "true"
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(
+        "() => Number(document.querySelector('#pg-boundary').dataset.testAccuracy) > 0.9",
+        timeout=60_000)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_function("() => !document.querySelector('#pg-step').disabled")
+    paused = int(attribute(page, "step"))
+    page.get_by_role("button", name="Step").click()
+    page.wait_for_function(f"() => document.querySelector('#pg-boundary').dataset.step === '{paused + 1}'")
+    shot(page, "playground-circle-trained")
+
+
+def test_layers_and_neurons_change_the_diagram_and_the_url_and_survive_a_reload(page):
+    open_playground(page)
+    assert neurons(page) == 2 + 4 + 2 + 1
+    page.get_by_role("button", name="Add layer").click()
+    page.wait_for_function("() => document.querySelectorAll('#pg-network canvas.pg-neuron').length === 11")
+    page.get_by_role("button", name="Add neuron").first.click()
+    page.wait_for_function("() => document.querySelectorAll('#pg-network canvas.pg-neuron').length === 12")
+    assert "pg.net=5%2C2%2C2" in page.url or "pg.net=5,2,2" in page.url
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_function("() => document.querySelectorAll('#pg-network canvas.pg-neuron').length === 12")
+    assert re.search(r"pg\.net=5(%2C|,)2(%2C|,)2", page.url)
+    assert page.locator(".pg-layer").first.inner_text().startswith("Layer 1: 5 neurons")
+
+
+def test_a_link_gives_the_same_points_and_loss_in_a_fresh_browser(page, browser, server):
+    query = "?pg.data=xor&pg.seed=5&pg.init=2&pg.net=3"
+    open_playground(page, query)
+    mine = Playground(PlaygroundConfig(dataset="xor", seed=5, init_seed=2, hidden=(3,))).metrics()
+    assert float(attribute(page, "train-loss")) == pytest.approx(mine.train_loss, rel=1e-12)
+    assert float(attribute(page, "test-loss")) == pytest.approx(mine.test_loss, rel=1e-12)
+    other = browser.new_context().new_page()
+    other.base_url = server.url
+    open_playground(other, query)
+    assert attribute(other, "train-loss") == attribute(page, "train-loss")
+    other.context.close()
+
+
+@pytest.mark.parametrize("dataset", ["circle", "xor", "gaussian", "spiral", "moons"])
+def test_each_dataset_trains(page, dataset):
+    open_playground(page)
+    page.get_by_label("Dataset").select_option(dataset)
+    page.wait_for_function(f"() => location.search.includes('pg.data={dataset}') || '{dataset}' === 'circle'")
+    page.wait_for_function("() => document.querySelector('#pg-boundary').dataset.epoch === '0'")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("() => Number(document.querySelector('#pg-boundary').dataset.epoch) >= 3",
+                           timeout=60_000)
+    page.get_by_role("button", name="Pause").click()
+    shot(page, f"playground-{dataset}")
