@@ -78,7 +78,8 @@ def build_services(config: dict, socketio: SocketIO) -> Services:
     cpu.on_idle = release.soon
     # issue 13: Playground (server.sockets.playground plugs in an emitter with backpressure)
     playgrounds = PlaygroundJobs(config, cpu, socketio.start_background_task,
-                                 lambda event, data, sid: socketio.emit(event, data, to=sid))
+                                 lambda event, data, sid: socketio.emit(event, data, to=sid),
+                                 os_lock)
     return Services(config, store, catalog, cpu, jobs, terminal_runs,
                     NewWorkspaces(config["MAX_NEW_WORKSPACES_PER_MINUTE"]), socketio,
                     playgrounds)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -30,12 +31,15 @@ class Exercise:
     playground: Playground
     playing: bool = False
     generation: int = 0  # bumped by reset / a new exercise: an old loop sees it and ends
-    lock: threading.Lock = field(default_factory=threading.Lock)  # one turn at a time
+    # One turn at a time. An OS lock (under eventlet too): turns take it in the CPU pool's
+    # OS threads, where a green lock would not hold.
+    lock: Any = field(default_factory=threading.Lock)
 
 
 class PlaygroundJobs:
-    def __init__(self, settings: dict, cpu, start_task, emit):
+    def __init__(self, settings: dict, cpu, start_task, emit, os_lock=threading.Lock):
         self.settings = settings
+        self.os_lock = os_lock
         self.cpu = cpu  # CpuPool: every turn runs in its threads, within its budgets
         self.start_task = start_task
         self.emit = emit  # emit(event, data, sid)
@@ -57,7 +61,7 @@ class PlaygroundJobs:
         if old is not None:
             old.playing = False
         exercise = Exercise(workspace, sid, playground,
-                            generation=(old.generation + 1) if old else 0)
+                            generation=(old.generation + 1) if old else 0, lock=self.os_lock())
         self.exercises[workspace] = exercise
         return exercise
 
@@ -85,7 +89,12 @@ class PlaygroundJobs:
     def pause(self, workspace: str) -> dict:
         exercise = self.get(workspace)
         exercise.playing = False
-        with exercise.lock:  # a turn in flight finishes first: its frame is the last one
+        # In the pool: a turn in flight finishes first (its frame is the last one), and the
+        # event loop never waits on the lock.
+        return self.cpu.call(workspace, self._frame_locked, exercise)
+
+    def _frame_locked(self, exercise: Exercise) -> dict:
+        with exercise.lock:
             return self.frame(exercise)
 
     def step(self, workspace: str) -> dict:
