@@ -10,6 +10,7 @@ after the current turn; the page's disconnect (closing it) ends the exercise. Bu
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.formats.export import export_graph
 from engine.playground import Playground, PlaygroundConfig
 from engine.playground import frames as playground_frames
 from engine.playground.data import split
@@ -105,6 +107,29 @@ class PlaygroundJobs:
         frame = self.cpu.call(workspace, self._turn, exercise, 0.0, False)
         assert frame is not None, "a step that is not the loop's always runs"
         return frame
+
+    def sample_source(self, workspace: str, index: int) -> tuple[str, str]:
+        """(JSON graph text, name) of point ``index``'s scalar graph (training points first)
+        with the current weights: one forward and back-prop of that sample, for the Graph tab."""
+        exercise = self.get(workspace)
+        data = exercise.playground.data
+        count = len(data.train) + len(data.test)
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:
+            raise ValueError(f"index must be a point's number, 0..{count - 1}")
+        return self.cpu.call(workspace, self._sample_locked, exercise, index)
+
+    def _sample_locked(self, exercise: Exercise, index: int) -> tuple[str, str]:
+        with exercise.lock:
+            playground = exercise.playground
+            train = index < len(playground.data.train)
+            k = index if train else index - len(playground.data.train)
+            g = playground.sample_graph(train, k)
+            text = json.dumps(export_graph(g))
+            points = playground.data.train if train else playground.data.test
+            x, y = points.xy[k]
+            name = (f"Playground {'training' if train else 'test'} point {k} "
+                    f"({x:.2f}, {y:.2f}), epoch {playground.epoch}")
+            return text, name
 
     def frame(self, exercise: Exercise) -> dict:
         return playground_frames.frame(exercise.playground, self.settings["PLAYGROUND_GRID"])

@@ -11,6 +11,7 @@ from flask import request
 from engine.playground import PlaygroundConfig, frames
 from engine.playground.upload import CsvError, CsvLimits, read_points
 
+from ..catalog import Entry
 from ..limits import LimitError
 from . import backpressure
 from .common import handle, workspace
@@ -72,6 +73,25 @@ def step(services, data):
     return {"ok": True, "frame": services.playgrounds.step(workspace())}
 
 
+def sample(services, data):
+    """Point ``index``'s scalar graph, stored as this workspace's upload (a JSON graph) so the
+    Graph tab loads it as any other: {ok, ref, name}."""
+    ws = workspace()
+    text, name = services.playgrounds.sample_source(ws, data.get("index"))
+    config, catalog = services.config, services.catalog
+
+    def store() -> dict:
+        loaded = catalog.check_upload(text, "graph", None)
+        nodes = len(loaded.graph.program().nodes)
+        graph_id = services.store.add_graph(ws, name, "graph", text, nodes,
+                                            max_graphs=config["MAX_GRAPHS_PER_WORKSPACE"],
+                                            max_bytes=config["MAX_WORKSPACE_BYTES"])
+        catalog.remember(catalog.upload_key(graph_id, ws),
+                         Entry(loaded, name, "graph", catalog.lock_factory()))
+        return {"ok": True, "ref": graph_id, "name": name}
+    return services.cpu.call(ws, store)
+
+
 def register(socketio, services) -> None:
     def emit(event: str, data: dict, sid: str) -> None:
         backpressure.wait_to_send(socketio, sid, services.config["MAX_QUEUED_BYTES"],
@@ -83,3 +103,4 @@ def register(socketio, services) -> None:
     handle(socketio, "playground_play", partial(play, services))
     handle(socketio, "playground_pause", partial(pause, services))
     handle(socketio, "playground_step", partial(step, services))
+    handle(socketio, "playground_sample", partial(sample, services))

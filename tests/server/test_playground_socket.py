@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from engine.playground import Playground, PlaygroundConfig
 from tests.live_server import wait_until
@@ -116,3 +117,28 @@ def test_bad_options_are_refused_by_name(sock):
     assert "unknown Playground option 'datasett'" in ack["error"]["message"]
     ack = call(sock, "playground_start", {"config": {"hidden": [9]}})
     assert "hidden layers: 0..6 of 1..8" in ack["error"]["message"]
+
+
+def test_a_points_graph_is_stored_with_the_samples_loss_and_gradients(sock, client):
+    started(sock)
+    call(sock, "playground_step", {})
+    ack = call(sock, "playground_sample", {"index": 3})
+    assert ack["ok"], ack
+    mine = Playground(PlaygroundConfig(dataset="circle", seed=3))
+    mine.step()
+    g = mine.sample_graph(True, 3)
+    g.compute_forward()
+    g.back_prop()
+    loaded = call(sock, "load_graph", {"graph": ack["ref"]})
+    assert loaded["ok"], loaded
+    exported = client.get(f"/api/graphs/{ack['ref']}/export")
+    assert exported.status_code == 200
+    from engine.formats import load
+    theirs = load(exported.get_data(as_text=True), "graph")
+    theirs.graph.compute_forward()
+    theirs.graph.back_prop()
+    [loss] = list(theirs.outputs.values())
+    assert loss.forward == pytest.approx(mine.network.loss.forward, rel=1e-12)
+    grads = [w.backward for w in theirs.graph.input_nodes]
+    assert grads == pytest.approx([w.backward for w in g.input_nodes], rel=1e-12, abs=1e-15)
+    assert call(sock, "playground_sample", {"index": 10_000})["ok"] is False
