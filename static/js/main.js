@@ -124,7 +124,7 @@ const playground = createPlayground({
     activation: $('#pg-activation'), regularization: $('#pg-regularization'), reg_rate: $('#pg-reg-rate'), lr: $('#pg-lr'),
     batch_size: $('#pg-batch'), init_seed: $('#pg-init'),
   },
-}, { connection });
+}, { connection, openGraph: (ref) => { $('#tab-graph').click(); page.loadRef(ref); } });
 
 // -- loading -------------------------------------------------------------------------------------
 $('#graph-select').addEventListener('change', (event) => {

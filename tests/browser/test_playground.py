@@ -82,3 +82,38 @@ def test_each_dataset_trains(page, dataset):
                            timeout=60_000)
     page.get_by_role("button", name="Pause").click()
     shot(page, f"playground-{dataset}")
+
+
+def test_clicking_a_point_opens_its_backprop_graph_and_returning_keeps_the_exercise(page):
+    from tests.browser.pages import node, play_to_end, wait_trace
+
+    open_playground(page)
+    page.get_by_role("button", name="Step").click()
+    page.wait_for_function("() => document.querySelector('#pg-boundary').dataset.step === '1'")
+    mine = Playground(PlaygroundConfig())
+    mine.step()
+    x, y = mine.data.train.xy[0]
+    box = page.locator(BOUNDARY).bounding_box()
+    page.locator(BOUNDARY).click(position={"x": (x + 6) / 12 * box["width"],
+                                           "y": (6 - y) / 12 * box["height"]})
+    page.wait_for_function("() => document.body.dataset.mode === 'graph'")
+    index = int(attribute(page, "sample"))
+    train = index < len(mine.data.train)
+    g = mine.sample_graph(train, index if train else index - len(mine.data.train))
+    g.compute_forward()
+    g.back_prop()
+    page.wait_for_selector('[data-node-name="Loss"]')  # the sample's graph, not the last one
+    wait_trace(page)
+    play_to_end(page)
+    def inspected(name: str, field: str) -> float:
+        node(page, name).dispatch_event("click")
+        cell = page.locator(f"#inspector [data-field={field}][data-{field}]")
+        return float(cell.get_attribute(f"data-{field}"))
+
+    assert inspected("Loss", "value") == pytest.approx(mine.network.loss.forward, rel=1e-12)
+    weight = mine.network.layers[0][0][0]  # FC1's first weight
+    assert inspected(weight.name, "grad") == pytest.approx(weight.backward, rel=1e-12)
+    assert page.get_by_role("button", name="Descend", exact=True).is_enabled()
+    shot(page, "playground-sample-graph")
+    page.get_by_role("tab", name="Playground").click()
+    assert attribute(page, "step") == "1"  # the exercise is where it was

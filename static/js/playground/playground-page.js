@@ -10,8 +10,19 @@ import { LossView } from './loss-view.js';
 import { NetworkView } from './network-view.js';
 import { configFromParams, paramsOf, problemOf } from './playground-config.js';
 
-export function createPlayground(el, { connection }) {
-  const boundary = new BoundaryView(el.boundary);
+export function createPlayground(el, { connection, openGraph }) {
+  // Click a point: its own scalar graph (one forward and back-prop with the current weights)
+  // opens on the Graph tab; the exercise stays, paused, for the way back.
+  const boundary = new BoundaryView(el.boundary, {
+    onPoint: async (index) => {
+      el.boundary.dataset.sample = String(index);
+      try {
+        if (playing) el.pause.click();
+        const { ref } = ok(await connection.request('playground_sample', { index }));
+        openGraph(ref);
+      } catch (error) { problem(error); }
+    },
+  });
   const network = new NetworkView(el.network);
   const losses = new LossView(el.losses, el.readout);
   let config = configFromParams(playgroundFromUrl());
