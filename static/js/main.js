@@ -117,7 +117,7 @@ page.attach({ controller, training });
 const playground = createPlayground({
   boundary: $('#pg-boundary'), network: $('#pg-network'), losses: $('#pg-losses'), readout: $('#pg-readout'),
   message: $('#pg-message'), play: $('#pg-play'), pause: $('#pg-pause'), step: $('#pg-step'), reset: $('#pg-reset'),
-  showTest: $('#pg-show-test'), discrete: $('#pg-discrete'),
+  showTest: $('#pg-show-test'), discrete: $('#pg-discrete'), csv: $('#pg-csv'), clear: $('#pg-clear'),
   controls: {
     problem: $('#pg-problem'), dataset: $('#pg-dataset'), noise: $('#pg-noise'), ratio: $('#pg-ratio'), seed: $('#pg-seed'),
     features: $('#pg-features'), addLayer: $('#pg-add-layer'), removeLayer: $('#pg-remove-layer'), layers: $('#pg-layers'),

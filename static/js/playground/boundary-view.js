@@ -1,13 +1,13 @@
 // The decision boundary: the output neuron over the square [-6, 6]² with the points on top
 // (training filled, test outlined). The canvas carries the latest frame's numbers as data-*
-// attributes (data-epoch, data-step, data-train-loss, data-test-loss, data-test-accuracy) for tests and
+// attributes (data-points, data-epoch, data-step, data-train-loss, data-test-loss, data-test-accuracy) for tests and
 // assistive tools alike.
 import { CLASS_COLORS, colorOf, paintMap } from './heat-colors.js';
 
 const SQUARE = 6;
 
 export class BoundaryView {
-  constructor(canvas, { onPoint = () => {} } = {}) {
+  constructor(canvas, { onPoint = () => {}, onAdd = () => {} } = {}) {
     this.canvas = canvas;
     this.points = null;
     this.frame = null;
@@ -16,11 +16,13 @@ export class BoundaryView {
     canvas.addEventListener('click', (event) => {
       const hit = this.pointAt(event.offsetX, event.offsetY);
       if (hit !== null) onPoint(hit);
+      else onAdd(...this.toSquare(event.offsetX, event.offsetY), event.shiftKey ? -1 : 1);
     });
   }
 
   setPoints(points) {
     this.points = points;
+    this.canvas.dataset.points = String(points.count);
     this.draw();
   }
 
@@ -44,6 +46,12 @@ export class BoundaryView {
   toPixels(x, y) {
     const size = this.canvas.clientWidth || this.canvas.width;
     return [((x + SQUARE) / (2 * SQUARE)) * size, ((SQUARE - y) / (2 * SQUARE)) * size];
+  }
+
+  /** The point (x₁, x₂) at canvas pixels (px, py). */
+  toSquare(px, py) {
+    const size = this.canvas.clientWidth || this.canvas.width;
+    return [(px / size) * 2 * SQUARE - SQUARE, SQUARE - (py / size) * 2 * SQUARE];
   }
 
   /** The index of the point drawn at canvas pixel (px, py), or null. */

@@ -22,7 +22,15 @@ export function createPlayground(el, { connection, openGraph }) {
         openGraph(ref);
       } catch (error) { problem(error); }
     },
+    onAdd: (x, y, label) => {
+      own.push(`${x.toFixed(3)},${y.toFixed(3)},${label > 0 ? 'A' : 'B'}`);
+      csv = own.join('\n');
+      if (own.length >= 2) restart();
+      else boundary.setPoints({ xy: new Float64Array([x, y]), labels: new Float64Array([label]), count: 1, trainCount: 1, classification: true });
+    },
   });
+  let own = []; // points clicked in, as CSV lines
+  let csv = null; // your own data (clicked or uploaded), sent with each start; not in the URL
   const network = new NetworkView(el.network);
   const losses = new LossView(el.losses, el.readout);
   let config = configFromParams(playgroundFromUrl());
@@ -45,7 +53,7 @@ export function createPlayground(el, { connection, openGraph }) {
   async function start() {
     showPlaying(false);
     el.message.textContent = '';
-    const ack = ok(await connection.request('playground_start', { config }));
+    const ack = ok(await connection.request('playground_start', csv === null ? { config } : { config, csv }));
     const p = ack.points;
     const xy = new Float64Array(p.xy.slice(0));
     boundary.setPoints({ xy, labels: new Float64Array(p.labels.slice(0)), count: xy.length / 2,
@@ -87,6 +95,25 @@ export function createPlayground(el, { connection, openGraph }) {
     } catch (error) { problem(error); }
   });
   el.reset.addEventListener('click', () => restart());
+  el.csv.addEventListener('change', async () => {
+    const file = el.csv.files[0];
+    el.csv.value = '';
+    if (!file) return;
+    const before = csv;
+    csv = await file.text();
+    try {
+      await start();
+      own = [];
+    } catch (error) {
+      csv = before; // a refused file changes nothing
+      problem(error);
+    }
+  });
+  el.clear.addEventListener('click', () => {
+    own = [];
+    csv = null;
+    restart();
+  });
   el.showTest.addEventListener('change', () => boundary.setOptions({ showTest: el.showTest.checked }));
   el.discrete.addEventListener('change', () => boundary.setOptions({ discrete: el.discrete.checked }));
 
