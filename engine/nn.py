@@ -24,7 +24,8 @@ from .node import node
 
 @dataclass
 class Layer:
-    kind: str  # conv, fc, matmul, sum, add, relu, softmax, cross_entropy
+    kind: str  # conv, fc, matmul, sum, add, relu, tanh, sigmoid, softmax, cross_entropy,
+    #            l1, l2, squared_error, margin
     name: str
     # the layer's data operand(s), each a list of nodes (two for add / cross_entropy)
     inputs: list[list[node]]
@@ -103,6 +104,68 @@ class nn:
         self.layers.append(Layer("relu", group, [x], y))
         return y
 
+    def Tanh(self, input_size: int, x: Iterable[node], name: str | None = None) -> list[node]:
+        return self._activation("tanh", "Tanh", input_size, x, name)
+
+    def Sigmoid(self, input_size: int, x: Iterable[node],
+                name: str | None = None) -> list[node]:
+        return self._activation("sigmoid", "Sigmoid", input_size, x, name)
+
+    def Linear(self, input_size: int, x: Iterable[node],
+               name: str | None = None) -> list[node]:
+        """The identity activation: returns ``x`` itself and records no layer (a layer whose
+        outputs were its inputs would make nothing the page or a fused kernel could show)."""
+        return _take(x, input_size, "Linear", "x")
+
+    def Activation(self, kind: str, input_size: int, x: Iterable[node],
+                   name: str | None = None) -> list[node]:
+        """One of ``ACTIVATIONS`` ("tanh", "relu", "sigmoid", "linear") by name."""
+        if kind not in ACTIVATIONS:
+            raise GraphError(f"activation must be one of {sorted(ACTIVATIONS)}, not {kind!r}")
+        layer = getattr(self, ACTIVATIONS[kind])
+        result: list[node] = layer(input_size, x, name=name)
+        return result
+
+    def L1(self, n: int, weights: Iterable[node], rate: node,
+           name: str | None = None) -> node:
+        """Penalty rate · Σ |w_i| (``rate`` a const node, so it can change without a rebuild)."""
+        return self._penalty("l1", "L1", n, weights, rate, name)
+
+    def L2(self, n: int, weights: Iterable[node], rate: node,
+           name: str | None = None) -> node:
+        """Penalty rate · Σ w_i² (micrograd's demo's form; Playground's ½ is in the rate)."""
+        return self._penalty("l2", "L2", n, weights, rate, name)
+
+    def Squared_Error_Loss(self, n: int, y_pred: Iterable[node], y_label: Iterable[node],
+                           half: node, name: str | None = None) -> node:
+        """L = half · Σ_i (y_pred_i - y_label_i)², ``half`` a const node fed 0.5 (Playground's
+        loss; a const rather than a number because every leaf a graph runs must be listed)."""
+        group = self._name("Loss", name, numbered=False)
+        y_pred = _take(y_pred, n, "Squared_Error_Loss", "y_pred")
+        labels = _take(y_label, n, "Squared_Error_Loss", "y_label")
+        half = _take([half], 1, "Squared_Error_Loss", "half")[0]
+        diffs = [node("-", y_pred[i], labels[i], group=group) for i in range(n)]
+        squares = [node("*", d, d, group=group) for d in diffs]
+        loss = node("*", half, _tree_sum(squares, group), group=group, name=group)
+        self.layers.append(Layer("squared_error", group, [y_pred, labels, [half]], [loss]))
+        return loss
+
+    def Margin_Loss(self, n: int, scores: Iterable[node], y_label: Iterable[node], one: node,
+                    name: str | None = None) -> node:
+        """L = Σ_i relu(one - y_i · score_i), labels ±1 and ``one`` a const node fed 1: the
+        max-margin (hinge) loss of micrograd's demo."""
+        group = self._name("Loss", name, numbered=False)
+        scores = _take(scores, n, "Margin_Loss", "scores")
+        labels = _take(y_label, n, "Margin_Loss", "y_label")
+        one = _take([one], 1, "Margin_Loss", "one")[0]
+        hinges = [node("relu", node("-", one, node("*", labels[i], scores[i], group=group),
+                                    group=group), group=group) for i in range(n)]
+        loss = _tree_sum(hinges, group)
+        if loss.name is None:
+            loss.name = group
+        self.layers.append(Layer("margin", group, [scores, labels, [one]], [loss]))
+        return loss
+
     def Conv(self, m: int, n: int, x: Iterable[node], weights: Iterable[node] | None = None,
              bias: Iterable[node] | None = None, padding_zero: Iterable[node] | None = None,
              name: str | None = None) -> list[list[node]]:
@@ -180,6 +243,27 @@ class nn:
         return loss
 
     # -- helpers -------------------------------------------------------------------------------
+    def _activation(self, op: str, base: str, input_size: int, x: Iterable[node],
+                    name: str | None) -> list[node]:
+        group = self._name(f"{base}{max(self._stage, 1)}", name, numbered=False)
+        x = _take(x, input_size, base, "x")
+        y = [node(op, x[i], group=group, name=f"{group}[{i}]") for i in range(input_size)]
+        self.layers.append(Layer(op, group, [x], y))
+        return y
+
+    def _penalty(self, kind: str, base: str, n: int, weights: Iterable[node], rate: node,
+                 name: str | None) -> node:
+        group = self._name(base, name, numbered=False)
+        weights = _take(weights, n, base, "weights")
+        rate = _take([rate], 1, base, "rate")[0]
+        if kind == "l1":
+            terms = [node("abs", w, group=group) for w in weights]
+        else:
+            terms = [node("*", w, w, group=group) for w in weights]
+        penalty = node("*", rate, _tree_sum(terms, group), group=group, name=group)
+        self.layers.append(Layer(kind, group, [weights, [rate]], [penalty]))
+        return penalty
+
     def _matmul(self, m: int, n: int, W: Sequence[node], x: Sequence[node],
                 group: str) -> list[node]:
         return [_tree_sum([node("*", W[i * n + j], x[j], group=group) for j in range(n)], group)
@@ -213,6 +297,9 @@ class nn:
             unique, k = f"{name}.{k}", k + 1
         self._names.add(unique)
         return unique
+
+
+ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid", "linear": "Linear"}
 
 
 def block_of(n: node) -> str:

@@ -68,6 +68,14 @@ DEFAULTS = {
     "MESSAGE_QUEUE": None,  # redis://…: events of every process reach every watcher
     "JOBS": None,  # redis://…: training on `backprop-live worker` processes (RQ)
     "JOB_HEARTBEAT_SECONDS": 10.0,  # a worker silent this long (×1.5 at most) failed its run
+    # -- issue 13: Playground (server/jobs/playground.py) --------------------------------------
+    "MAX_PLAYGROUNDS": 64,  # exercises open at once, in total (one per workspace)
+    "MAX_PLAYGROUND_EPOCHS": 10_000,  # per exercise, until a reset
+    "PLAYGROUND_GRID": 64,  # the boundary and neuron maps: GRID × GRID points over the square
+    "PLAYGROUND_TURN_SECONDS": 0.05,  # SGD steps between two frames (so ~15-20 frames a second)
+    "MAX_CSV_BYTES": 200_000,  # a Playground CSV upload
+    "MAX_CSV_POINTS": 2_000,
+    # -- end issue 13 ---------------------------------------------------------------------------
 }
 
 

@@ -18,6 +18,7 @@ from engine.formats import Limits
 from .catalog import Catalog
 from .jobs import CpuPool, TrainingJobs
 from .jobs.relay import RunRelay
+from .jobs.playground import PlaygroundJobs  # issue 13: Playground
 from .jobs.terminal import TerminalRuns
 from .memory import MemoryRelease
 from .store import DATABASE, Store
@@ -34,6 +35,7 @@ class Services:
     terminal_runs: TerminalRuns
     workspaces: NewWorkspaces
     socketio: SocketIO
+    playgrounds: PlaygroundJobs  # issue 13: Playground
     relay: RunRelay | None = None  # the message queue's manager, when MESSAGE_QUEUE is set
 
     def watching(self):
@@ -100,6 +102,10 @@ def build_services(config: dict, socketio: SocketIO) -> Services:
     release = MemoryRelease(socketio.start_background_task, socketio.sleep,
                             lambda: not cpu.running)
     cpu.on_idle = release.soon
+    # issue 13: Playground (server.sockets.playground plugs in an emitter with backpressure)
+    playgrounds = PlaygroundJobs(config, cpu, socketio.start_background_task,
+                                 lambda event, data, sid: socketio.emit(event, data, to=sid),
+                                 os_lock)
     return Services(config, store, catalog, cpu, jobs, terminal_runs,
                     NewWorkspaces(config["MAX_NEW_WORKSPACES_PER_MINUTE"], shared=slots), socketio,
-                    relay)
+                    playgrounds, relay)

@@ -110,6 +110,63 @@ def _relu_backward(layer, cache, dy, need):
     return [dy * cache], None, None
 
 
+def _tanh_forward(layer, ops, w, b, extra):
+    y = np.tanh(ops[0])
+    return y, ops[0]
+
+
+def _tanh_backward(layer, cache, dy, need):
+    # 1 / cosh² a, as the scalar operator computes it (ops.py): the same bits, not 1 - tanh².
+    return [dy / np.cosh(cache) ** 2], None, None
+
+
+def _sigmoid_forward(layer, ops, w, b, extra):
+    y = np.exp(-np.logaddexp(0.0, -ops[0]))  # ops.py's overflow-free form
+    return y, (ops[0], y)
+
+
+def _sigmoid_backward(layer, cache, dy, need):
+    a, y = cache
+    return [dy * (y * np.exp(-np.logaddexp(0.0, a)))], None, None
+
+
+def _penalty_forward(layer, ops, w, b, extra):
+    weights, rate = ops  # weights (1, n): params are shared; rate (B, 1): a const
+    total = np.abs(weights) if layer.kind == "l1" else weights * weights
+    return rate * total.sum(axis=1, keepdims=True), (weights, rate, total)
+
+
+def _penalty_backward(layer, cache, dy, need):
+    weights, rate, total = cache
+    local = np.sign(weights) if layer.kind == "l1" else 2.0 * weights
+    return [dy * rate * local, dy * total.sum(axis=1, keepdims=True)], None, None
+
+
+def _squared_error_forward(layer, ops, w, b, extra):
+    pred, labels, half = ops
+    diff = pred - labels
+    squares = (diff * diff).sum(axis=1, keepdims=True)
+    return half * squares, (diff, half, squares)
+
+
+def _squared_error_backward(layer, cache, dloss, need):
+    diff, half, squares = cache
+    d_pred = dloss * half * 2.0 * diff
+    return [d_pred, -d_pred, dloss * squares], None, None
+
+
+def _margin_forward(layer, ops, w, b, extra):
+    scores, labels, one = ops
+    gap = one - labels * scores
+    return np.maximum(gap, 0.0).sum(axis=1, keepdims=True), (scores, labels, gap > 0)
+
+
+def _margin_backward(layer, cache, dloss, need):
+    scores, labels, active = cache
+    d_gap = dloss * active
+    return [-d_gap * labels, -d_gap * scores, d_gap.sum(axis=1, keepdims=True)], None, None
+
+
 def _add_forward(layer, ops, w, b, extra):
     return ops[0] + ops[1], None
 
@@ -165,6 +222,12 @@ KERNELS = {
     "matmul": (_matmul_forward, _matmul_backward),
     "conv": (_conv_forward, _conv_backward),
     "relu": (_relu_forward, _relu_backward),
+    "tanh": (_tanh_forward, _tanh_backward),
+    "sigmoid": (_sigmoid_forward, _sigmoid_backward),
+    "l1": (_penalty_forward, _penalty_backward),
+    "l2": (_penalty_forward, _penalty_backward),
+    "squared_error": (_squared_error_forward, _squared_error_backward),
+    "margin": (_margin_forward, _margin_backward),
     "add": (_add_forward, _add_backward),
     "sum": (_sum_forward, _sum_backward),
     "softmax": (_softmax_forward, _softmax_backward),

@@ -9,7 +9,7 @@ from flask import request, session
 
 from .. import guard
 from ..limits import LimitError
-from . import pictures, runs, traces
+from . import pictures, playground, runs, traces
 from .common import address, workspace
 from .traces import Streams
 
@@ -31,6 +31,7 @@ def register(socketio, services) -> None:
 
     def disconnect(reason=None):
         streams.cancel(request.sid)
+        services.playgrounds.close(workspace(), request.sid)  # issue 13: closing the page stops it
         services.jobs.client_left(workspace())
 
     socketio.on_event("connect", connect)
@@ -38,3 +39,4 @@ def register(socketio, services) -> None:
     traces.register(socketio, services, streams)
     runs.register(socketio, services)
     pictures.register(socketio, services)
+    playground.register(socketio, services)  # issue 13: Playground

@@ -28,6 +28,7 @@ import { initPanelToggles } from './shared/panels.js';
 import { Descent } from './graph/descent.js';
 import { DescentCurve } from './graph/descent-curve.js';
 import { learningRateFromUrl, setLearningRate } from './shared/url-state.js';
+import { createPlayground } from './playground/playground-page.js'; // issue 13
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -112,6 +113,19 @@ if (learningRateFromUrl()) descent.setLearningRate(learningRateFromUrl());
 const training = createTraining({ connection, controller, session });
 page.attach({ controller, training });
 
+// -- issue 13: the Playground tab ----------------------------------------------------------------
+const playground = createPlayground({
+  boundary: $('#pg-boundary'), network: $('#pg-network'), losses: $('#pg-losses'), readout: $('#pg-readout'),
+  message: $('#pg-message'), play: $('#pg-play'), pause: $('#pg-pause'), step: $('#pg-step'), reset: $('#pg-reset'),
+  showTest: $('#pg-show-test'), discrete: $('#pg-discrete'), csv: $('#pg-csv'), clear: $('#pg-clear'),
+  controls: {
+    problem: $('#pg-problem'), dataset: $('#pg-dataset'), noise: $('#pg-noise'), ratio: $('#pg-ratio'), seed: $('#pg-seed'),
+    features: $('#pg-features'), addLayer: $('#pg-add-layer'), removeLayer: $('#pg-remove-layer'), layers: $('#pg-layers'),
+    activation: $('#pg-activation'), regularization: $('#pg-regularization'), reg_rate: $('#pg-reg-rate'), lr: $('#pg-lr'),
+    batch_size: $('#pg-batch'), init_seed: $('#pg-init'),
+  },
+}, { connection, openGraph: (ref) => { $('#tab-graph').click(); page.loadRef(ref); } });
+
 // -- loading -------------------------------------------------------------------------------------
 $('#graph-select').addEventListener('change', (event) => {
   if (event.target.value) page.loadRef(event.target.value);
@@ -140,7 +154,7 @@ $('#share').addEventListener('click', () => shareLink.open(session.ref || '', { 
 
 // -- keyboard: the playback and graph shortcuts on the Graph tab, and the help that lists them --
 const shortcuts = new Shortcuts();
-const onGraphTab = () => !training.active;
+const onGraphTab = () => !training.active && !playground.active;
 shortcuts.add(...playback.shortcuts({ when: onGraphTab, group: 'Playback (Graph tab)' }),
   ...views.shortcuts({ when: onGraphTab }), ...descent.shortcuts({ when: onGraphTab }));
 new KeyboardHelp($('#keyboard-help'), shortcuts);

@@ -1,6 +1,8 @@
-// The page's two modes: "Graph" (define, trace and animate a graph) and "Training" (train a
-// network and watch it learn, beside the same graph view). The mode shows as body.training and
-// is kept in the URL (url-state.js), so a reload comes back to it.
+// The page's modes: "Graph" (define, trace and animate a graph), "Training" (train a network and
+// watch it learn, beside the same graph view) and "Playground" (issue 13: a 2-D exercise). The
+// mode shows as body.training / body[data-mode] and is kept in the URL (url-state.js), so a
+// reload comes back to it. A change is also announced as a "modechange" event on document, for
+// the parts that do not own the tabs.
 import { modeFromUrl, setMode } from './url-state.js';
 
 export class ModeTabs {
@@ -35,6 +37,7 @@ export class ModeTabs {
     setMode(mode);
     this._show();
     this.onChange(mode);
+    document.dispatchEvent(new CustomEvent('modechange', { detail: mode }));
   }
 
   _show() {

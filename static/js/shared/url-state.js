@@ -11,6 +11,8 @@
 //   ?lr=X            the Graph tab's descent learning rate (kept while the page is open, and in links)
 //   ?projector=1     projector mode: bigger text, thicker lines (theme.js)
 //   #training        the page is in training mode (no hash: graph mode)
+//   #playground      …or on the Playground tab (issue 13), whose exercise is kept in
+//   ?pg.data=…&pg.net=4,2&…  (playgroundFromUrl below: every option that is not the default)
 // Writes replace the history entry (never push one): the back button leaves the page, as before.
 
 export const DEFAULT_GRAPH = 'example:reference.expr';
@@ -121,14 +123,42 @@ export function setLearningRate(lr) {
 
 // -- the mode ----------------------------------------------------------------------------------
 
-/** 'training' or 'graph'. */
+/** 'training', 'playground' or 'graph'. */
 export function modeFromUrl() {
-  return window.location.hash === '#training' ? 'training' : 'graph';
+  const hash = window.location.hash;
+  return hash === '#training' ? 'training' : hash === '#playground' ? 'playground' : 'graph';
 }
 
 export function setMode(mode) {
   rewrite((url) => {
-    url.hash = mode === 'training' ? 'training' : '';
+    url.hash = mode === 'training' || mode === 'playground' ? mode : '';
+  });
+}
+
+// -- issue 13: the Playground's exercise -------------------------------------------------------
+// Each option of the exercise as its own ?pg.<key>= parameter, written only when it is not the
+// default, so a teacher's link names just what they changed. Values are checked by the
+// Playground's model (playground/playground-config.js); here they stay strings.
+const PLAYGROUND_PREFIX = 'pg.';
+
+/** {key: string} of the ?pg.* parameters. */
+export function playgroundFromUrl() {
+  const out = {};
+  for (const [key, value] of current().searchParams) {
+    if (key.startsWith(PLAYGROUND_PREFIX)) out[key.slice(PLAYGROUND_PREFIX.length)] = value;
+  }
+  return out;
+}
+
+/** Replace the ?pg.* parameters with `options` ({key: string}; empty strings are dropped). */
+export function setPlayground(options) {
+  rewrite((url) => {
+    for (const key of [...url.searchParams.keys()]) {
+      if (key.startsWith(PLAYGROUND_PREFIX)) url.searchParams.delete(key);
+    }
+    for (const [key, value] of Object.entries(options)) {
+      if (value !== '') url.searchParams.set(PLAYGROUND_PREFIX + key, value);
+    }
   });
 }
 

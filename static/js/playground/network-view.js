@@ -1,0 +1,145 @@
+// The network diagram: features → hidden neurons → output, each neuron a small heat map of its
+// own output over the square (from the frame's maps), each edge's width and colour its weight.
+// Hovering a neuron shows its formula with the current weights plugged in; hovering an edge its
+// weight (the elements' titles, which screen readers read too).
+import { colorOf, paintMap } from './heat-colors.js';
+import { FEATURE_LABELS } from './playground-config.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const NODE = 30;
+const GAP = 42;
+const SQUARE = 6;
+const FEATURE_OF = {
+  x1: (a) => a, x2: (a, b) => b, 'x1^2': (a) => a * a, 'x2^2': (a, b) => b * b, x1x2: (a, b) => a * b,
+  'sin(x1)': (a) => Math.sin(a), 'sin(x2)': (a, b) => Math.sin(b),
+};
+
+function featureMap(feature, resolution) {
+  const out = new Float32Array(resolution * resolution);
+  const scale = feature.endsWith('^2') || feature === 'x1x2' ? SQUARE * SQUARE : feature.startsWith('sin') ? 1 : SQUARE;
+  for (let r = 0; r < resolution; r += 1) {
+    for (let c = 0; c < resolution; c += 1) {
+      const a = -SQUARE + (2 * SQUARE * c) / (resolution - 1);
+      const b = SQUARE - (2 * SQUARE * r) / (resolution - 1);
+      out[r * resolution + c] = FEATURE_OF[feature](a, b) / scale;
+    }
+  }
+  return out;
+}
+
+const signed = (w) => `${w < 0 ? '−' : '+'} ${Math.abs(w).toFixed(3)}`;
+
+export class NetworkView {
+  constructor(root) {
+    this.root = root;
+    this.shape = null;
+    this.activation = 'tanh';
+  }
+
+  /** A new network: lay out its neurons and edges. */
+  setShape(shape, { activation, classification }) {
+    this.shape = shape;
+    this.activation = activation;
+    this.classification = classification;
+    this.root.replaceChildren();
+    const columns = [shape.features.length, ...shape.hidden, 1];
+    const tallest = Math.max(...columns);
+    const width = Math.max(this.root.clientWidth, 280);
+    const height = tallest * GAP + 10;
+    const step = (width - NODE) / (columns.length - 1);
+    this.positions = columns.map((count, k) => Array.from({ length: count }, (_, j) => ({
+      x: k * step, y: (height - count * GAP) / 2 + j * GAP + 5 })));
+    this.root.style.height = `${height}px`;
+    this.svg = document.createElementNS(SVG, 'svg');
+    this.svg.setAttribute('width', String(width));
+    this.svg.setAttribute('height', String(height));
+    this.svg.setAttribute('aria-hidden', 'false');
+    this.edges = [];
+    for (let layer = 0; layer < columns.length - 1; layer += 1) {
+      const into = columns[layer + 1];
+      const from = columns[layer];
+      for (let i = 0; i < into; i += 1) {
+        for (let j = 0; j < from; j += 1) {
+          const line = document.createElementNS(SVG, 'line');
+          const a = this.positions[layer][j];
+          const b = this.positions[layer + 1][i];
+          line.setAttribute('x1', String(a.x + NODE));
+          line.setAttribute('y1', String(a.y + NODE / 2));
+          line.setAttribute('x2', String(b.x));
+          line.setAttribute('y2', String(b.y + NODE / 2));
+          line.classList.add('pg-edge');
+          const title = document.createElementNS(SVG, 'title');
+          line.append(title);
+          this.svg.append(line);
+          this.edges.push({ line, title, position: shape.weights[layer][i * from + j], from: [layer, j], to: [layer + 1, i] });
+        }
+      }
+    }
+    this.root.append(this.svg);
+    this.neurons = this.positions.map((column, layer) => column.map((p, j) => {
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = NODE;
+      canvas.className = 'pg-neuron';
+      canvas.style.left = `${p.x}px`;
+      canvas.style.top = `${p.y}px`;
+      canvas.tabIndex = 0;
+      canvas.setAttribute('role', 'img');
+      canvas.dataset.layer = String(layer);
+      canvas.dataset.neuron = String(j);
+      this.root.append(canvas);
+      return canvas;
+    }));
+    this.neurons[0].forEach((canvas, j) => {
+      const feature = shape.features[j];
+      paintMap(canvas.getContext('2d'), featureMap(feature, 32), 32, NODE, NODE);
+      canvas.setAttribute('aria-label', `feature ${FEATURE_LABELS[feature]}`);
+      canvas.title = FEATURE_LABELS[feature];
+    });
+  }
+
+  name(layer, j) {
+    if (layer === 0) return FEATURE_LABELS[this.shape.features[j]];
+    if (layer === this.shape.hidden.length + 1) return 'output';
+    return `h${layer},${j + 1}`;
+  }
+
+  /** Weights, formulas and maps of a frame. */
+  setFrame(frame) {
+    if (!this.shape) return;
+    const params = new Float64Array(frame.params.slice(0));
+    let most = 0;
+    for (const edge of this.edges) most = Math.max(most, Math.abs(params[edge.position]));
+    for (const edge of this.edges) {
+      const w = params[edge.position];
+      edge.line.setAttribute('stroke', colorOf(Math.sign(w) * Math.max(0.35, Math.abs(w) / (most || 1))));
+      edge.line.setAttribute('stroke-width', String(0.5 + 4 * Math.abs(w) / (most || 1)));
+      edge.title.textContent = `weight ${this.name(...edge.from)} → ${this.name(...edge.to)}: ${w.toFixed(4)}`;
+    }
+    const res = frame.resolution;
+    const maps = new Float32Array(frame.neurons.slice(0));
+    let offset = 0;
+    this.shape.hidden.forEach((width, k) => {
+      for (let j = 0; j < width; j += 1) {
+        const values = maps.subarray(offset, offset + res * res);
+        offset += res * res;
+        this._neuron(k + 1, j, values, res, params, this.activation);
+      }
+    });
+    const last = this.shape.hidden.length + 1;
+    this._neuron(last, 0, new Float32Array(frame.output.slice(0)), res, params,
+      this.classification ? 'tanh' : 'linear');
+  }
+
+  _neuron(layer, j, values, res, params, activation) {
+    const canvas = this.neurons[layer][j];
+    paintMap(canvas.getContext('2d'), values, res, NODE, NODE);
+    const from = this.positions[layer - 1].length;
+    const weights = this.shape.weights[layer - 1];
+    const terms = Array.from({ length: from }, (_, i) => `${signed(params[weights[j * from + i]])}·${this.name(layer - 1, i)}`);
+    const bias = params[this.shape.biases[layer - 1][j]];
+    const inner = `${terms.join(' ')} ${signed(bias)}`.replace(/^\+ /, '');
+    const formula = `${this.name(layer, j)} = ${activation === 'linear' ? inner : `${activation}(${inner})`}`;
+    canvas.title = formula;
+    canvas.setAttribute('aria-label', formula);
+  }
+}

@@ -1,0 +1,161 @@
+"""The Playground tab in chromium against a live server, checked against the engine's own
+Playground computed here."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from engine.playground import Playground, PlaygroundConfig
+from tests.browser.conftest import shot
+
+pytestmark = pytest.mark.browser
+BOUNDARY = "#pg-boundary"
+
+
+def open_playground(page, query: str = ""):
+    page.goto(page.base_url + "/" + query + "#playground")
+    page.wait_for_selector("body[data-ready=true]")
+    wait_data(page, "d.epoch === '0'")
+
+
+def wait_data(page, condition: str, timeout: float = 20_000) -> None:
+    """Until ``condition`` (JavaScript over ``d``, the boundary canvas's dataset) holds."""
+    page.wait_for_function("() => { const d = document.querySelector('#pg-boundary').dataset;"
+                           f" return {condition}; }}", timeout=timeout)
+
+
+def wait_neurons(page, count: int) -> None:
+    page.wait_for_function("() => document.querySelectorAll('#pg-network canvas.pg-neuron')"
+                           f".length === {count}")
+
+
+def attribute(page, name: str) -> str:
+    return page.locator(BOUNDARY).get_attribute(f"data-{name}")
+
+
+def neurons(page) -> int:
+    return page.locator("#pg-network canvas.pg-neuron").count()
+
+
+def test_circle_learns_and_pause_stops_the_steps(page):
+    open_playground(page)
+    assert page.get_by_role("tab", name="Playground").get_attribute("aria-selected") == "true"
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(
+        "() => Number(document.querySelector('#pg-boundary').dataset.testAccuracy) > 0.9",
+        timeout=60_000)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_function("() => !document.querySelector('#pg-step').disabled")
+    paused = int(attribute(page, "step"))
+    page.get_by_role("button", name="Step").click()
+    wait_data(page, f"d.step === '{paused + 1}'")
+    shot(page, "playground-circle-trained")
+
+
+def test_layers_and_neurons_change_the_diagram_and_the_url_and_survive_a_reload(page):
+    open_playground(page)
+    assert neurons(page) == 2 + 4 + 2 + 1
+    page.get_by_role("button", name="Add layer").click()
+    wait_neurons(page, 11)
+    page.get_by_role("button", name="Add neuron").first.click()
+    wait_neurons(page, 12)
+    assert "pg.net=5%2C2%2C2" in page.url or "pg.net=5,2,2" in page.url
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    wait_neurons(page, 12)
+    assert re.search(r"pg\.net=5(%2C|,)2(%2C|,)2", page.url)
+    assert page.locator(".pg-layer").first.inner_text().startswith("Layer 1: 5 neurons")
+
+
+def test_a_link_gives_the_same_points_and_loss_in_a_fresh_browser(page, browser, server):
+    query = "?pg.data=xor&pg.seed=5&pg.init=2&pg.net=3"
+    open_playground(page, query)
+    mine = Playground(PlaygroundConfig(dataset="xor", seed=5, init_seed=2, hidden=(3,))).metrics()
+    assert float(attribute(page, "train-loss")) == pytest.approx(mine.train_loss, rel=1e-12)
+    assert float(attribute(page, "test-loss")) == pytest.approx(mine.test_loss, rel=1e-12)
+    other = browser.new_context().new_page()
+    other.base_url = server.url
+    open_playground(other, query)
+    assert attribute(other, "train-loss") == attribute(page, "train-loss")
+    other.context.close()
+
+
+@pytest.mark.parametrize("dataset", ["circle", "xor", "gaussian", "spiral", "moons"])
+def test_each_dataset_trains(page, dataset):
+    open_playground(page)
+    page.get_by_label("Dataset").select_option(dataset)
+    if dataset != "circle":
+        page.wait_for_function(f"() => location.search.includes('pg.data={dataset}')")
+    wait_data(page, "d.epoch === '0'")
+    page.get_by_role("button", name="Play").click()
+    wait_data(page, "Number(d.epoch) >= 3", timeout=60_000)
+    page.get_by_role("button", name="Pause").click()
+    shot(page, f"playground-{dataset}")
+
+
+def test_clicking_a_point_opens_its_backprop_graph_and_returning_keeps_the_exercise(page):
+    from tests.browser.pages import node, play_to_end, wait_trace
+
+    open_playground(page)
+    page.get_by_role("button", name="Step").click()
+    wait_data(page, "d.step === '1'")
+    mine = Playground(PlaygroundConfig())
+    mine.step()
+    x, y = mine.data.train.xy[0]
+    box = page.locator(BOUNDARY).bounding_box()
+    page.locator(BOUNDARY).click(position={"x": (x + 6) / 12 * box["width"],
+                                           "y": (6 - y) / 12 * box["height"]})
+    page.wait_for_function("() => document.body.dataset.mode === 'graph'")
+    index = int(attribute(page, "sample"))
+    train = index < len(mine.data.train)
+    g = mine.sample_graph(train, index if train else index - len(mine.data.train))
+    g.compute_forward()
+    g.back_prop()
+    page.wait_for_selector('[data-node-name="Loss"]')  # the sample's graph, not the last one
+    wait_trace(page)
+    play_to_end(page)
+    def inspected(name: str, field: str) -> float:
+        node(page, name).dispatch_event("click")
+        cell = page.locator(f"#inspector [data-field={field}][data-{field}]")
+        return float(cell.get_attribute(f"data-{field}"))
+
+    assert inspected("Loss", "value") == pytest.approx(mine.network.loss.forward, rel=1e-12)
+    weight = mine.network.layers[0][0][0]  # FC1's first weight
+    assert inspected(weight.name, "grad") == pytest.approx(weight.backward, rel=1e-12)
+    assert page.get_by_role("button", name="Descend", exact=True).is_enabled()
+    shot(page, "playground-sample-graph")
+    page.get_by_role("tab", name="Playground").click()
+    assert attribute(page, "step") == "1"  # the exercise is where it was
+
+
+def test_a_csv_with_a_bad_line_gives_its_located_error_and_changes_nothing(page, tmp_path):
+    open_playground(page)
+    before = attribute(page, "train-loss")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y,label\n1,1,A\n2,two,B\n")
+    page.get_by_label("Upload points (CSV)").set_input_files(str(bad))
+    page.wait_for_function("() => document.querySelector('#pg-message').textContent !== ''")
+    assert page.locator("#pg-message").inner_text() == "line 3: column 2: 'two' is not a number"
+    assert attribute(page, "train-loss") == before
+    good = tmp_path / "good.csv"
+    good.write_text("1,1,A\n-1,-1,B\n2,2,A\n-2,-2,B\n")
+    page.get_by_label("Upload points (CSV)").set_input_files(str(good))
+    page.wait_for_function("() => document.querySelector('#pg-message').textContent === ''")
+    wait_data(page, f"d.trainLoss !== '{before}'")
+
+
+def test_clicks_add_points_of_class_a_and_shift_clicks_class_b(page):
+    open_playground(page)
+    before = attribute(page, "train-loss")
+    canvas = page.locator(BOUNDARY)
+    box = canvas.bounding_box()
+    canvas.click(position={"x": box["width"] * 0.9, "y": box["height"] * 0.1})
+    wait_data(page, "d.points === '1'")
+    canvas.click(position={"x": box["width"] * 0.1, "y": box["height"] * 0.9}, modifiers=["Shift"])
+    wait_data(page, f"d.trainLoss !== '{before}'")
+    assert attribute(page, "points") == "2" and attribute(page, "epoch") == "0"
+    page.get_by_role("button", name="Clear").click()
+    wait_data(page, "d.points === '500'")
+    assert attribute(page, "train-loss") == before  # the generated exercise again, exactly
