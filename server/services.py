@@ -17,8 +17,8 @@ from engine.formats import Limits
 
 from .catalog import Catalog
 from .jobs import CpuPool, TrainingJobs
-from .jobs.relay import RunRelay
 from .jobs.playground import PlaygroundJobs  # issue 13: Playground
+from .jobs.relay import RunRelay
 from .jobs.terminal import TerminalRuns
 from .memory import MemoryRelease
 from .store import DATABASE, Store

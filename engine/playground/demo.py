@@ -42,7 +42,8 @@ class Demo:
 
     @property
     def _scores_layer(self) -> int:
-        return next(i for i, layer in self.program.layers if layer.outputs == [self.scores])
+        return next(i for i, layer in self.program.layers
+                    if layer.nodes is not None and layer.nodes.outputs == [self.scores])
 
 
 def build(sizes: Sequence[int] = (2, 16, 16, 1), alpha: float = 1e-4) -> Demo:

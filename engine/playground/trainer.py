@@ -92,7 +92,8 @@ class Playground:
         self.rate = config.reg_rate / 2 if config.regularization == "l2" else config.reg_rate
         self._train_features = compute(config.features, self.data.train.xy)
         self._test_features = compute(config.features, self.data.test.xy)
-        made_by = {id(layer.outputs[0]): index for index, layer in self.program.layers}
+        made_by = {id(layer.nodes.outputs[0]): index for index, layer in self.program.layers
+                   if layer.nodes is not None}
         self._hidden_layers = [made_by[id(h[0])] for h in self.network.hidden]
         self._output_layer = made_by[id(self.network.output)]
         self.epoch, self.steps, self._cursor = 0, 0, 0

@@ -11,7 +11,6 @@ from flask import request
 from engine.playground import PlaygroundConfig, frames
 from engine.playground.upload import CsvError, CsvLimits, read_points
 
-from ..catalog import Entry
 from ..limits import LimitError
 from . import backpressure
 from .common import handle, workspace
@@ -81,13 +80,12 @@ def sample(services, data):
     config, catalog = services.config, services.catalog
 
     def store() -> dict:
-        loaded = catalog.check_upload(text, "graph", None)
-        nodes = len(loaded.graph.program().nodes)
+        entry = catalog.upload_entry(text, "graph", None, name)
+        nodes = len(entry.loaded.graph.program().nodes)
         graph_id = services.store.add_graph(ws, name, "graph", text, nodes,
                                             max_graphs=config["MAX_GRAPHS_PER_WORKSPACE"],
                                             max_bytes=config["MAX_WORKSPACE_BYTES"])
-        catalog.remember(catalog.upload_key(graph_id, ws),
-                         Entry(loaded, name, "graph", catalog.lock_factory()))
+        catalog.remember(catalog.upload_key(graph_id, ws), entry)
         return {"ok": True, "ref": graph_id, "name": name}
     return services.cpu.call(ws, store)
 
