@@ -15,7 +15,9 @@ reported at its line and column.
 Each tree is walked under a whitelist: names, numbers, + - * / **, unary - and +, and calls of
 known functions; micrograd code adds Value(...), its methods, labels and backward()
 (expr_micrograd.py; expr_names.py names the nodes). Nothing is evaluated, compiled or
-imported; anything else is reported with its line and column. The walk uses an explicit
+imported; anything else is reported with its line and column. Lines of the form ``a op b`` or
+``f(a)`` over defined names (nearly all of a big generated file) skip the walk's stack
+(``_simple``): same nodes, locations and order. The walk uses an explicit
 stack, so it cannot recurse. The cyclic garbage collector is paused while a file is read (the
 nodes it makes all survive).
 """
