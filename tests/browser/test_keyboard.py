@@ -453,12 +453,17 @@ def test_training_tab_keys_stay_with_the_tab_and_tabs_follow_the_aria_pattern(pa
     page.keyboard.press("Home")
     expect(page.get_by_role("tab", name="Graph")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("tab", name="Graph")).to_be_focused()
-    page.keyboard.press("End")
+    page.keyboard.press("End")  # the last of the three tabs
+    expect(page.get_by_role("tab", name="Playground")).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowLeft")
     expect(page.get_by_role("tab", name="Training")).to_have_attribute("aria-selected", "true")
     page.keyboard.press("ArrowLeft")
     expect(page.get_by_role("tab", name="Graph")).to_have_attribute("aria-selected", "true")
     page.keyboard.press("ArrowLeft")  # wraps
-    expect(page.get_by_role("tab", name="Training")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tab", name="Playground")).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowRight")  # and back round
+    expect(page.get_by_role("tab", name="Graph")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tab", name="Graph")).to_be_focused()
 
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
