@@ -142,7 +142,8 @@ def test_skipping_zero_grad_accumulates_gradients_as_micrograd_does(page):
     w1 = node(page, "w1")
     w1.dispatch_event("click")
     # the Inspector shows w1 (not the node it followed before the click)
-    expect(page.locator("#inspector")).to_have_attribute("data-node-id", w1.get_attribute("data-node-id"))
+    expect(page.locator("#inspector")).to_have_attribute("data-node-id",
+                                                         w1.get_attribute("data-node-id"))
     grad = page.locator("#inspector [data-field=grad]")
     assert close(float(grad.get_attribute("data-grad")), sum(passes))
     kept = page.locator("#inspector [data-field=kept]")
