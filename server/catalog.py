@@ -11,10 +11,8 @@ Definitions are parsed once: every parse goes through ``parsed``, which finds a 
 the same text (its format and SHA-256) and shares that entry's graph and lock, so an upload's
 parse serves the page's ``load_graph`` after it, the same text uploaded again, its copy and its
 share link. Errors are not cached: a bad file is parsed (and its problems located) each time.
-The graph used last is always kept, even one bigger than the whole budget (every other entry
-is dropped for it): an upload, its ``load_graph`` and its traces come one after another, and a
-100,000-node file dropped at once was parsed three times (upload, load, trace: 4–5 s each).
-So the cache holds at most max(``GRAPH_CACHE_BYTES``, one graph of the loader's ``max_nodes``).
+The cache's budget bounds these parses too: a graph bigger than the whole budget is used and
+not kept, so such a file is parsed again each time it is asked for.
 """
 
 from __future__ import annotations
@@ -109,15 +107,14 @@ class Catalog:
         return entry
 
     def remember(self, key: str, entry: Entry) -> None:
-        """Keep an entry, dropping the least recently used ones over the byte budget. The entry
-        kept last stays even when it alone is over the budget (it is the one about to be used
-        again: the page's load and trace follow an upload)."""
+        """Keep an entry, dropping the least recently used ones over the byte budget (an entry
+        bigger than the whole budget is used, and not kept)."""
         entry.nodes = entry.nodes or len(entry.loaded.graph.program().nodes)
         dropped = []
         with self._cache_lock:
             self._cache[key] = entry
             self._cache.move_to_end(key)
-            while len(self._cache) > 1 and self._cached_bytes() > self.cache_bytes:
+            while self._cached_bytes() > self.cache_bytes:
                 dropped.append(self._cache.popitem(last=False)[1])
             dropped = self._unshared(dropped)
         for old in dropped:

@@ -141,25 +141,3 @@ def test_entries_sharing_a_parse_count_once_in_the_budget_and_outlive_each_other
     assert (values, grads) == engine_trace(TEXT)
     assert catalog.parses == 1
     assert np.isfinite(list(grads.values())).all()
-
-
-def test_a_graph_bigger_than_the_whole_budget_is_parsed_once_for_its_load_and_trace(
-        make_app, parses):
-    """The graph used last stays even over GRAPH_CACHE_BYTES (a 100,000-node upload was parsed
-    three times: upload, load_graph, trace); every other entry is dropped for it."""
-    from server.catalog import BYTES_PER_NODE
-
-    nodes = len(formats.load(TEXT, filename="g.expr").graph.program().nodes)
-    app = make_app(GRAPH_CACHE_BYTES=nodes * BYTES_PER_NODE // 2)  # not room for one graph
-    client = app.test_client()
-    client.get("/api/examples")
-    sock = app.extensions["socketio"].test_client(app, flask_test_client=client)
-    assert sock.emit("load_graph", {"graph": "example:neuron.expr"}, callback=True)["ok"]
-    parsed_before = len(parses)
-    status, graph = upload(client, TEXT)
-    assert status == 201
-    ack, values, grads = traced(sock, graph["id"])
-    assert ack["ok"] and (values, grads) == engine_trace(TEXT)
-    assert len(parses) == parsed_before + 1, parses
-    catalog = app.extensions["backprop_live"].catalog
-    assert [k.rsplit(":", 1)[1] for k in catalog._cache] == [graph["id"]]  # the example dropped
