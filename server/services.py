@@ -35,6 +35,8 @@ class Services:
     workspaces: NewWorkspaces
     socketio: SocketIO
     relay: RunRelay | None = None  # the message queue's manager, when MESSAGE_QUEUE is set
+    # Big traces and gradient checks on the job queue's workers, when JOBS is set
+    graphs: object | None = None  # jobs.queued_graphs.QueuedGraphs
 
     def watching(self):
         """Held while a page reads a run's history and joins its room: no record is published
@@ -100,6 +102,11 @@ def build_services(config: dict, socketio: SocketIO) -> Services:
     release = MemoryRelease(socketio.start_background_task, socketio.sleep,
                             lambda: not cpu.running)
     cpu.on_idle = release.soon
+    graphs = None
+    if config["JOBS"]:
+        from .jobs.queued_graphs import QueuedGraphs
+
+        graphs = QueuedGraphs(config)
     return Services(config, store, catalog, cpu, jobs, terminal_runs,
                     NewWorkspaces(config["MAX_NEW_WORKSPACES_PER_MINUTE"], shared=slots), socketio,
-                    relay)
+                    relay, graphs)

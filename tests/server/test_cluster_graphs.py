@@ -1,0 +1,153 @@
+"""Heavy graph work on the job queue (issue 16): with ``--jobs``, a trace or gradient check of a
+graph of QUEUED_GRAPH_MIN_NODES or more is computed by a ``backprop-live worker`` and streamed by
+the web process that was asked; smaller graphs stay in the web process. Real redis-server, two web
+processes, one worker. Oracles: the engine run here, in the test's own process, on the same graph;
+RQ's own record of each job; which process the worker is (its pid, its RQ name).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import redis
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from engine.formats import Limits
+from server.catalog import Catalog
+from tests.cluster import Cluster
+from tests.live_server import Page
+from tests.server.frames import decode
+
+pytestmark = pytest.mark.slow  # redis-server and three Backprop Live processes
+BIG = "model:mlp"  # ~26,000 nodes: above the default QUEUED_GRAPH_MIN_NODES (20,000)
+SMALL = "example:reference.expr"
+LONG = {"model": "mlp", "epochs": 50, "batch_size": 8, "seed": 3}  # minutes, unless stopped
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with Cluster(tmp_path_factory.mktemp("graphs"), webs=2, workers=1,
+                 heartbeat=4.0) as running:
+        yield running
+
+
+def engine_program(ref: str):
+    """The graph computed by the engine in this process: values and gradients by wire id."""
+    entry = Catalog(None, EXAMPLES, Limits()).entry(ref, "w_test")
+    graph = entry.loaded.graph
+    graph.compute_forward()
+    graph.back_prop()
+    return graph.program()
+
+
+def graph_jobs_done(cluster) -> int:
+    counts = cluster.redis.client().hgetall("bpl:graph-work")
+    return sum(int(n) for n in counts.values())
+
+
+def trace_events(page: Page, token: str) -> list[tuple[str, dict]]:
+    return [(name, decode(data) if name == "trace" else data) for name, data in page.events
+            if name.startswith("trace") and data.get("trace") == token]
+
+
+def test_a_big_trace_started_on_a_is_computed_by_the_worker_every_frame_once(cluster):
+    web_a = cluster.webs[0]
+    worker = cluster.workers[-1]
+    page = Page(web_a.url).connect()
+    done_before = graph_jobs_done(cluster)
+    ack = page.call("trace_graph", {"graph": BIG, "mode": "both"}, timeout=120)
+    assert ack["ok"], ack
+    assert (ack["worker"], ack["pid"]) == (worker.name, worker.pid)  # not web A's own pool
+    assert graph_jobs_done(cluster) == done_before + 1
+    events = trace_events(page, ack["trace"])
+    names = [name for name, _ in events]
+    assert names[0] == "trace_queued" and names[1] == "trace_start" and names[-1] == "trace_done"
+    frames = [data for name, data in events if name == "trace"]
+    assert names.count("trace_start") == names.count("trace_done") == 1
+    assert len(frames) == events[1][1]["frames"]
+    phases = [f["phase"] for f in frames]
+    n_forward = phases.count("forward")
+    n_backward = len(frames) - n_forward - 1
+    assert phases == ["forward"] * n_forward + ["seed"] + ["backward"] * n_backward
+    program = engine_program(BIG)
+    assert ack["nodes"] == len(program.nodes)
+    values = {}
+    for frame in frames[:n_forward]:  # in order: levels ascending, each node exactly once
+        for i, v in zip(frame["ids"], frame["values"], strict=True):
+            assert i not in values
+            values[i] = v
+    assert [f["level"] for f in frames[:n_forward]] == sorted(f["level"]
+                                                              for f in frames[:n_forward])
+    assert sorted(values) == list(range(len(program.nodes)))
+    assert np.array_equal([values[i] for i in range(len(program.nodes))], program.values)
+    grads, edges = {}, 0
+    for frame in frames[n_forward + 1:]:
+        for i, g in zip(frame["ids"], frame["grads"], strict=True):
+            assert i not in grads
+            grads[i] = g
+        edges += len(frame["edges"]["parent"])
+    assert edges == ack["edges"] == len(program.edge_child)
+    assert np.array_equal([grads[i] for i in sorted(grads)], program.grads[sorted(grads)])
+    page.close()
+
+
+def test_a_small_trace_stays_in_the_web_process(cluster):
+    page = Page(cluster.webs[1].url).connect()
+    done_before = graph_jobs_done(cluster)
+    ack = page.call("trace_graph", {"graph": SMALL, "mode": "both"})
+    assert ack["ok"] and "worker" not in ack
+    assert graph_jobs_done(cluster) == done_before
+    assert "trace_queued" not in [name for name, _ in trace_events(page, ack["trace"])]
+    page.close()
+
+
+def test_a_big_gradient_check_on_b_is_computed_by_the_worker(cluster):
+    worker = cluster.workers[-1]
+    page = Page(cluster.webs[1].url).connect()
+    ack = page.call("gradient_check", {"graph": BIG}, timeout=120)
+    assert ack["ok"], ack
+    assert (ack["worker"], ack["pid"]) == (worker.name, worker.pid)
+    program = engine_program(BIG)
+    n_inputs = sum(1 for n in program.nodes if n.operator == "input")
+    assert len(ack["inputs"]) == min(64, n_inputs)  # GRADIENT_CHECK_MAX_INPUTS
+    for item in ack["inputs"]:
+        assert item["agree"], item
+        assert item["analytic"] == float(np.sum(program.grads[item["id"]]))
+        assert item["numeric"] == pytest.approx(item["analytic"], rel=1e-5, abs=1e-8)
+    page.close()
+
+
+def test_a_cancelled_trace_is_cancelled_in_the_queue_and_never_computed(cluster):
+    web_a, web_b = cluster.webs[:2]
+    worker = cluster.workers[-1]
+    trainer = Page(web_b.url).connect()
+    run_id = trainer.call("train", LONG)["run_id"]  # the one worker is busy training
+    assert trainer.call("watch_run", {"run_id": run_id})["ok"]
+    trainer.wait_for(lambda events: trainer.records())  # it has the run, not the queue
+    page = Page(web_a.url).connect()
+    answered = []
+    page.sio.emit("trace_graph", {"graph": BIG, "mode": "both"}, callback=answered.append)
+    queued = page.wait_for(lambda events: next(
+        (d for n, d in events if n == "trace_queued"), None), timeout=60)
+    token = queued["trace"]
+    connection = redis.Redis(port=cluster.redis.port)
+    assert Job.fetch(token, connection=connection,
+                     serializer=JSONSerializer).get_status() == "queued"
+    assert page.call("cancel_trace", {"trace": token})["ok"]
+    page.wait_for(lambda events: answered, timeout=60)
+    assert answered[0]["ok"] is False and answered[0]["error"]["message"] == "cancelled"
+    assert Job.fetch(token, connection=connection,
+                     serializer=JSONSerializer).get_status() == "canceled"  # RQ's own record
+    done_before = graph_jobs_done(cluster)
+    assert trainer.call("stop_run", {"run_id": run_id})["ok"]
+    # The worker, free again, computes the next trace — and never computed the cancelled one.
+    ack = page.call("trace_graph", {"graph": BIG, "mode": "forward"}, timeout=120)
+    assert ack["ok"] and ack["worker"] == worker.name
+    assert graph_jobs_done(cluster) == done_before + 1
+    assert [n for n, _ in trace_events(page, token)] == ["trace_queued"]  # no frame of it
+    page.close()
+    trainer.close()
