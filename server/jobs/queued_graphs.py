@@ -77,6 +77,10 @@ class QueuedGraphs:
                            serializer=JSONSerializer)
         self.min_nodes = int(settings["QUEUED_GRAPH_MIN_NODES"])
         self.wait = float(settings["QUEUED_GRAPH_WAIT_SECONDS"])
+        if self.min_nodes < 0:
+            raise ValueError(f"QUEUED_GRAPH_MIN_NODES must be 0 or more, not {self.min_nodes}")
+        if not self.wait > 0:
+            raise ValueError(f"QUEUED_GRAPH_WAIT_SECONDS must be more than 0, not {self.wait:g}")
 
     def wanted(self, nodes: int) -> bool:
         return nodes >= self.min_nodes

@@ -300,8 +300,8 @@ def _queued_trace(services, streams, sid, token, wait_to_send, args, ref, ws):
     """The trace computed by a worker of the queue, its frames streamed from here as they are
     read back: the same events, in the same order, as a trace computed here."""
     socketio, queue = services.socketio, services.graphs
-    socketio.emit("trace_queued", {"trace": token}, to=sid)  # cancel_trace takes this token
     queue.start("trace", token, ref, ws, args)
+    socketio.emit("trace_queued", {"trace": token}, to=sid)  # cancel_trace takes this token
 
     def cancelled():
         return token in streams.cancelled

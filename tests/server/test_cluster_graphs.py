@@ -18,13 +18,14 @@ from rq.serializers import JSONSerializer
 from engine.formats import Limits
 from server.catalog import Catalog
 from tests.cluster import Cluster
-from tests.live_server import Page
+from tests.live_server import Page, wait_until
 from tests.server.frames import decode
 
 pytestmark = pytest.mark.slow  # redis-server and three Backprop Live processes
 BIG = "model:mlp"  # ~26,000 nodes: above the default QUEUED_GRAPH_MIN_NODES (20,000)
 SMALL = "example:reference.expr"
-LONG = {"model": "mlp", "epochs": 50, "batch_size": 8, "seed": 3}  # minutes, unless stopped
+# 90,000 steps (MAX_TRAINING_STEPS is 100,000): ~50 s here, unless stopped
+LONG = {"model": "mlp", "epochs": 500, "batch_size": 8, "seed": 3}
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -125,9 +126,8 @@ def test_a_cancelled_trace_is_cancelled_in_the_queue_and_never_computed(cluster)
     web_a, web_b = cluster.webs[:2]
     worker = cluster.workers[-1]
     trainer = Page(web_b.url).connect()
-    run_id = trainer.call("train", LONG)["run_id"]  # the one worker is busy training
-    assert trainer.call("watch_run", {"run_id": run_id})["ok"]
-    trainer.wait_for(lambda events: trainer.records())  # it has the run, not the queue
+    run_id = trainer.call("train", LONG)["run_id"]
+    assert cluster.worker_of(run_id) is worker  # the one worker is busy training (RQ says)
     page = Page(web_a.url).connect()
     answered = []
     page.sio.emit("trace_graph", {"graph": BIG, "mode": "both"}, callback=answered.append)
@@ -142,6 +142,14 @@ def test_a_cancelled_trace_is_cancelled_in_the_queue_and_never_computed(cluster)
     assert answered[0]["ok"] is False and answered[0]["error"]["message"] == "cancelled"
     assert Job.fetch(token, connection=connection,
                      serializer=JSONSerializer).get_status() == "canceled"  # RQ's own record
+    gone = Page(web_b.url).connect()  # a page that goes away while its trace waits
+    gone.sio.emit("trace_graph", {"graph": BIG, "mode": "both"})
+    left = gone.wait_for(lambda events: next(
+        (d for n, d in events if n == "trace_queued"), None), timeout=60)["trace"]
+    gone.close()
+    wait_until(lambda: Job.fetch(left, connection=connection, serializer=JSONSerializer)
+               .get_status() == "canceled", timeout=60)
+    assert cluster.worker_of(run_id) is worker  # still training: the cancels were the queue's
     done_before = graph_jobs_done(cluster)
     assert trainer.call("stop_run", {"run_id": run_id})["ok"]
     # The worker, free again, computes the next trace — and never computed the cancelled one.
@@ -151,3 +159,19 @@ def test_a_cancelled_trace_is_cancelled_in_the_queue_and_never_computed(cluster)
     assert [n for n, _ in trace_events(page, token)] == ["trace_queued"]  # no frame of it
     page.close()
     trainer.close()
+
+
+def test_no_worker_to_answer_is_an_error_naming_the_wait(tmp_path):
+    with Cluster(tmp_path, webs=1, workers=0, heartbeat=4.0,
+                 settings=("QUEUED_GRAPH_WAIT_SECONDS=1",)) as alone:
+        page = Page(alone.webs[0].url).connect()
+        answer = page.call("trace_graph", {"graph": BIG, "mode": "both"})
+        assert answer["ok"] is False
+        assert answer["error"]["limit"] == "QUEUED_GRAPH_WAIT_SECONDS"
+        assert "QUEUED_GRAPH_WAIT_SECONDS" in answer["error"]["message"]
+        token = next(d for n, d in page.events if n == "trace_queued")["trace"]
+        job = Job.fetch(token, connection=redis.Redis(port=alone.redis.port),
+                        serializer=JSONSerializer)
+        assert job.get_status() == "canceled"  # no worker started later takes it
+        assert page.call("trace_graph", {"graph": SMALL, "mode": "forward"})["ok"]  # local
+        page.close()
