@@ -1,4 +1,6 @@
-"""``backprop-live worker``: train the runs of the queue (``serve --jobs``), on any machine.
+"""``backprop-live worker``: train the runs of the queue (``serve --jobs``), on any machine, and
+compute the big traces and gradient checks the web processes queue (``jobs.queued_graphs``),
+those first; ``--graphs-only``: only those.
 
 One worker trains one run at a time, in its own process (RQ's SimpleWorker): start as many as
 the machine has cores for training. Its records go into the same database as the web app's and
@@ -31,6 +33,9 @@ def add_parser(commands) -> None:
     settings.add_arguments(parser, ["DATABASE", "MESSAGE_QUEUE", "JOBS"])
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting, e.g. --set JOB_HEARTBEAT_SECONDS=10")
+    parser.add_argument("--graphs-only", action="store_true",
+                        help="take only big traces and gradient checks, no training runs: a "
+                             "worker for the page's graphs while the others train")
     parser.set_defaults(main=main)
 
 
@@ -77,9 +82,10 @@ def main(args) -> int:
             context.shutting_down.set()  # the run ends at its next step, recorded as stopped
             super().request_stop(signum, frame)
 
-    # Graph work first: a trace is seconds, and a page waits on it.
-    worker = RunWorker([graph_queue, Queue(QUEUE, connection=rq_redis, serializer=JSONSerializer)],
-                       connection=rq_redis, serializer=JSONSerializer)
+    # Graph work first: a trace takes a second or less, and a page waits on it.
+    queues = [graph_queue] if args.graphs_only else [
+        graph_queue, Queue(QUEUE, connection=rq_redis, serializer=JSONSerializer)]
+    worker = RunWorker(queues, connection=rq_redis, serializer=JSONSerializer)
     queued_graphs.CONTEXT.name = worker.name
     print(READY.format(name=worker.name, queue=redacted(jobs)), flush=True)
     worker.work(with_scheduler=False, logging_level="WARNING")

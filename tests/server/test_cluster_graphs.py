@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import redis
+from rq import Worker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
@@ -174,4 +175,9 @@ def test_no_worker_to_answer_is_an_error_naming_the_wait(tmp_path):
                         serializer=JSONSerializer)
         assert job.get_status() == "canceled"  # no worker started later takes it
         assert page.call("trace_graph", {"graph": SMALL, "mode": "forward"})["ok"]  # local
+        graphs_only = alone.add_worker(args=("--graphs-only",))
+        ack = page.call("trace_graph", {"graph": BIG, "mode": "forward"}, timeout=120)
+        assert ack["ok"] and ack["worker"] == graphs_only.name
+        (registered,) = Worker.all(connection=redis.Redis(port=alone.redis.port))
+        assert registered.queue_names() == ["backprop-live-graphs"]  # no training queue
         page.close()
