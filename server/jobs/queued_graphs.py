@@ -156,7 +156,7 @@ def graph_job(kind: str, token: str, ref: str, workspace: str, args: dict) -> st
         messages = context.compute[kind](ref, workspace, args, token, cancelled)
     except Exception as exc:  # the web process answers with it, as it would its own
         messages = [{"error": str(exc)[:2000], "kind": type(exc).__name__,
-                     "node": getattr(exc, "position", None)}]
+                     "node": getattr(exc, "position", None), "limit": getattr(exc, "limit", None)}]
         if type(exc).__name__ not in EXPECTED:
             log.exception("graph job %s failed", token)
             messages[0]["error"] = f"the worker failed: {type(exc).__name__}: {exc}"[:2000]

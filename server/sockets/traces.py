@@ -240,6 +240,8 @@ def _worker_failed(answer: dict) -> dict:
         return fail(f"not found: {answer['error']}")
     if answer.get("node") is not None:
         return fail(answer["error"], node=answer["node"])
+    if answer.get("limit"):
+        return fail(answer["error"], limit=answer["limit"])
     return fail(answer["error"])
 
 

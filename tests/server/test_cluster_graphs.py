@@ -176,8 +176,27 @@ def test_no_worker_to_answer_is_an_error_naming_the_wait(tmp_path):
         assert job.get_status() == "canceled"  # no worker started later takes it
         assert page.call("trace_graph", {"graph": SMALL, "mode": "forward"})["ok"]  # local
         graphs_only = alone.add_worker(args=("--graphs-only",))
-        ack = page.call("trace_graph", {"graph": BIG, "mode": "forward"}, timeout=120)
+        # A worker's first build of a graph takes a second or so: wait longer on a second web
+        alone.settings = ("QUEUED_GRAPH_WAIT_SECONDS=120",)
+        patient = Page(alone.add_web().url).connect()
+        ack = patient.call("trace_graph", {"graph": BIG, "mode": "forward"}, timeout=120)
         assert ack["ok"] and ack["worker"] == graphs_only.name
         (registered,) = Worker.all(connection=redis.Redis(port=alone.redis.port))
         assert registered.queue_names() == ["backprop-live-graphs"]  # no training queue
         page.close()
+        patient.close()
+
+
+def test_a_bad_request_the_worker_refuses_is_answered_as_the_web_process_would(cluster):
+    program = engine_program(BIG)
+    computed = next(p for p, n in enumerate(program.nodes) if n.operator not in ("input",
+                                                                                "const"))
+    page = Page(cluster.webs[0].url).connect()
+    done_before = graph_jobs_done(cluster)
+    answer = page.call("trace_graph", {"graph": BIG, "values": {str(computed): 1.0}},
+                       timeout=120)
+    assert graph_jobs_done(cluster) == done_before + 1  # the worker read the request
+    assert answer["ok"] is False
+    assert answer["error"]["message"].startswith(f"node '{computed}' is computed")
+    assert page.call("trace_graph", {"graph": BIG, "mode": "forward"}, timeout=120)["ok"]
+    page.close()
