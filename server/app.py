@@ -68,6 +68,9 @@ DEFAULTS = {
     "MESSAGE_QUEUE": None,  # redis://…: events of every process reach every watcher
     "JOBS": None,  # redis://…: training on `backprop-live worker` processes (RQ)
     "JOB_HEARTBEAT_SECONDS": 10.0,  # a worker silent this long (×1.5 at most) failed its run
+    # With JOBS: traces and gradient checks of graphs this big or bigger run on the workers
+    "QUEUED_GRAPH_MIN_NODES": 20_000,
+    "QUEUED_GRAPH_WAIT_SECONDS": 60.0,  # for a worker's next answer, then the work is cancelled
     # -- issue 13: Playground (server/jobs/playground.py) --------------------------------------
     "MAX_PLAYGROUNDS": 64,  # exercises open at once, in total (one per workspace)
     "MAX_PLAYGROUND_EPOCHS": 10_000,  # per exercise, until a reset

@@ -37,6 +37,8 @@ class Services:
     socketio: SocketIO
     playgrounds: PlaygroundJobs  # issue 13: Playground
     relay: RunRelay | None = None  # the message queue's manager, when MESSAGE_QUEUE is set
+    # Big traces and gradient checks on the job queue's workers, when JOBS is set
+    graphs: object | None = None  # jobs.queued_graphs.QueuedGraphs
 
     def watching(self):
         """Held while a page reads a run's history and joins its room: no record is published
@@ -106,6 +108,11 @@ def build_services(config: dict, socketio: SocketIO) -> Services:
     playgrounds = PlaygroundJobs(config, cpu, socketio.start_background_task,
                                  lambda event, data, sid: socketio.emit(event, data, to=sid),
                                  os_lock)
+    graphs = None
+    if config["JOBS"]:
+        from .jobs.queued_graphs import QueuedGraphs
+
+        graphs = QueuedGraphs(config)
     return Services(config, store, catalog, cpu, jobs, terminal_runs,
                     NewWorkspaces(config["MAX_NEW_WORKSPACES_PER_MINUTE"], shared=slots), socketio,
-                    playgrounds, relay)
+                    playgrounds, relay, graphs)

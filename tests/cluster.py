@@ -153,9 +153,9 @@ class Cluster:
         self.webs.append(web)
         return web.start()
 
-    def add_worker(self) -> LiveWorker:
+    def add_worker(self, args: tuple[str, ...] = ()) -> LiveWorker:
         worker = LiveWorker(self.redis.url, self.data_dir, self.heartbeat,
-                            args=(*self._database(), *self.worker_args))
+                            args=(*self._database(), *self.worker_args, *args))
         self.workers.append(worker)
         return worker.start()
 

@@ -123,8 +123,8 @@ class Page:
         self.events: list[tuple[str, dict]] = []
         self.arrived = threading.Condition()
         self.sio = ordered_client(reconnection=False)
-        for name in ("trace_start", "trace", "trace_done", "run_history", "run_metrics",
-                     "run_status"):
+        for name in ("trace_queued", "trace_start", "trace", "trace_done", "run_history",
+                     "run_metrics", "run_status"):
             self.sio.on(name, lambda data, name=name: self._arrive(name, data))
 
     def _arrive(self, name: str, data: dict) -> None:

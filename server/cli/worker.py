@@ -1,4 +1,6 @@
-"""``backprop-live worker``: train the runs of the queue (``serve --jobs``), on any machine.
+"""``backprop-live worker``: train the runs of the queue (``serve --jobs``), on any machine, and
+compute the big traces and gradient checks the web processes queue (``jobs.queued_graphs``),
+those first; ``--graphs-only``: only those.
 
 One worker trains one run at a time, in its own process (RQ's SimpleWorker): start as many as
 the machine has cores for training. Its records go into the same database as the web app's and
@@ -31,6 +33,9 @@ def add_parser(commands) -> None:
     settings.add_arguments(parser, ["DATABASE", "MESSAGE_QUEUE", "JOBS"])
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting, e.g. --set JOB_HEARTBEAT_SECONDS=10")
+    parser.add_argument("--graphs-only", action="store_true",
+                        help="take only big traces and gradient checks, no training runs: a "
+                             "worker for the page's graphs while the others train")
     parser.set_defaults(main=main)
 
 
@@ -51,7 +56,7 @@ def main(args) -> int:
     from rq import Queue, SimpleWorker
     from rq.serializers import JSONSerializer
 
-    from ..jobs import queued_run
+    from ..jobs import queued_graphs, queued_run
     from ..jobs.queued import QUEUE, connect_rq
     from ..jobs.relay import RunRelay
     from ..jobs.shared import SharedTraining, connect
@@ -70,15 +75,44 @@ def main(args) -> int:
         RunRelay(given["MESSAGE_QUEUE"] or jobs, write_only=True),
         float(given["JOB_HEARTBEAT_SECONDS"]))
     queued_run.CONTEXT = context
+    graph_queue = _serve_graph_work(given, store, connect(jobs), rq_redis)
 
     class RunWorker(SimpleWorker):
         def request_stop(self, signum, frame):
             context.shutting_down.set()  # the run ends at its next step, recorded as stopped
             super().request_stop(signum, frame)
 
-    worker = RunWorker([Queue(QUEUE, connection=rq_redis, serializer=JSONSerializer)],
-                       connection=rq_redis, serializer=JSONSerializer)
+    # Graph work first: a trace takes a second or less, and a page waits on it.
+    queues = [graph_queue] if args.graphs_only else [
+        graph_queue, Queue(QUEUE, connection=rq_redis, serializer=JSONSerializer)]
+    worker = RunWorker(queues, connection=rq_redis, serializer=JSONSerializer)
+    queued_graphs.CONTEXT.name = worker.name
     print(READY.format(name=worker.name, queue=redacted(jobs)), flush=True)
     worker.work(with_scheduler=False, logging_level="WARNING")
     store.close()
     return 0
+
+
+def _serve_graph_work(given: dict, store, shared_redis, rq_redis):
+    """Big traces and gradient checks (jobs.queued_graphs): the graphs come from the same
+    catalog as the web processes' (built-in models and examples, the store's uploads), within
+    the same limits; the computations are the sockets' own. Returns the graphs' queue."""
+    from functools import partial
+    from pathlib import Path
+
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    from engine.formats import Limits
+
+    from ..catalog import Catalog
+    from ..jobs import queued_graphs
+    from ..sockets import traces
+
+    catalog = Catalog(store, Path(given["EXAMPLES_DIR"]),
+                      Limits(max_bytes=given["MAX_UPLOAD_BYTES"], max_nodes=given["MAX_NODES"]),
+                      given["GRAPH_CACHE_BYTES"])
+    queued_graphs.CONTEXT = queued_graphs.GraphWorkContext(shared_redis, "", {
+        "trace": partial(traces.trace_messages, catalog),
+        "gradient_check": partial(traces.gradient_check_messages, catalog)})
+    return Queue(queued_graphs.QUEUE, connection=rq_redis, serializer=JSONSerializer)

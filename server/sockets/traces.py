@@ -2,7 +2,9 @@
 take a descent step.
 
 Handlers translate between messages and the engine; the CPU work itself runs in the pool
-(``services.cpu``), off the event loop, within the workspace's budget.
+(``services.cpu``), off the event loop, within the workspace's budget — or, with ``JOBS`` set and
+a graph of ``QUEUED_GRAPH_MIN_NODES`` or more, on a ``backprop-live worker``
+(``jobs.queued_graphs``), which runs ``trace_messages`` and ``gradient_check_messages`` here.
 """
 
 from __future__ import annotations
@@ -195,6 +197,54 @@ def _descend(catalog, ref, workspace, values: dict, lr, carried: dict):
                 "outputs_after": wire.f64(step.outputs_after)}
 
 
+def _node_count(catalog, ref, workspace) -> int:
+    entry = catalog.entry(ref, workspace)
+    with entry.lock:
+        return len(entry.loaded.graph.program().nodes)
+
+
+def _frames(trace, token, mode, budget) -> list:
+    frames = list(wire.forward_frames(trace, token, *budget))
+    if mode != "forward":
+        frames.append(wire.seed_frame(trace, token))
+        frames.extend(wire.backward_frames(trace, token, *budget))
+    return frames
+
+
+# -- what a worker of the queue computes (jobs.queued_graphs.graph_job) ----------------------
+def trace_messages(catalog, ref, workspace, args, token, cancelled) -> list | None:
+    """A trace's header ({nodes, edges, flagged, frames: count}) and its frames, as messages."""
+    done = _trace(catalog, ref, workspace, args["mode"], args["values"], cancelled)
+    if done is None:
+        return None
+    trace, program, flagged = done
+    frames = _frames(trace, token, args["mode"], tuple(args["budget"]))
+    return [{"nodes": len(program.nodes), "edges": len(program.edge_child), "flagged": flagged,
+             "frames": len(frames)}, *({"frame": frame} for frame in frames)]
+
+
+def gradient_check_messages(catalog, ref, workspace, args, token, cancelled) -> list:
+    return [{"inputs": _gradient_check(catalog, ref, workspace, args["values"],
+                                       args["max_inputs"])}]
+
+
+def _queued(services, ref, ws) -> bool:
+    """Whether this graph's heavy work goes on the job queue (JOBS, QUEUED_GRAPH_MIN_NODES)."""
+    return services.graphs is not None and services.graphs.wanted(
+        services.cpu.call(ws, _node_count, services.catalog, ref, ws))
+
+
+def _worker_failed(answer: dict) -> dict:
+    """A worker's error, answered as the web process answers its own."""
+    if answer.get("kind") == "NotFoundError":
+        return fail(f"not found: {answer['error']}")
+    if answer.get("node") is not None:
+        return fail(answer["error"], node=answer["node"])
+    if answer.get("limit"):
+        return fail(answer["error"], limit=answer["limit"])
+    return fail(answer["error"])
+
+
 def load_graph(services, data):
     ref, ws = text_arg(data, "graph"), workspace()
     entry, description = services.cpu.call(ws, _describe, services.catalog, ref, ws)
@@ -214,7 +264,12 @@ def trace_graph(services, streams, data):
                                   services.config["QUEUE_STALL_SECONDS"])
     wait_to_send()  # a client that reads nothing gets no more
     token = streams.new_token()
+    budget = (services.config["TRACE_FRAME_BYTES"], services.config["TRACE_FRAME_EVENTS"])
     with services.cpu.trace(token, ws), streams.opened(sid, token):
+        if _queued(services, ref, ws):
+            return _queued_trace(services, streams, sid, token, wait_to_send,
+                                 {"mode": mode, "values": values, "budget": list(budget)},
+                                 ref, ws)
         try:
             done = services.cpu.call(ws, _trace, services.catalog, ref, ws, mode, values,
                                      lambda: token in streams.cancelled)
@@ -222,17 +277,13 @@ def trace_graph(services, streams, data):
             return fail(str(exc), node=getattr(exc, "position", None))
         if done is None or token in streams.cancelled:
             return fail("cancelled", trace=token)
-        budget = (services.config["TRACE_FRAME_BYTES"], services.config["TRACE_FRAME_EVENTS"])
         return _stream(services.socketio, streams, sid, token, mode, wait_to_send, budget, *done)
 
 
 def _stream(socketio, streams, sid, token, mode, wait_to_send, budget, trace, program, flagged):
     """Send a computed trace's frames to one connection, stopping if it is cancelled or stops
     reading. ``budget``: (bytes, events) a frame holds at most."""
-    frames = list(wire.forward_frames(trace, token, *budget))
-    if mode != "forward":
-        frames.append(wire.seed_frame(trace, token))
-        frames.extend(wire.backward_frames(trace, token, *budget))
+    frames = _frames(trace, token, mode, budget)
     socketio.emit("trace_start", {"trace": token, "mode": mode, "nodes": len(program.nodes),
                                   "edges": len(program.edge_child), "frames": len(frames)},
                   to=sid)
@@ -247,6 +298,38 @@ def _stream(socketio, streams, sid, token, mode, wait_to_send, budget, trace, pr
             "edges": len(program.edge_child)}
 
 
+def _queued_trace(services, streams, sid, token, wait_to_send, args, ref, ws):
+    """The trace computed by a worker of the queue, its frames streamed from here as they are
+    read back: the same events, in the same order, as a trace computed here."""
+    socketio, queue = services.socketio, services.graphs
+    queue.start("trace", token, ref, ws, args)
+    socketio.emit("trace_queued", {"trace": token}, to=sid)  # cancel_trace takes this token
+
+    def cancelled():
+        return token in streams.cancelled
+    answers = queue.answers(token, cancelled)
+    header = next(answers, None)
+    if header is None:
+        return fail("cancelled", trace=token)
+    if "error" in header:
+        return _worker_failed(header)
+    worker = {"worker": header["worker"], "pid": header["pid"]}
+    socketio.emit("trace_start", {"trace": token, "mode": args["mode"], "nodes": header["nodes"],
+                                  "edges": header["edges"], "frames": header["frames"],
+                                  **worker}, to=sid)
+    sent = 0
+    for message in answers:
+        wait_to_send()
+        socketio.emit("trace", message["frame"], to=sid)
+        sent += 1
+        socketio.sleep(0)
+    if cancelled() or sent != header["frames"]:
+        return fail("cancelled", trace=token)
+    socketio.emit("trace_done", {"trace": token, "flagged": header["flagged"]}, to=sid)
+    return {"ok": True, "trace": token, "nodes": header["nodes"], "edges": header["edges"],
+            **worker}
+
+
 def cancel_trace(streams, data):
     streams.cancel(request.sid, text_arg(data, "trace"))
     return {"ok": True}
@@ -254,10 +337,26 @@ def cancel_trace(streams, data):
 
 def gradient_check(services, streams, data):
     values, ref, ws = checked_values(data), text_arg(data, "graph"), workspace()
-    with services.cpu.trace(streams.new_token(), ws):  # it costs a trace's worth, and more
+    token, sid = streams.new_token(), request.sid
+    with services.cpu.trace(token, ws), streams.opened(sid, token):  # a trace's worth, and more
+        if _queued(services, ref, ws):
+            return _queued_gradient_check(services, streams, token, values, ref, ws)
         report = services.cpu.call(ws, _gradient_check, services.catalog, ref, ws, values,
                                    services.config["GRADIENT_CHECK_MAX_INPUTS"])
     return {"ok": True, "inputs": report}
+
+
+def _queued_gradient_check(services, streams, token, values, ref, ws):
+    queue = services.graphs
+    queue.start("gradient_check", token, ref, ws,
+                {"values": values, "max_inputs": services.config["GRADIENT_CHECK_MAX_INPUTS"]})
+    answer = next(queue.answers(token, lambda: token in streams.cancelled), None)
+    if answer is None:
+        return fail("cancelled")
+    if "error" in answer:
+        return _worker_failed(answer)
+    return {"ok": True, "inputs": answer["inputs"], "worker": answer["worker"],
+            "pid": answer["pid"]}
 
 
 def descend_graph(services, streams, data):
