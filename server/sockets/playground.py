@@ -1,5 +1,5 @@
 """Socket.IO events of the Playground tab (docs/protocol.md): start an exercise, play, pause,
-step, reset; frames stream to the page that plays."""
+step, reset, edit a weight; frames stream to the page that plays."""
 
 from __future__ import annotations
 
@@ -72,6 +72,12 @@ def step(services, data):
     return {"ok": True, "frame": services.playgrounds.step(workspace())}
 
 
+def weight(services, data):
+    """{position, value}: the edge's weight set; ack {ok, frame} with the new boundary."""
+    frame = services.playgrounds.set_weight(workspace(), data.get("position"), data.get("value"))
+    return {"ok": True, "frame": frame}
+
+
 def sample(services, data):
     """Point ``index``'s scalar graph, stored as this workspace's upload (a JSON graph) so the
     Graph tab loads it as any other: {ok, ref, name}."""
@@ -102,3 +108,4 @@ def register(socketio, services) -> None:
     handle(socketio, "playground_pause", partial(pause, services))
     handle(socketio, "playground_step", partial(step, services))
     handle(socketio, "playground_sample", partial(sample, services))
+    handle(socketio, "playground_weight", partial(weight, services))
