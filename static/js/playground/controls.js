@@ -36,12 +36,17 @@ export class Controls {
         if (Number.isFinite(value)) this.change({ [key]: convert(value) });
       });
     }
+    // Regenerate: new generated points (your own are dropped) from a new random data seed,
+    // which goes to the URL like any option, so the link reproduces them.
+    el.regenerate.addEventListener('click', () => {
+      this.change({ seed: crypto.getRandomValues(new Uint32Array(1))[0] }, { generated: true });
+    });
     el.addLayer.addEventListener('click', () => this.change({ hidden: addLayer(this.config.hidden) }));
     el.removeLayer.addEventListener('click', () => this.change({ hidden: removeLayer(this.config.hidden) }));
   }
 
-  change(part) {
-    this.onChange({ ...this.config, ...part });
+  change(part, how = {}) {
+    this.onChange({ ...this.config, ...part }, how);
   }
 
   _features() {
