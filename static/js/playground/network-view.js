@@ -120,6 +120,8 @@ export class NetworkView {
       position: edge.position, value: this.params[edge.position],
       label: `${this.name(...edge.from)} → ${this.name(...edge.to)}`,
       returnFocus: () => edge.hit.focus(),
+      onOpen: () => edge.hit.classList.add('pg-editing'), // the edge stays marked while edited
+      onClose: () => edge.hit.classList.remove('pg-editing'),
     }, (a.x + NODE + b.x) / 2, (a.y + b.y) / 2 + NODE / 2);
   }
 

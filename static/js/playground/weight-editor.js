@@ -23,7 +23,7 @@ export class WeightEditor {
     });
     input.setAttribute('aria-label', `Edge weight ${edge.label}`);
     const text = document.createElement('span');
-    text.textContent = edge.label;
+    text.textContent = `Weight ${edge.label}`;
     label.append(text, input);
     const error = document.createElement('span');
     error.className = 'pg-weight-error';
@@ -52,6 +52,8 @@ export class WeightEditor {
     });
     this.root.append(form);
     this.form = form;
+    this.edge = edge;
+    edge.onOpen?.();
     input.focus();
     input.select();
   }
@@ -59,5 +61,7 @@ export class WeightEditor {
   close() {
     this.form?.remove();
     this.form = null;
+    this.edge?.onClose?.();
+    this.edge = null;
   }
 }
