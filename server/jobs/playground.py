@@ -161,7 +161,12 @@ class PlaygroundJobs:
             playground.step()
             while time.perf_counter() < end and playground.epoch < most:
                 playground.step()
-            return self.frame(exercise)
+            stepped_at = time.time()
+            frame = self.frame(exercise)
+            # The wall clock at the turn's last step, in ms: the page's latency to its pixels
+            # (bench/playground.py item 3) is measured against it, on the same machine.
+            frame["stepped_at"] = stepped_at * 1000
+            return frame
 
     def _loop(self, exercise: Exercise, generation: int) -> None:
         seconds = self.settings["PLAYGROUND_TURN_SECONDS"]
