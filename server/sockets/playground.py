@@ -101,6 +101,9 @@ def register(socketio, services) -> None:
         backpressure.wait_to_send(socketio, sid, services.config["MAX_QUEUED_BYTES"],
                                   services.config["QUEUE_STALL_SECONDS"])
         socketio.emit(event, data, to=sid)
+        # Let Engine.IO's writer send it now, before the next turn starts in the CPU pool (its
+        # thread holds the GIL): step end → the page has it went from p50 ~28 ms to ~13 ms.
+        socketio.sleep(0)
 
     services.playgrounds.emit = emit
     handle(socketio, "playground_start", partial(start, services))
