@@ -78,6 +78,7 @@ DEFAULTS = {
     "PLAYGROUND_TURN_SECONDS": 0.05,  # SGD steps between two frames (so ~15-20 frames a second)
     "MAX_CSV_BYTES": 200_000,  # a Playground CSV upload
     "MAX_CSV_POINTS": 2_000,
+    "PLAYGROUND_MAX_WEIGHT": 1_000.0,  # |w| an edited edge may take (issue 13: edit an edge)
     # -- end issue 13 ---------------------------------------------------------------------------
 }
 

@@ -120,6 +120,22 @@ class Playground:
         while self.epoch == epoch:
             self.step()
 
+    def set_weight(self, position: int, value: float, largest: float) -> None:
+        """Sets the weight at ``position`` of the parameter vector (the diagram's edit of an
+        edge); a bias is not a weight here, and ``largest`` bounds |value|."""
+        weights = self.network.weight_positions()
+        if not isinstance(position, int) or isinstance(position, bool) \
+                or position not in weights:
+            raise PlaygroundError(f"position must be a weight's place in the parameters, one "
+                                  f"of {sorted(int(w) for w in weights)}; not {position!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not np.isfinite(value):
+            raise PlaygroundError(f"a weight must be a finite number, not {value!r}")
+        if abs(value) > largest:
+            raise PlaygroundError(f"a weight must be within ±{largest:g} "
+                                  f"(PLAYGROUND_MAX_WEIGHT), not {value!r}")
+        self.params[position] = float(value)
+
     # -- reading -------------------------------------------------------------------------------
     def outputs(self, features: np.ndarray) -> np.ndarray:
         """The output neuron for each row of features (no change to anything)."""

@@ -108,6 +108,17 @@ class PlaygroundJobs:
         assert frame is not None, "a step that is not the loop's always runs"
         return frame
 
+    def set_weight(self, workspace: str, position, value) -> dict:
+        """The diagram's edit of an edge: that weight set (playing or not), then its frame."""
+        exercise = self.get(workspace)
+        return self.cpu.call(workspace, self._set_weight_locked, exercise, position, value)
+
+    def _set_weight_locked(self, exercise: Exercise, position, value) -> dict:
+        with exercise.lock:
+            exercise.playground.set_weight(position, value,
+                                           self.settings["PLAYGROUND_MAX_WEIGHT"])
+            return self.frame(exercise)
+
     def sample_source(self, workspace: str, index: int) -> tuple[str, str]:
         """(JSON graph text, name) of point ``index``'s scalar graph (training points first)
         with the current weights: one forward and back-prop of that sample, for the Graph tab."""
@@ -150,7 +161,12 @@ class PlaygroundJobs:
             playground.step()
             while time.perf_counter() < end and playground.epoch < most:
                 playground.step()
-            return self.frame(exercise)
+            stepped_at = time.time()
+            frame = self.frame(exercise)
+            # The wall clock at the turn's last step, in ms: the page's latency to its pixels
+            # (bench/playground.py item 3) is measured against it, on the same machine.
+            frame["stepped_at"] = stepped_at * 1000
+            return frame
 
     def _loop(self, exercise: Exercise, generation: int) -> None:
         seconds = self.settings["PLAYGROUND_TURN_SECONDS"]

@@ -122,7 +122,7 @@ const playground = createPlayground({
     problem: $('#pg-problem'), dataset: $('#pg-dataset'), noise: $('#pg-noise'), ratio: $('#pg-ratio'), seed: $('#pg-seed'),
     features: $('#pg-features'), addLayer: $('#pg-add-layer'), removeLayer: $('#pg-remove-layer'), layers: $('#pg-layers'),
     activation: $('#pg-activation'), regularization: $('#pg-regularization'), reg_rate: $('#pg-reg-rate'), lr: $('#pg-lr'),
-    batch_size: $('#pg-batch'), init_seed: $('#pg-init'),
+    batch_size: $('#pg-batch'), init_seed: $('#pg-init'), regenerate: $('#pg-regenerate'),
   },
 }, { connection, openGraph: (ref) => { $('#tab-graph').click(); page.loadRef(ref); } });
 

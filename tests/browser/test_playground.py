@@ -159,3 +159,52 @@ def test_clicks_add_points_of_class_a_and_shift_clicks_class_b(page):
     page.get_by_role("button", name="Clear").click()
     wait_data(page, "d.points === '500'")
     assert attribute(page, "train-loss") == before  # the generated exercise again, exactly
+
+
+def test_clicking_an_edge_edits_its_weight_and_the_boundary_follows(page):
+    open_playground(page)
+    edge = page.locator("#pg-network .pg-edge-hit").first  # x₁ → h1,1: parameter 0
+    edge.click()
+    field = page.get_by_label("Edge weight x₁ → h1,1")
+    field.fill("1e999")  # Infinity: refused in the page
+    field.press("Enter")
+    assert page.locator(".pg-weight-error").inner_text() == "a weight must be a finite number"
+    field.fill("5000")  # refused by the server, naming its limit
+    field.press("Enter")
+    page.wait_for_function("() => document.querySelector('.pg-weight-error')"
+                           ".textContent.includes('PLAYGROUND_MAX_WEIGHT')")
+    field.fill("1.5")
+    field.press("Enter")
+    page.wait_for_function("() => document.querySelector('#pg-network .pg-edge-hit')"
+                           ".dataset.weight === '1.5'")
+    assert page.locator(".pg-weight-editor").count() == 0
+    mine = Playground(PlaygroundConfig())
+    mine.params[0] = 1.5
+    metrics = mine.metrics()
+    assert float(attribute(page, "train-loss")) == pytest.approx(metrics.train_loss, rel=1e-12)
+    assert float(attribute(page, "test-accuracy")) == pytest.approx(metrics.test_accuracy)
+    assert "1.5000" in edge.get_attribute("aria-label")
+    page.get_by_role("button", name="Step").click()  # training goes on from the edited weight
+    wait_data(page, "d.step === '1'")
+    mine.step()
+    assert float(attribute(page, "train-loss")) == pytest.approx(mine.metrics().train_loss,
+                                                                 rel=1e-12)
+    shot(page, "playground-edge-edited")
+
+
+def test_regenerate_draws_new_points_that_a_reload_reproduces(page):
+    open_playground(page)
+    before = attribute(page, "train-loss")
+    page.get_by_role("button", name="Regenerate").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).has('pg.seed')")
+    seed = int(re.search(r"pg\.seed=(\d+)", page.url).group(1))
+    wait_data(page, f"d.trainLoss !== '{before}'")
+    mine = Playground(PlaygroundConfig(seed=seed)).metrics()
+    assert float(attribute(page, "train-loss")) == pytest.approx(mine.train_loss, rel=1e-12)
+    assert attribute(page, "points") == "500"
+    regenerated = attribute(page, "train-loss")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    wait_data(page, "d.epoch === '0' && d.trainLoss !== undefined")
+    assert attribute(page, "train-loss") == regenerated
+    assert page.get_by_label("Playground data seed").input_value() == str(seed)

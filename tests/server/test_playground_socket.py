@@ -142,3 +142,56 @@ def test_a_points_graph_is_stored_with_the_samples_loss_and_gradients(sock, clie
     grads = [w.backward for w in theirs.graph.input_nodes]
     assert grads == pytest.approx([w.backward for w in g.input_nodes], rel=1e-12, abs=1e-15)
     assert call(sock, "playground_sample", {"index": 10_000})["ok"] is False
+
+
+def scalar_output(mine: Playground, params: np.ndarray, x1: float, x2: float) -> float:
+    """The output neuron at (x₁, x₂) by the scalar engine's own forward (not the fused one)."""
+    from engine.playground.features import compute
+
+    net = mine.network
+    features = compute(mine.config.features, np.array([[x1, x2]]))
+    net.graph.feed(params, net.consts(features, np.zeros(1), 0.0)[0])
+    net.graph.compute_forward()
+    return net.output.forward
+
+
+def test_editing_a_weight_sets_it_and_the_boundary_follows(sock):
+    ack = started(sock)
+    position = ack["shape"]["weights"][0][1]  # FC1: neuron 1's weight on x₂
+    edited = call(sock, "playground_weight", {"position": position, "value": 2.5})
+    assert edited["ok"], edited
+    mine = Playground(PlaygroundConfig(dataset="circle", seed=3))
+    params = mine.params.copy()
+    params[position] = 2.5
+    assert np.array_equal(f64(edited["frame"]["params"]), params)
+    grid = edited["frame"]["resolution"]
+    output = np.frombuffer(edited["frame"]["output"], "<f4").reshape(grid, grid)
+    ticks = np.linspace(-6, 6, grid)
+    for row, col in [(0, 0), (10, 50), (32, 31), (63, 63)]:
+        expected = scalar_output(mine, params, ticks[col], ticks[::-1][row])
+        assert output[row, col] == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    before = np.frombuffer(ack["frame"]["output"], "<f4")
+    assert not np.array_equal(before, output.ravel())  # the edit moved the boundary
+    # the next step starts from the edited weight
+    stepped = call(sock, "playground_step", {})
+    mine.params[position] = 2.5
+    mine.step()
+    assert np.array_equal(f64(stepped["frame"]["params"]), mine.params)
+
+
+@pytest.mark.parametrize(("message", "data"), [
+    ("a weight must be a finite number, not nan", {"value": float("nan")}),
+    ("a weight must be a finite number, not '1'", {"value": "1"}),
+    ("a weight must be a finite number, not None", {"value": None}),
+    ("within ±1000 (PLAYGROUND_MAX_WEIGHT)", {"value": 1e9}),
+    ("position must be a weight's place in the parameters", {"position": 8, "value": 1.0}),
+    ("position must be a weight's place in the parameters", {"position": "0", "value": 1.0}),
+])
+def test_a_bad_weight_is_refused_by_name_and_changes_nothing(sock, message, data):
+    ack = started(sock)
+    position = ack["shape"]["weights"][0][0]
+    refused = call(sock, "playground_weight", {"position": position, **data})
+    assert refused["ok"] is False
+    assert message in refused["error"]["message"]
+    paused = call(sock, "playground_pause", {})["frame"]
+    assert np.array_equal(f64(paused["params"]), f64(ack["frame"]["params"]))

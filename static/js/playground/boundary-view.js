@@ -27,6 +27,7 @@ export class BoundaryView {
   }
 
   setFrame(frame) {
+    const receivedAt = performance.timeOrigin + performance.now();
     this.frame = frame;
     const c = this.canvas.dataset;
     c.epoch = String(frame.epoch);
@@ -35,6 +36,17 @@ export class BoundaryView {
     c.testLoss = String(frame.test_loss);
     c.testAccuracy = frame.test_accuracy === null ? '' : String(frame.test_accuracy);
     this.draw();
+    if (typeof frame.stepped_at === 'number') this._announceDrawn(frame.stepped_at, receivedAt);
+  }
+
+  /** A `pg-drawn` event once the frame that shows this draw has been painted, with the
+   * server's step end, this frame's arrival here and that moment on the same (wall) clock —
+   * bench/playground.py item 3. */
+  _announceDrawn(steppedAt, receivedAt) {
+    requestAnimationFrame(() => setTimeout(() => {
+      const shownAt = performance.timeOrigin + performance.now();
+      this.canvas.dispatchEvent(new CustomEvent('pg-drawn', { detail: { steppedAt, receivedAt, shownAt } }));
+    }));
   }
 
   setOptions({ showTest = this.showTest, discrete = this.discrete } = {}) {

@@ -36,12 +36,18 @@ export class Controls {
         if (Number.isFinite(value)) this.change({ [key]: convert(value) });
       });
     }
+    // Regenerate: new generated points (your own are dropped) from a new random data seed,
+    // which goes to the URL like any option, so the link reproduces them.
+    el.regenerate.addEventListener('click', () => {
+      // Five digits: short enough to read in the seed field and the link.
+      this.change({ seed: crypto.getRandomValues(new Uint32Array(1))[0] % 100000 }, { generated: true });
+    });
     el.addLayer.addEventListener('click', () => this.change({ hidden: addLayer(this.config.hidden) }));
     el.removeLayer.addEventListener('click', () => this.change({ hidden: removeLayer(this.config.hidden) }));
   }
 
-  change(part) {
-    this.onChange({ ...this.config, ...part });
+  change(part, how = {}) {
+    this.onChange({ ...this.config, ...part }, how);
   }
 
   _features() {

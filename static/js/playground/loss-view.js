@@ -29,11 +29,13 @@ export class LossView {
     const height = node.clientHeight || 120;
     const margin = { left: 40, right: 8, top: 8, bottom: 22 };
     const points = this.history;
-    const x = d3.scaleLinear().domain([0, d3.max(points, (p) => p.epoch + 1e-9) || 1]).range([margin.left, width - margin.right]);
+    // At least one epoch wide, whole epochs on the axis (at epoch 0 the domain was [0, 1e-9]).
+    const epochs = Math.max(1, d3.max(points, (p) => p.epoch) ?? 0);
+    const x = d3.scaleLinear().domain([0, epochs]).range([margin.left, width - margin.right]);
     const y = d3.scaleLinear().domain([0, d3.max(points, (p) => Math.max(p.train, p.test)) || 1]).nice()
       .range([height - margin.bottom, margin.top]);
     this.svg.selectAll('*').remove();
-    this.svg.append('g').attr('transform', `translate(0,${height - margin.bottom})`).call(d3.axisBottom(x).ticks(4));
+    this.svg.append('g').attr('transform', `translate(0,${height - margin.bottom})`).call(d3.axisBottom(x).ticks(Math.min(4, epochs)).tickFormat(d3.format('d')));
     this.svg.append('g').attr('transform', `translate(${margin.left},0)`).call(d3.axisLeft(y).ticks(3));
     for (const [key, cls] of [['train', 'pg-train-line'], ['test', 'pg-test-line']]) {
       this.svg.append('path').datum(points).attr('class', cls).attr('fill', 'none')

@@ -1,9 +1,11 @@
 // The network diagram: features → hidden neurons → output, each neuron a small heat map of its
 // own output over the square (from the frame's maps), each edge's width and colour its weight.
 // Hovering a neuron shows its formula with the current weights plugged in; hovering an edge its
-// weight (the elements' titles, which screen readers read too).
+// weight (the elements' titles, which screen readers read too); clicking an edge (or Enter on
+// it) opens the field that edits its weight (weight-editor.js).
 import { colorOf, paintMap } from './heat-colors.js';
 import { FEATURE_LABELS } from './playground-config.js';
+import { WeightEditor } from './weight-editor.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const NODE = 30;
@@ -30,10 +32,12 @@ function featureMap(feature, resolution) {
 const signed = (w) => `${w < 0 ? '−' : '+'} ${Math.abs(w).toFixed(3)}`;
 
 export class NetworkView {
-  constructor(root) {
+  constructor(root, { onEditWeight = async () => {} } = {}) {
     this.root = root;
     this.shape = null;
+    this.params = null;
     this.activation = 'tanh';
+    this.editor = new WeightEditor(root, { onCommit: onEditWeight });
   }
 
   /** A new network: lay out its neurons and edges. */
@@ -68,10 +72,21 @@ export class NetworkView {
           line.setAttribute('x2', String(b.x));
           line.setAttribute('y2', String(b.y + NODE / 2));
           line.classList.add('pg-edge');
+          // A wider invisible line over it takes the pointer and the focus: a 1 px edge is
+          // too thin to click.
+          const hit = line.cloneNode();
+          hit.setAttribute('class', 'pg-edge-hit');
+          hit.setAttribute('tabindex', '0');
+          hit.setAttribute('role', 'button');
           const title = document.createElementNS(SVG, 'title');
-          line.append(title);
-          this.svg.append(line);
-          this.edges.push({ line, title, position: shape.weights[layer][i * from + j], from: [layer, j], to: [layer + 1, i] });
+          hit.append(title);
+          this.svg.append(line, hit);
+          const edge = { line, hit, title, position: shape.weights[layer][i * from + j], from: [layer, j], to: [layer + 1, i] };
+          hit.addEventListener('click', () => this._edit(edge));
+          hit.addEventListener('keydown', (event) => {
+            if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); this._edit(edge); }
+          });
+          this.edges.push(edge);
         }
       }
     }
@@ -97,6 +112,19 @@ export class NetworkView {
     });
   }
 
+  _edit(edge) {
+    if (!this.params) return;
+    const a = this.positions[edge.from[0]][edge.from[1]];
+    const b = this.positions[edge.to[0]][edge.to[1]];
+    this.editor.open({
+      position: edge.position, value: this.params[edge.position],
+      label: `${this.name(...edge.from)} → ${this.name(...edge.to)}`,
+      returnFocus: () => edge.hit.focus(),
+      onOpen: () => edge.hit.classList.add('pg-editing'), // the edge stays marked while edited
+      onClose: () => edge.hit.classList.remove('pg-editing'),
+    }, (a.x + NODE + b.x) / 2, (a.y + b.y) / 2 + NODE / 2);
+  }
+
   name(layer, j) {
     if (layer === 0) return FEATURE_LABELS[this.shape.features[j]];
     if (layer === this.shape.hidden.length + 1) return 'output';
@@ -107,13 +135,17 @@ export class NetworkView {
   setFrame(frame) {
     if (!this.shape) return;
     const params = new Float64Array(frame.params.slice(0));
+    this.params = params;
     let most = 0;
     for (const edge of this.edges) most = Math.max(most, Math.abs(params[edge.position]));
     for (const edge of this.edges) {
       const w = params[edge.position];
       edge.line.setAttribute('stroke', colorOf(Math.sign(w) * Math.max(0.35, Math.abs(w) / (most || 1))));
       edge.line.setAttribute('stroke-width', String(0.5 + 4 * Math.abs(w) / (most || 1)));
-      edge.title.textContent = `weight ${this.name(...edge.from)} → ${this.name(...edge.to)}: ${w.toFixed(4)}`;
+      const text = `weight ${this.name(...edge.from)} → ${this.name(...edge.to)}: ${w.toFixed(4)}`;
+      edge.title.textContent = `${text} (click to edit)`;
+      edge.hit.setAttribute('aria-label', `Edit ${text}`);
+      edge.hit.dataset.weight = String(w);
     }
     const res = frame.resolution;
     const maps = new Float32Array(frame.neurons.slice(0));

@@ -31,7 +31,13 @@ export function createPlayground(el, { connection, openGraph }) {
   });
   let own = []; // points clicked in, as CSV lines
   let csv = null; // your own data (clicked or uploaded), sent with each start; not in the URL
-  const network = new NetworkView(el.network);
+  // An edited edge: the server sets that weight and answers with the frame it makes.
+  const network = new NetworkView(el.network, {
+    onEditWeight: async (position, value) => {
+      await started;
+      showFrame(ok(await connection.request('playground_weight', { position, value })).frame);
+    },
+  });
   const losses = new LossView(el.losses, el.readout);
   let config = configFromParams(playgroundFromUrl());
   let playing = false;
@@ -65,7 +71,8 @@ export function createPlayground(el, { connection, openGraph }) {
   const restart = () => { started = start().catch(problem); return started; };
 
   const controls = new Controls(el.controls, {
-    onChange: (next) => {
+    onChange: (next, { generated = false }) => {
+      if (generated) { own = []; csv = null; }
       config = configFromParams(paramsAsStrings(next));
       setPlayground(paramsOf(config));
       controls.show(config);
