@@ -98,7 +98,8 @@ def test_training_tab_pictures_of_a_resnet_run(a11y_page):
     run_id = start_run(page, model="resnet", epochs=1, batch_size=256, width=4,
                        name=f"a11y pictures {page.scheme}")
     wait_run_status(page, run_id, "completed")
-    page.wait_for_selector('#pictures-card[data-state=ready] #digit-maps[data-epoch="1"]')
+    page.wait_for_selector('#pictures-card[data-state=ready] #digit-maps[data-epoch="1"]',
+                           timeout=60_000)  # a run's epoch, then its maps: slow on a busy runner
     page.locator('#confusion td[data-true="1"]').first.click()
     check(page, "training-pictures")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from engine.formats import load
 from tests.micrograd_snippets import SNIPPETS
 
 from .conftest import shot
@@ -19,6 +20,9 @@ def test_pasted_micrograd_code_plays_to_pytorchs_numbers(page, name):
     open_page(page, "?graph=example:neuron.expr")
     fill_editor(page, text)
     page.get_by_role("button", name="Load", exact=True).click()
+    # the pasted graph itself (the example's nodes may have the same names), loaded and idle
+    nodes = len(load(text, filename="snippet.py").graph.program().nodes)
+    page.wait_for_selector(f"body[data-nodes='{nodes}'][data-busy=false]")
     expect(node(page, output)).to_be_visible()
     expect(page.locator(".problems li")).to_have_count(0)
     wait_trace(page)

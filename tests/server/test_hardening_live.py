@@ -183,28 +183,30 @@ def test_a_data_dir_it_cannot_write_is_one_line_and_status_2(tmp_path):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 4 MB file system of its own, unmounted afterwards."""
+    """A 16 MB file system of its own, unmounted afterwards (runs keep their weights per epoch
+    now: 4 MB could fill before the test filled it itself)."""
     folder = tmp_path / "disk"
     folder.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(folder)], check=True)
     yield folder
     subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
 def _fill(folder: Path) -> Path:
-    """Fill the file system but for a few kB."""
+    """Fill the file system but for a few kB (into a file made before the server started, so
+    opening it needs no room even if the server's own writes got there first)."""
     filler = folder / "filler"
-    with open(filler, "wb") as out:
+    with open(filler, "ab", buffering=0) as out:  # unbuffered: closing has nothing to flush
         try:
             while True:
                 out.write(b"\0" * 65536)
-                out.flush()
         except OSError:
             pass
     return filler
 
 
 def test_a_full_disk_is_said_and_loses_no_slot(small_disk):
+    (small_disk / "filler").touch()
     with LiveServer(small_disk) as server:
         page, ack = training_page(server)
         filler = _fill(small_disk)
