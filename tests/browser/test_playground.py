@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from engine.playground import Playground, PlaygroundConfig
 from tests.browser.conftest import shot
@@ -117,7 +118,12 @@ def test_clicking_a_point_opens_its_backprop_graph_and_returning_keeps_the_exerc
     wait_trace(page)
     play_to_end(page)
     def inspected(name: str, field: str) -> float:
-        node(page, name).dispatch_event("click")
+        clicked = node(page, name)
+        clicked.dispatch_event("click")
+        # the Inspector shows the clicked node (not the one it showed before: under load it
+        # once read the Loss's gradient, 1.0, for the weight's)
+        expect(page.locator("#inspector")).to_have_attribute(
+            "data-node-id", clicked.get_attribute("data-node-id"))
         cell = page.locator(f"#inspector [data-field={field}][data-{field}]")
         return float(cell.get_attribute(f"data-{field}"))
 
