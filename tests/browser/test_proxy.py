@@ -10,12 +10,9 @@ training run trained here, in this process) and nginx's own access log.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +23,7 @@ import requests
 
 from engine.formats import load
 from engine.training import TrainConfig, train
+from tests import nginx as nginx_server
 from tests.live_server import LiveServer, wait_until
 
 from .conftest import ROOT, VIEWPORT, Console, shot
@@ -110,40 +108,14 @@ def backend(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def nginx(backend, tmp_path_factory):
-    executable = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.path.exists(executable):
-        pytest.fail("nginx is not installed: `apt-get install -y nginx` "
-                    "(scripts/setup.sh --test does)")
     folder = tmp_path_factory.mktemp("nginx")
     port = free_port()
-    (folder / "backprop-live.conf").write_text(
-        rendered_site(port, backend.url.removeprefix("http://")))
-    # As root, nginx runs its workers as "nobody", who could not write this private folder.
-    user = "user root;" if os.geteuid() == 0 else ""
-    (folder / "nginx.conf").write_text(MAIN_CONFIG.format(folder=folder, user=user))
-    process = subprocess.Popen([executable, "-p", str(folder), "-c", str(folder / "nginx.conf"),
-                                "-e", str(folder / "error.log")], start_new_session=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    def answering():
-        if process.poll() is not None:
-            raise AssertionError("nginx exited: " + process.stdout.read()
-                                 + (folder / "error.log").read_text())
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-            return True
-        return False
-
+    site = rendered_site(port, backend.url.removeprefix("http://"))
+    process = nginx_server.start(folder, port, site, MAIN_CONFIG)
     try:
-        wait_until(answering, timeout=30)
         yield {"url": f"http://127.0.0.1:{port}", "folder": folder}
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+        nginx_server.stop(process)
 
 
 @pytest.fixture

@@ -9,14 +9,10 @@ The oracles: nginx's access log (which process answered), the SQLite file, the e
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import shlex
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +23,7 @@ import requests
 
 from engine.training import TrainConfig, train
 from server.store import DATABASE
+from tests import nginx as nginx_server
 from tests.cluster import Cluster, free_port
 from tests.live_server import ordered_client, wait_until
 
@@ -114,42 +111,15 @@ def deployment(tmp_path_factory):
         yield cluster, nginx
     finally:
         if nginx is not None:
-            stop_nginx(nginx["process"])
+            nginx_server.stop(nginx["process"])
         cluster.stop()
 
 
 def start_nginx(folder: Path, upstreams: list[str]) -> dict:
-    executable = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.path.exists(executable):
-        pytest.fail("nginx is not installed (scripts/setup.sh --test installs it)")
     folder.mkdir()
     port = free_port()
-    (folder / "backprop-live.conf").write_text(rendered_site(port, upstreams))
-    user = "user root;" if os.geteuid() == 0 else ""  # nobody could not write this folder
-    (folder / "nginx.conf").write_text(MAIN_CONFIG.format(folder=folder, user=user))
-    process = subprocess.Popen([executable, "-p", str(folder), "-c", str(folder / "nginx.conf"),
-                                "-e", str(folder / "error.log")], start_new_session=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    def answering():
-        if process.poll() is not None:
-            raise AssertionError("nginx exited: " + process.stdout.read()
-                                 + (folder / "error.log").read_text())
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-            return True
-        return False
-    wait_until(answering, timeout=30)
+    process = nginx_server.start(folder, port, rendered_site(port, upstreams), MAIN_CONFIG)
     return {"url": f"http://127.0.0.1:{port}", "folder": folder, "process": process}
-
-
-def stop_nginx(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
 
 
 class Student:
