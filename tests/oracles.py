@@ -89,3 +89,8 @@ def run_reference(snippet: str, seed: int) -> dict:
     np.random.seed(seed)
     exec("import numpy as np\nfrom engine import node, graph, nn\n" + snippet, namespace)
     return namespace
+
+
+def relative_error(a, b) -> float:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))

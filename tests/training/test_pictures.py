@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.training import TrainConfig, Trainer, load_digits, mlp, resnet, train
+from engine.training import TrainConfig, Trainer, mlp, resnet, train
 from engine.training.optim import SGD
 from engine.training.pictures import (
     IMAGE_LAYERS,
@@ -16,16 +16,7 @@ from engine.training.pictures import (
     maps,
     saliency,
 )
-
-
-def relative_error(a, b) -> float:
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits()
+from tests.oracles import relative_error
 
 
 def _layer(model, name):

@@ -19,16 +19,7 @@ from engine.training import (
     resnet,
     train,
 )
-
-
-def relative_error(a, b) -> float:
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits()
+from tests.oracles import relative_error
 
 
 @pytest.mark.parametrize("build", [lambda: resnet(width=8), lambda: mlp(width=16)],
