@@ -148,6 +148,17 @@ class Page:
     def call(self, event, data, timeout=60):
         return self.sio.call(event, data, timeout=timeout)
 
+    def emit(self, event, data) -> list[dict]:
+        """Send without waiting; the answer lands in the returned list and wakes ``wait_for``."""
+        answers: list[dict] = []
+
+        def answered(ack):
+            with self.arrived:
+                answers.append(ack)
+                self.arrived.notify_all()
+        self.sio.emit(event, data, callback=answered)
+        return answers
+
     def records(self) -> list[dict]:
         """Every metrics record received, in the order it came."""
         return [r for name, data in list(self.events) if name in ("run_history", "run_metrics")

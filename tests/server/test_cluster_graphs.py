@@ -133,8 +133,7 @@ def test_a_cancelled_trace_is_cancelled_in_the_queue_and_never_computed(cluster)
     run_id = trainer.call("train", LONG)["run_id"]
     assert cluster.worker_of(run_id) is worker  # the one worker is busy training (RQ says)
     page = Page(web_a.url).connect()
-    answered = []
-    page.sio.emit("trace_graph", {"graph": BIG, "mode": "both"}, callback=answered.append)
+    answered = page.emit("trace_graph", {"graph": BIG, "mode": "both"})
     queued = page.wait_for(lambda events: next(
         (d for n, d in events if n == "trace_queued"), None), timeout=60)
     token = queued["trace"]
