@@ -36,9 +36,11 @@ MODEL_TITLES = {"resnet": "The reference ResNet (16×16 digit, FC 32)",
 
 
 MAX_MODEL_WIDTH = 256  # a drawn model at 256 is ~215,000 nodes
-# Measured as the server's resident memory grows with a cached graph: ~1.5 kB a node (Python
-# objects, the compiled arrays, the description, allocator slack).
-BYTES_PER_NODE = 1500
+# Measured as a process's resident memory grows with a cached graph, parsed, traced and
+# described (Python objects, the compiled arrays, the description, allocator slack): 530 B a
+# node for the models at width 256, 660 for the ResNet, 730 for a 100,000-node expression DAG.
+# (It was ~2.7 kB for that DAG while a whole file's syntax trees were parsed before the walk.)
+BYTES_PER_NODE = 800
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 

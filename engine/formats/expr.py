@@ -9,9 +9,9 @@
 
 expr_scan.py splits the (size-checked) text into statements and bounds how deeply each nests;
 then the statements are parsed together, PARSE_CHUNK at a time, by ``ast.parse`` (a compile
-per statement cost ~12 µs each). Only if a chunk fails — a syntax error somewhere, which would
-hide every later one — is each statement parsed on its own, so every problem is still
-reported at its line and column.
+per statement cost ~12 µs each), each chunk as reading reaches it. Only in a chunk that fails — a
+syntax error in it, which would hide every later one — is each statement parsed on its own, so
+every problem is still reported at its line and column.
 Each tree is walked under a whitelist: names, numbers, + - * / **, unary - and +, and calls of
 known functions; micrograd code adds Value(...), its methods, labels and backward()
 (expr_micrograd.py; expr_names.py names the nodes). Nothing is evaluated, compiled or
@@ -63,6 +63,30 @@ _DEFINES = re.compile(r"([^\W\d]\w*)[ \t\f]*(?:=(?!=)|(?:\*\*|[-+*/])=)")
 # that one call (which holds the GIL) lasts a few milliseconds.
 PARSE_CHUNK = 500
 
+class _Chunks:
+    """The statements' trees, by ``ast.parse`` of PARSE_CHUNK statements at a time, each chunk
+    parsed when its first statement is read and dropped when the next is. In chunks because one
+    ``ast.parse`` holds the GIL throughout (a 100,000-line file in one call stalled the server's
+    event loop for 0.6 s); one at a time because a whole file's trees alive at once, their
+    memory interleaved with the graph's nodes, left ~2 kB a node resident after the parse."""
+
+    def __init__(self, expression: Expression, statements: list[Statement]) -> None:
+        self.expression, self.statements = expression, statements
+        self.chunk_of = {stmt.start: k // PARSE_CHUNK for k, stmt in enumerate(statements)}
+        self.current: int | None = None
+        self.parsed: dict[int, tuple[int, list[ast.stmt]]] | None = None
+
+    def trees(self, stmt: Statement) -> tuple[int, list[ast.stmt]] | None:
+        """(its first line in its chunk's text less 1, its trees), or None if its chunk does not
+        parse as a whole (each statement on its own then says where)."""
+        k = self.chunk_of[stmt.start]
+        if k != self.current:
+            self.current, self.parsed = k, None  # the chunk before is freed first
+            self.parsed = self.expression._parse_chunk(
+                self.statements[k * PARSE_CHUNK:(k + 1) * PARSE_CHUNK])
+        return None if self.parsed is None else self.parsed[stmt.start]
+
+
 class Expression(Names):
     """What an expression file defines, once every statement has been read."""
 
@@ -97,14 +121,14 @@ class Expression(Names):
             match = _DEFINES.match(self.text, stmt.start, stmt.end)
             if match and not stmt.output:
                 self._first_defined.setdefault(match.group(1), stmt.line)
-        parsed = self._parse_together([s for s in statements if not (s.output or s.skip)])
+        chunks = _Chunks(self, [s for s in statements if not (s.output or s.skip)])
         for stmt in statements:
             self._stmt, self._lines = stmt, None
             if stmt.start in blocks:
                 self.problems.add(f"{stmt.line}:{stmt.col}", blocks[stmt.start])
             if stmt.output:
                 self._output_line(stmt)
-            elif stmt.skip or not self._statement(stmt, parsed):
+            elif stmt.skip or not self._statement(stmt, chunks.trees(stmt)):
                 # Already reported: what it would define is broken, not "never defined".
                 match = _DEFINES.match(self.text, stmt.start, stmt.end)
                 if match:
@@ -118,20 +142,6 @@ class Expression(Names):
         self.problems.check()
         self.finish_names()
         return self
-
-    def _parse_together(self, statements: list[Statement]
-                        ) -> dict[int, tuple[int, list[ast.stmt]]] | None:
-        """Every statement parsed by ``ast.parse``, PARSE_CHUNK statements at a time: statement
-        start -> (its first line in its chunk's joined text less 1, its trees); None if a chunk
-        does not parse as a whole. In chunks because one ``ast.parse`` holds the GIL throughout:
-        a 100,000-line file in one call stalled the server's event loop for 0.6 s."""
-        parsed: dict[int, tuple[int, list[ast.stmt]]] = {}
-        for k in range(0, len(statements), PARSE_CHUNK):
-            chunk = self._parse_chunk(statements[k:k + PARSE_CHUNK])
-            if chunk is None:
-                return None
-            parsed.update(chunk)
-        return parsed
 
     def _parse_chunk(self, statements: list[Statement]
                      ) -> dict[int, tuple[int, list[ast.stmt]]] | None:
@@ -185,11 +195,11 @@ class Expression(Names):
         return self._stmt
 
     # -- statements ----------------------------------------------------------------------------
-    def _statement(self, stmt: Statement,
-                   parsed: dict[int, tuple[int, list[ast.stmt]]] | None) -> bool:
-        """Read one statement; False if it could not even be parsed."""
+    def _statement(self, stmt: Statement, parsed: tuple[int, list[ast.stmt]] | None) -> bool:
+        """Read one statement (``parsed``: its trees from its chunk's parse, if that parsed);
+        False if it could not even be parsed."""
         if parsed is not None:
-            self._offset, trees = parsed[stmt.start]
+            self._offset, trees = parsed
             for tree in trees:
                 self._assignment(tree)
             return True

@@ -8,6 +8,8 @@ link; errors are never cached, and each one still says where it is.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -141,3 +143,32 @@ def test_entries_sharing_a_parse_count_once_in_the_budget_and_outlive_each_other
     assert (values, grads) == engine_trace(TEXT)
     assert catalog.parses == 1
     assert np.isfinite(list(grads.values())).all()
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite"])  # parsing does not touch the store
+def test_a_100k_node_upload_is_parsed_once_for_its_load_and_its_trace(client, parses):
+    """At the default GRAPH_CACHE_BYTES a 100,000-node upload fits the cache, so the page's
+    upload → load_graph → trace parses it once (it was three times: estimated at 1,500 bytes a
+    node, it was bigger than the whole budget and kept by nobody)."""
+    n, inputs = 100_000, 8
+    ops = ["tanh(v{b:x})", "v{a:x}*v{b:x}", "v{a:x}+v{b:x}"]
+    lines = [f"v{i:x}=input({i % 5 - 2})" for i in range(inputs)]
+    lines += [f"v{i:x}=" + ops[i % 3].format(a=i % inputs, b=i - 1) for i in range(inputs, n)]
+    text = "\n".join([*lines, f"output v{n - 1:x}"]) + "\n"
+    status, graph = upload(client, text, name="big")
+    assert status == 201, graph
+    sock = client.application.extensions["socketio"].test_client(client.application,
+                                                                  flask_test_client=client)
+    assert sock.emit("load_graph", {"graph": graph["id"]}, callback=True)["ok"]
+    ack = sock.emit("trace_graph", {"graph": graph["id"], "mode": "forward"}, callback=True)
+    assert ack["ok"], ack
+    assert len(parses) == 1
+    values = [float(i % 5 - 2) for i in range(inputs)]  # the oracle: the lines in Python floats
+    for i in range(inputs, n):
+        a, b = values[i % inputs], values[i - 1]
+        values.append([math.tanh(b), a * b, a + b][i % 3])
+    shown = {}
+    for frame in (decode(m["args"][0]) for m in sock.get_received() if m["name"] == "trace"):
+        shown.update(zip(frame["ids"], frame["values"], strict=True))
+    output = max(shown)  # the output is the last node made
+    assert shown[output] == pytest.approx(values[-1], rel=1e-12)
