@@ -19,7 +19,7 @@ from rq.serializers import JSONSerializer
 from engine.formats import Limits
 from server.catalog import Catalog
 from tests.cluster import Cluster
-from tests.live_server import Page
+from tests.live_server import Page, wait_until
 from tests.server.frames import decode
 
 pytestmark = pytest.mark.slow  # redis-server and three Backprop Live processes
@@ -127,6 +127,7 @@ def test_a_big_gradient_check_on_b_is_computed_by_the_worker(cluster):
 
 
 def test_a_cancelled_trace_is_cancelled_in_the_queue_and_never_computed(cluster):
+    """Cancelled by the page (cancel_trace), or by its going away (a disconnect)."""
     web_a, web_b = cluster.webs[:2]
     worker = cluster.workers[-1]
     trainer = Page(web_b.url).connect()
@@ -145,6 +146,14 @@ def test_a_cancelled_trace_is_cancelled_in_the_queue_and_never_computed(cluster)
     assert answered[0]["ok"] is False and answered[0]["error"]["message"] == "cancelled"
     assert Job.fetch(token, connection=connection,
                      serializer=JSONSerializer).get_status() == "canceled"  # RQ's own record
+    # A page that goes away while its trace waits takes it out of the queue too.
+    leaving = Page(web_a.url).connect()
+    leaving.emit("trace_graph", {"graph": BIG, "mode": "both"})
+    gone = leaving.wait_for(lambda events: next(
+        (d for n, d in events if n == "trace_queued"), None), timeout=60)["trace"]
+    leaving.close()
+    wait_until(lambda: Job.fetch(gone, connection=connection,
+                                 serializer=JSONSerializer).get_status() == "canceled", timeout=30)
     done_before = graph_jobs_done(cluster)
     assert trainer.call("stop_run", {"run_id": run_id})["ok"]
     # The worker, free again, computes the next trace — and never computed the cancelled ones.
