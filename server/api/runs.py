@@ -154,7 +154,9 @@ def attachment(name: str, fallback: str, suffix: str) -> str:
     ASCII ``filename`` for old clients and, when the name is not plain ASCII, the name itself as
     RFC 5987 ``filename*`` (UTF-8, percent-encoded) — what browsers use when it is there."""
     clean = UNSAFE_IN_FILENAME.sub("_", unicodedata.normalize("NFC", name))
-    clean = " ".join(clean.split()).strip(". ")[:MAX_FILENAME].strip(". ") or fallback
+    clean = " ".join(clean.split()).strip(". ")[:MAX_FILENAME].strip(". ")
+    if not clean:  # the fallback (a run id) as it is: stripped, one ending in "_" would lose it
+        return f'attachment; filename="{fallback}{suffix}"'
     ascii_name = unicodedata.normalize("NFKD", clean).encode("ascii", "ignore").decode()
     ascii_name = " ".join(re.sub(r"[^\w.() -]+", "_", ascii_name).split()).strip("_. ") or fallback
     header = f'attachment; filename="{ascii_name}{suffix}"'

@@ -55,3 +55,12 @@ def test_a_name_with_nothing_left_falls_back_to_the_run_id(client, app):
     decoded, plain = filenames(header)
     assert decoded == plain
     assert plain.startswith("r_") and plain.endswith(".csv")
+
+
+@pytest.mark.parametrize("run_id", ["r_abc_", "r_-x-"])
+def test_the_run_id_fallback_is_kept_whole(run_id):
+    """A run id ends in any of its characters ("_" and "-" included): the fallback name is the
+    id itself, in both parameters (one run in 64 once got "r_…_.csv" and "r_….csv")."""
+    from server.api.runs import attachment
+
+    assert filenames(attachment("...", run_id, ".csv")) == (f"{run_id}.csv", f"{run_id}.csv")
