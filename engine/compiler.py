@@ -199,6 +199,8 @@ class Program:
         del as_objects
 
         self.nodes = listed + extra_leaves + inner
+        # which of them were flagged, compiled or not: a flag set later means a compile again
+        self.flagged_when_compiled = [n for n in self.nodes if n.is_output]
         self.n_leaves = n_leaves = len(listed) + len(extra_leaves)
         self.extra_leaves = extra_leaves
         size = len(self.nodes)

@@ -15,9 +15,11 @@ every problem is still reported at its line and column.
 Each tree is walked under a whitelist: names, numbers, + - * / **, unary - and +, and calls of
 known functions; micrograd code adds Value(...), its methods, labels and backward()
 (expr_micrograd.py; expr_names.py names the nodes). Nothing is evaluated, compiled or
-imported; anything else is reported with its line and column. Lines of the form ``a op b`` or
-``f(a)`` over defined names (nearly all of a big generated file) skip the walk's stack
-(``_simple``): same nodes, locations and order. The walk uses an explicit
+imported; anything else is reported with its line and column. Lines of the form
+``name = a op b``, ``name = f(a)`` or ``name op= ...`` of those, over defined names (nearly all
+of a big generated file), are read from the text without the parser (expr_lines.py); inside
+other statements, ``a op b`` and ``f(a)`` skip the walk's stack (``_simple``): same nodes,
+locations and order either way. The walk uses an explicit
 stack, so it cannot recurse. The cyclic garbage collector is paused while a file is read (the
 nodes it makes all survive).
 """
@@ -35,6 +37,7 @@ from typing import Any
 from ..compiler import gc_paused
 from ..node import node
 from ..ops import OPS
+from . import expr_lines as lines
 from . import expr_micrograd as micrograd
 from .expr_names import Names
 from .expr_scan import Statement, output_names, scan
@@ -90,6 +93,8 @@ class _Chunks:
 class Expression(Names):
     """What an expression file defines, once every statement has been read."""
 
+    functions, reserved = FUNCTIONS, RESERVED  # for expr_lines.py
+
     def __init__(self, text: str, limits: Limits) -> None:
         self.text, self.limits = text, limits
         self.problems = Collector(limits.max_problems)
@@ -121,18 +126,21 @@ class Expression(Names):
             match = _DEFINES.match(self.text, stmt.start, stmt.end)
             if match and not stmt.output:
                 self._first_defined.setdefault(match.group(1), stmt.line)
-        chunks = _Chunks(self, [s for s in statements if not (s.output or s.skip)])
+        simple = lines.simple_lines(self, statements)
+        chunks = _Chunks(self, [s for s in statements
+                                if not (s.output or s.skip or s.start in simple)])
         for stmt in statements:
             self._stmt, self._lines = stmt, None
             if stmt.start in blocks:
                 self.problems.add(f"{stmt.line}:{stmt.col}", blocks[stmt.start])
             if stmt.output:
                 self._output_line(stmt)
+            elif stmt.start in simple:
+                # read from the text; if it cannot be (an undefined name), by the parser, alone
+                if not (lines.read(self, stmt, simple[stmt.start]) or self._statement(stmt, None)):
+                    self._unread(stmt)
             elif stmt.skip or not self._statement(stmt, chunks.trees(stmt)):
-                # Already reported: what it would define is broken, not "never defined".
-                match = _DEFINES.match(self.text, stmt.start, stmt.end)
-                if match:
-                    self._broken.add(match.group(1))
+                self._unread(stmt)
         self._offset = 0
         if not self.outputs and not self._backward and not self.problems:
             end = self.text.count("\n") + 1
@@ -165,6 +173,13 @@ class Expression(Names):
             return None
         return {stmt.start: (first - 1, body)
                 for stmt, first, body in zip(statements, firsts, trees, strict=True)}
+
+    def _unread(self, stmt: Statement) -> None:
+        """A statement that could not be parsed, already reported: what it would define is
+        broken, not "never defined"."""
+        match = _DEFINES.match(self.text, stmt.start, stmt.end)
+        if match:
+            self._broken.add(match.group(1))
 
     # -- locations -----------------------------------------------------------------------------
     def _where(self, lineno: int, col_offset: int) -> str:

@@ -530,3 +530,33 @@ def test_a_graph_nobody_holds_is_freed():
     del x, y, g
     gc.collect()
     assert program() is None and output() is None
+
+
+# -- A compiled graph is compiled again only when a flag of its own changes -------------------
+def test_a_node_flagged_after_a_compile_is_back_propagated_from():
+    """d/dx of y = 2·sin(x) is 2cos(x); once sin(x) is flagged as an output too, back-prop
+    starts from it as well (the reference's rule): 3cos(x)."""
+    x = node("input", None)
+    a = node("sin", x)
+    y = node("*", a, node("const", 2.0))
+    g = graph([x], [], [y])
+    g.feed([0.4], [])
+    g.compute_forward()
+    g.back_prop()
+    assert x.backward == pytest.approx(2 * math.cos(0.4), rel=1e-14)
+    a.set_as_output()
+    g.compute_forward()
+    g.back_prop()
+    assert x.backward == pytest.approx(3 * math.cos(0.4), rel=1e-14)
+
+
+def test_another_graphs_outputs_leave_a_compiled_graph_compiled():
+    """Flagging any node moves one global counter; a graph whose own nodes' flags are as they
+    were keeps its program (a server's cached graphs were compiled again after every upload)."""
+    inputs, consts, outputs = build_expression()
+    g = graph(inputs, consts, outputs)
+    program = g.program()
+    other_inputs, _, other_outputs = build_expression()  # flags its y1 and y2
+    other = node("+", other_outputs[0], other_inputs[0])
+    other.set_as_output()
+    assert g.program() is program

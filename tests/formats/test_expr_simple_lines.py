@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import pytest
 
-from engine.formats import FormatError, expr, load
+from engine.formats import FormatError, expr, expr_lines, load
 
 
 def generated(n: int, seed: int = 0) -> tuple[str, dict[str, float]]:
@@ -47,6 +48,7 @@ def loaded_with_and_without_the_shortcut(text, monkeypatch):
     fast = load(text, "expr")
     with monkeypatch.context() as m:
         m.setattr(expr.Expression, "_simple", lambda self, tree: None)
+        m.setattr(expr_lines, "SIMPLE_LINE", re.compile(r"(?!)"))  # nor read from the text
         walked = load(text, "expr")
     return fast, walked
 
@@ -84,3 +86,55 @@ def test_undefined_names_in_simple_lines_are_still_located():
     found = {p.location: p.message for p in caught.value.problems}
     assert "nope is used on line 2 but never defined" in found["2:9"]
     assert "later is used on line 3 but defined only later, on line 4" in found["3:10"]
+
+
+@pytest.mark.parametrize("line", [
+    "if = a + b",  # a keyword
+    "sin = a + b",  # a function's name
+    "a = b * b",  # already defined
+    "c = a + None",  # a keyword as an operand
+    "c = a + nope",  # undefined
+    "c = nope(a)",  # no such function
+    "c = input(a)",  # a leaf takes a number
+    "c = pow(a)",  # an operator of two operands, given one
+    "c = a // b",  # not an operator of the language
+    "c = a + b  # with a comment",
+    "c\t=\ta\t*\tb",
+    "c = sin( a )",
+    "a += tanh(b)",
+    "nope += b",
+])
+def test_lines_read_from_the_text_say_what_the_parser_says(line, monkeypatch):
+    """Lines of the simple shape are read from the text unless something is wrong or unusual;
+    each of these gives the nodes, or the problems at the locations, of the parser's reading."""
+    text = f"a = input(0.5)\nb = input(2)\n{line}\noutput a\n"
+
+    def outcome(loading):
+        try:
+            loaded = loading()
+        except FormatError as refused:
+            return sorted((p.location, p.message) for p in refused.problems)
+        program = loaded.graph.program()
+        return [(n.operator, n.name, loaded.locations.get(n)) for n in program.nodes]
+    fast = outcome(lambda: load(text, "expr"))
+    with monkeypatch.context() as m:
+        m.setattr(expr_lines, "SIMPLE_LINE", re.compile(r"(?!)"))
+        parsed = outcome(lambda: load(text, "expr"))
+    assert fast == parsed
+
+
+def test_a_generated_files_simple_lines_skip_the_parser(monkeypatch):
+    """Of a chain's `x += tanh(x)` lines none goes to Python's parser: only the input line."""
+    parsed: list[str] = []
+    real = expr.ast.parse
+
+    def counting(source, *args, **kwargs):
+        parsed.extend(source.splitlines())
+        return real(source, *args, **kwargs)
+    monkeypatch.setattr(expr.ast, "parse", counting)
+    loaded = load("x = input(0.5)\n" + "x += tanh(x)\n" * 1000 + "output x\n", "expr")
+    assert parsed == ["x = input(0.5)"]
+    value = 0.5
+    for _ in range(1000):
+        value += math.tanh(value)
+    assert loaded.compute().outputs["x"] == pytest.approx(value, rel=1e-12)
