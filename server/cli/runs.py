@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import data_dir
+from . import data_dir, settings
+from .settings import SetupError
 
 
 def add_parser(commands) -> None:
@@ -20,7 +21,9 @@ def add_parser(commands) -> None:
         "runs", help="list, show, export or delete training runs",
         description="The training runs in the database, whether trained on the page or with "
                     "backprop-live train.")
-    data_dir.add_database_arguments(parser)
+    data_dir.add_argument(parser)
+    # --jobs, --message-queue: where `runs stop` finds a run trained by `backprop-live worker`
+    settings.add_arguments(parser, ["DATABASE", "JOBS", "MESSAGE_QUEUE"])
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="one line per run, oldest first")
     listing.add_argument("--json", action="store_true", help="a JSON array of the runs")
@@ -34,8 +37,8 @@ def add_parser(commands) -> None:
     export.add_argument("-o", "--output", default="-",
                         help="the file to write ('-', the default: standard output)")
     export.set_defaults(main=export_run)
-    stop = actions.add_parser("stop", help="stop a run that is training (on the page or in a "
-                                           "terminal)")
+    stop = actions.add_parser("stop", help="stop a run that is training (on the page, in a "
+                                           "terminal, or by a worker of --jobs)")
     stop.add_argument("run_id", metavar="RUN")
     stop.add_argument("--grace", type=float, default=5.0,
                       help="seconds to wait before killing a process that does not stop")
@@ -133,6 +136,8 @@ def stop_run(args) -> int:
         print(f"run {args.run_id} is not training: it is {run['status']}")
         return 0
     owner = store.owner(args.run_id)
+    if owner is None and run["origin"] == "server":  # a server's run: on the queue, if any
+        return _stop_on_the_queue(args, store)
     host, _, pid = (owner or "").rpartition(":")
     if host != socket.gethostname() or not (pid.isascii() and pid.isdigit()):
         trainer = owner or "an unknown process"
@@ -149,6 +154,56 @@ def stop_run(args) -> int:
             os.kill(int(pid), signal.SIGKILL)
         print(f"run {args.run_id}: its process {pid} did not stop within {args.grace:g} s and "
               "was killed")
+    else:
+        print(f"stopped run {args.run_id}")
+    return 0
+
+
+def _stop_on_the_queue(args, store) -> int:
+    """A run of `serve --jobs`: asked to stop through Redis, which its worker, on whatever
+    machine, watches; cancelled there if it still waits (its watchers are told at once)."""
+    from ..app import DEFAULTS
+
+    try:
+        given = settings.resolve(args, DEFAULTS)
+    except SetupError as exc:
+        print(f"backprop-live runs: {exc}", file=sys.stderr)
+        return 2
+    jobs = given.get("JOBS")
+    if not jobs:
+        print(f"backprop-live runs: run {args.run_id} is trained by a web process: stop it on "
+              "the page, or give --jobs URL if the web app puts its runs on a queue",
+              file=sys.stderr)
+        return 2
+    import redis
+
+    from ..jobs.queued import connect_rq, stop_queued
+    from ..jobs.relay import RunRelay
+    from ..jobs.shared import SharedTraining, connect
+
+    try:
+        how = stop_queued(store, SharedTraining(connect(jobs)), connect_rq(jobs), args.run_id)
+        if how == "cancelled":
+            RunRelay(given.get("MESSAGE_QUEUE") or jobs, write_only=True).emit(
+                "run_status", {"run_id": args.run_id, "status": "stopped", "summary": None},
+                room=f"run:{args.run_id}")
+    except redis.RedisError as exc:
+        print(f"backprop-live runs: the job queue did not answer: {exc}", file=sys.stderr)
+        return 2
+    if how == "unknown":
+        print(f"backprop-live runs: the job queue has no run {args.run_id} (was it trained "
+              "with another --jobs?)", file=sys.stderr)
+        return 2
+    if how == "cancelled":
+        print(f"stopped run {args.run_id}: it was still waiting in the queue")
+        return 0
+    deadline = time.monotonic() + args.grace
+    while store.run(args.run_id)["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    status = store.run(args.run_id)["status"]
+    if status == "running":
+        print(f"run {args.run_id}: its worker was asked to stop it and has not yet after "
+              f"{args.grace:g} s (it stops at its next step)")
     else:
         print(f"stopped run {args.run_id}")
     return 0

@@ -48,6 +48,24 @@ def connect_rq(url: str):
     return redis.Redis.from_url(url)
 
 
+def stop_queued(store, shared: SharedTraining, rq_connection, run_id: str) -> str:
+    """Stop a run on the queue, from any process that reaches its Redis and database: its
+    worker, if one trains it, sees the mark within 0.2 s and records it as stopped
+    ("stopping"); one still waiting is cancelled in RQ and recorded as stopped here
+    ("cancelled"). "unknown": the queue has no such run."""
+    if run_id not in shared.active():
+        return "unknown"
+    shared.ask_to_stop(run_id)
+    with contextlib.suppress(NoSuchJobError, InvalidJobOperation):
+        job = Job.fetch(run_id, connection=rq_connection, serializer=JSONSerializer)
+        if job.get_status() == "queued":
+            job.cancel()
+            store.finish_run(run_id, "stopped")
+            shared.release(run_id)
+            return "cancelled"
+    return "stopping"
+
+
 class ActiveRuns:
     """``jobs.training`` as the rest of the server reads it: ``len``, ``in``."""
 
@@ -108,15 +126,8 @@ class QueuedTraining:
         info = self.shared.active().get(run_id)
         if info is None or (workspace is not None and info["workspace"] != workspace):
             return False
-        self.shared.ask_to_stop(run_id)
-        with contextlib.suppress(NoSuchJobError, InvalidJobOperation):
-            job = Job.fetch(run_id, connection=self.queue.connection,
-                            serializer=JSONSerializer)
-            if job.get_status() == "queued":
-                job.cancel()
-                self.store.finish_run(run_id, "stopped")
-                self.shared.release(run_id)
-                self._publish_status(run_id)
+        if stop_queued(self.store, self.shared, self.queue.connection, run_id) == "cancelled":
+            self._publish_status(run_id)
         steps = int(wait / 0.1)
         for _ in range(steps):
             if run_id not in self.training:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -217,22 +219,41 @@ def test_a_run_the_queue_lost_is_interrupted_when_a_web_process_starts(cluster):
     cluster.webs.remove(web)
 
 
+def runs_stop(cluster, run_id):
+    """`backprop-live runs stop`, as an operator types it on any machine of the cluster."""
+    return subprocess.run([sys.executable, "-m", "server", "runs", "--database",
+                           cluster.database, "--jobs", cluster.redis.url, "stop", run_id],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
 def test_a_run_waiting_in_the_queue_is_cancelled_there_by_a_stop(cluster):
+    """By the page, or by `backprop-live runs stop`; a run on a worker is stopped from the
+    command line too."""
     web_a, web_b = cluster.webs[:2]
     busy = Page(web_a.url).connect()
     runs = [busy.call("train", LONG)["run_id"] for _ in range(2)]  # both workers taken
     wait_until(lambda: all(stored_records(cluster, r) for r in runs), timeout=120)
     waiting = Page(web_b.url).connect()  # another workspace, on B
-    queued = waiting.call("train", SHORT)["run_id"]
-    assert waiting.call("watch_run", {"run_id": queued})["ok"]
-    assert waiting.call("stop_run", {"run_id": queued})["ok"]
-    assert ended(waiting, queued)["status"] == "stopped"
-    for run_id in runs:  # the workers free again: none takes the cancelled run
-        assert busy.call("stop_run", {"run_id": run_id})["ok"]
+    queued = [waiting.call("train", SHORT)["run_id"] for _ in range(2)]
+    for run_id in queued:
+        assert waiting.call("watch_run", {"run_id": run_id})["ok"]
+    assert waiting.call("stop_run", {"run_id": queued[0]})["ok"]
+    stopped = runs_stop(cluster, queued[1])
+    assert stopped.returncode == 0, stopped.stderr
+    assert "still waiting in the queue" in stopped.stdout
+    for run_id in queued:
+        assert ended(waiting, run_id)["status"] == "stopped"
+    # The workers free again: none takes the cancelled runs.
+    assert busy.call("watch_run", {"run_id": runs[0]})["ok"]
+    stopped = runs_stop(cluster, runs[0])
+    assert stopped.returncode == 0 and f"stopped run {runs[0]}" in stopped.stdout, stopped
+    assert ended(busy, runs[0])["status"] == "stopped"
+    assert busy.call("stop_run", {"run_id": runs[1]})["ok"]
     wait_until(lambda: all(stored_run(cluster, r)["status"] == "stopped" for r in runs),
                timeout=120)
     assert busy.call("train", SHORT)["ok"]  # a worker is free and trains this one...
-    assert stored_run(cluster, queued)["status"] == "stopped"
-    assert stored_records(cluster, queued) == []  # ...and never trained the cancelled one
+    for run_id in queued:
+        assert stored_run(cluster, run_id)["status"] == "stopped"
+        assert stored_records(cluster, run_id) == []  # ...and never trained the cancelled ones
     busy.close()
     waiting.close()
