@@ -9,4 +9,4 @@ bash scripts/setup.sh --test
 .venv/bin/mypy                  # engine/ ([tool.mypy] in pyproject.toml)
 npm run --silent lint:js        # ESLint over the page, its tests and scripts
 npm run --silent test:js        # the page's pure modules, with node's own test runner
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest --durations=15 "$@"   # the slowest 15: the run must stay under ~15 min
