@@ -89,6 +89,20 @@ def test_training_tab_with_a_finished_short_run(a11y_page):
     check(page, "training-finished")
 
 
+def test_playground_tab_trained_and_an_edge_being_edited(a11y_page):
+    page = a11y_page
+    page.goto(page.base_url + "/#playground")
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_function("() => document.querySelector('#pg-boundary').dataset.epoch === '0'")
+    check(page, "playground")
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#pg-boundary').dataset.step === '1'")
+    page.locator("#pg-network .pg-edge-hit").first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".pg-weight-editor input")).to_be_focused()
+    check(page, "playground-editing")
+
+
 def test_training_tab_pictures_of_a_resnet_run(a11y_page):
     """The digits, a confusion cell's images, the maps, the kernels and the drawing grid."""
     page = a11y_page

@@ -214,3 +214,31 @@ def test_regenerate_draws_new_points_that_a_reload_reproduces(page):
     wait_data(page, "d.epoch === '0' && d.trainLoss !== undefined")
     assert attribute(page, "train-loss") == regenerated
     assert page.get_by_label("Playground data seed").input_value() == str(seed)
+
+
+def test_the_diagram_is_one_tab_stop_for_its_edges_and_one_for_its_neurons(page):
+    """Every edge its own Tab stop made a keyboard user press Tab a hundred times past the
+    diagram; arrows now move between edges (and between neurons), and the edge focused last
+    keeps the stop."""
+    open_playground(page)
+    network = page.locator("#pg-network")
+    assert network.locator('[tabindex="0"]').count() == 2  # one edge, one neuron
+    edges = network.locator(".pg-edge-hit")
+    assert edges.count() > 10
+    edges.first.focus()
+    page.keyboard.press("ArrowDown")
+    second = page.evaluate("document.activeElement === document.querySelectorAll("
+                           "'#pg-network .pg-edge-hit')[1]")
+    assert second
+    page.keyboard.press("Tab")  # off the edges, to the neurons' stop
+    assert page.evaluate("document.activeElement.classList.contains('pg-neuron')")
+    page.keyboard.press("Shift+Tab")  # back: the edge focused last
+    assert page.evaluate("document.activeElement === document.querySelectorAll("
+                         "'#pg-network .pg-edge-hit')[1]")
+    page.keyboard.press("End")
+    assert page.evaluate("document.activeElement === [...document.querySelectorAll("
+                         "'#pg-network .pg-edge-hit')].at(-1)")
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Edge weight x₂ → h1,1")).to_be_visible()

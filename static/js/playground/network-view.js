@@ -2,10 +2,12 @@
 // own output over the square (from the frame's maps), each edge's width and colour its weight.
 // Hovering a neuron shows its formula with the current weights plugged in; hovering an edge its
 // weight (the elements' titles, which screen readers read too); clicking an edge (or Enter on
-// it) opens the field that edits its weight (weight-editor.js).
+// it) opens the field that edits its weight (weight-editor.js). The edges are one tab stop, and
+// the neurons another (roving-focus.js).
 import { colorOf, paintMap } from './heat-colors.js';
 import { FEATURE_LABELS } from './playground-config.js';
 import { WeightEditor } from './weight-editor.js';
+import { rovingFocus } from './roving-focus.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const NODE = 30;
@@ -76,7 +78,6 @@ export class NetworkView {
           // too thin to click.
           const hit = line.cloneNode();
           hit.setAttribute('class', 'pg-edge-hit');
-          hit.setAttribute('tabindex', '0');
           hit.setAttribute('role', 'button');
           const title = document.createElementNS(SVG, 'title');
           hit.append(title);
@@ -90,6 +91,9 @@ export class NetworkView {
         }
       }
     }
+    this.svg.setAttribute('role', 'group');
+    this.svg.setAttribute('aria-label', 'Weights: arrow keys move between edges, Enter edits one');
+    rovingFocus(this.edges.map((edge) => edge.hit));
     this.root.append(this.svg);
     this.neurons = this.positions.map((column, layer) => column.map((p, j) => {
       const canvas = document.createElement('canvas');
@@ -97,13 +101,13 @@ export class NetworkView {
       canvas.className = 'pg-neuron';
       canvas.style.left = `${p.x}px`;
       canvas.style.top = `${p.y}px`;
-      canvas.tabIndex = 0;
       canvas.setAttribute('role', 'img');
       canvas.dataset.layer = String(layer);
       canvas.dataset.neuron = String(j);
       this.root.append(canvas);
       return canvas;
     }));
+    rovingFocus(this.neurons.flat()); // neurons: one tab stop too, arrows between them
     this.neurons[0].forEach((canvas, j) => {
       const feature = shape.features[j];
       paintMap(canvas.getContext('2d'), featureMap(feature, 32), 32, NODE, NODE);
