@@ -95,6 +95,28 @@ def descend(g: graph, lr: float, carried: Sequence[float] | np.ndarray | None = 
     return Step(inputs, old, gradient, new, lr, outputs_before, outputs_after, fresh)
 
 
+def carried_by_position(g: graph, carried: dict) -> np.ndarray | None:
+    """``carried`` as the page sends it, {an input's position in ``g.program().nodes`` (its wire
+    id), as text or a number: its kept gradient}, in the order ``descend`` takes; None if empty.
+    DescentError names a key that is not an input's, or a gradient that is not a number."""
+    if not carried:
+        return None
+    program = g.program()
+    inputs = [n for n in program.nodes if n.operator == "input"]
+    order = {id(n): k for k, n in enumerate(inputs)}
+    kept = np.zeros(len(inputs))
+    for key, value in carried.items():
+        text = str(key)
+        at = int(text) if text.isascii() and text.isdigit() else -1
+        n = program.nodes[at] if 0 <= at < len(program.nodes) else None
+        if n is None or id(n) not in order:
+            raise DescentError(f"carried: {text[:40]!r} is not the wire id of an input")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise DescentError(f"carried: the gradient for {text[:40]!r} must be a number")
+        kept[order[id(n)]] = value
+    return kept
+
+
 def _checked_carried(carried: Sequence[float] | np.ndarray, inputs: Sequence[node]) -> np.ndarray:
     array = np.asarray(carried, dtype=np.float64)
     if array.shape != (len(inputs),):

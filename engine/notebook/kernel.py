@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import frames
-from ..descent import Step, descend
+from ..descent import Step, carried_by_position, descend
 from ..errors import DomainError, EngineError
 from ..node import node
 from ..trace import Trace
@@ -105,9 +105,12 @@ class KernelGraph:
     # -- descent ---------------------------------------------------------------------------------
     def on_descend(self, payload: dict[str, Any]) -> tuple[dict[str, Any], Events]:
         """One step from the shown values (what-if ones included); the inputs keep the result."""
-        lr = payload.get("lr")
+        lr, carried = payload.get("lr"), payload.get("carried") or {}
+        if not isinstance(carried, dict):
+            raise RequestError("carried must be an object {input's wire id: gradient}")
         with self.overridden(payload.get("values") or {}) as restore:
-            step = descend(self.graph, lr)  # type: ignore[arg-type]
+            # zero_grad skipped: the gradients of the steps before, added to this pass's
+            step = descend(self.graph, lr, carried_by_position(self.graph, carried))  # type: ignore[arg-type]
             for n in step.inputs:
                 restore.pop(n, None)  # the step's values stay; overridden consts go back
         self.steps = (self.steps + [step])[-UNDO_LIMIT:]
@@ -127,7 +130,8 @@ class KernelGraph:
         position = self.graph.program().position
         return {"lr": step.lr, "ids": frames.i32([position[n] for n in step.inputs]),
                 "old": frames.f64(step.old), "gradient": frames.f64(step.gradient),
-                "new": frames.f64(step.new), "outputs_before": frames.f64(step.outputs_before),
+                "new": frames.f64(step.new), "fresh": frames.f64(step.fresh),
+                "outputs_before": frames.f64(step.outputs_before),
                 "outputs_after": frames.f64(step.outputs_after)}
 
     # -- values ------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import numpy as np
 from flask import request
 
 from engine import DomainError
-from engine.descent import descend
+from engine.descent import carried_by_position, descend
 from engine.trace import Trace
 
 from .. import wire
@@ -180,16 +180,7 @@ def _descend(catalog, ref, workspace, values: dict, lr, carried: dict):
         g.compute_forward()
         g.back_prop()
         position = program.position
-        kept = np.zeros(len(inputs))
-        for key, value in carried.items():
-            n = program.nodes[int(key)] if str(key).isascii() and str(key).isdigit() \
-                and int(key) < len(program.nodes) else None
-            if n is None or n.operator != "input":
-                raise ValueError(f"carried: {key!r} is not the wire id of an input")
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"carried: the gradient for {key!r} must be a number")
-            kept[inputs.index(n)] = value
-        step = descend(g, lr, kept if carried else None)
+        step = descend(g, lr, carried_by_position(g, carried))
         return {"lr": step.lr, "ids": wire.i32([position[n] for n in step.inputs]),
                 "old": wire.f64(step.old), "gradient": wire.f64(step.gradient),
                 "fresh": wire.f64(step.fresh), "new": wire.f64(step.new),

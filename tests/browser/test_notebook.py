@@ -8,6 +8,7 @@ and closed forms for the descent step.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
@@ -217,6 +218,44 @@ def test_descend_steps_the_neurons_inputs_as_the_engine_does(notebook):
                            arg=w.locator(".descend").element_handle())
     play_to_end(w)
     assert shown_nodes(w) == engine_nodes(make_neuron())
+    assert not errors
+
+
+def test_skipping_zero_grad_adds_the_last_steps_gradients_and_the_curve_follows(notebook):
+    """micrograd's forgotten zero_grad(): with "Keep old gradients" checked, each step uses the
+    running sum of the passes' gradients, as engine.descend with ``carried`` does here; the
+    objective after each step is drawn, and Undo takes the curve back too."""
+    page, errors = notebook
+    w = widget(page, 1)
+    descend_panel = w.locator(".descend").element_handle()
+    w.locator(".descend-keep").check()
+    g = make_neuron()
+    engine_steps = []
+    for k in (1, 2):
+        w.locator(".descend-step").click()
+        page.wait_for_function(f"el => el.dataset.steps === '{k}' && el.dataset.busy === 'false'",
+                               arg=descend_panel)
+        carried = engine_steps[-1].gradient if engine_steps else None
+        engine_steps.append(descend(g, 0.5, carried))
+    shown = w.locator(".descend-inputs li").evaluate_all(
+        "els => els.map((e) => Number(e.dataset.gradient))")
+    assert shown == engine_steps[1].gradient.tolist()  # the kept gradient plus the new pass's
+    assert shown != engine_steps[1].fresh.tolist()
+    curve = w.locator(".descent-curve")
+    expect(curve).to_have_attribute("data-points", "2")
+    assert [float(v) for v in json.loads(curve.get_attribute("data-values"))] == [
+        float(np.sum(step.outputs_after)) for step in engine_steps]
+    shot(page, "notebook-neuron-descended-keeping-gradients")
+    w.locator(".descend-undo").click()
+    page.wait_for_function("el => el.dataset.steps === '1' && el.dataset.busy === 'false'",
+                           arg=descend_panel)
+    expect(curve).to_have_attribute("data-points", "1")
+    w.locator(".descend-undo").click()
+    page.wait_for_function("el => el.dataset.steps === '0' && el.dataset.busy === 'false'",
+                           arg=descend_panel)
+    w.locator(".descend-keep").uncheck()
+    play_to_end(w)
+    assert shown_nodes(w) == engine_nodes(make_neuron())  # back where it began, exactly
     assert not errors
 
 

@@ -49,7 +49,7 @@ def test_the_trees_of_one_chunk_at_a_time_are_held_while_a_long_file_is_read():
     the peak stays under 3× what the graph holds."""
     import tracemalloc
 
-    n = 12_000
+    n = 6_000
     lines = [f"v{i} = input({i % 7})" for i in range(16)]
     lines += [f"v{i} = v{(i * 7) % i} * v{(i * 13) % i} + v{i - 1}" for i in range(16, n)]
     text = "\n".join([*lines, f"output v{n - 1}"]) + "\n"

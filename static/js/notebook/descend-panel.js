@@ -1,10 +1,16 @@
 // Descend: one gradient-descent step on the graph's inputs, taken by the engine in the kernel
 // (engine/descent.py), then the new forward and backward pass plays. The panel shows what the
-// step did to each input — old − lr × gradient = new — and the outputs before and after.
+// step did to each input — old − lr × gradient = new — and the outputs before and after, and
+// the objective after each step as a curve. "Keep old gradients (skip zero_grad)" sends the
+// last step's gradients to be added to the next pass's, as a forgotten zero_grad() does.
 // data-* hooks carry full-precision numbers.
-// The step's text and its decoding are graph/descent-step.js, shared with the Graph tab.
+// The step's text and decoding, the history and the curve are the Graph tab's (graph/descent-*).
 import { ok } from '../shared/socket.js';
 import { decodeStep, note, stepElements } from '../graph/descent-step.js';
+import { DescentHistory } from '../graph/descent-history.js';
+import { DescentCurve } from '../graph/descent-curve.js';
+
+const KERNEL_UNDO_LIMIT = 100; // engine/notebook/kernel.py's UNDO_LIMIT: the steps it can undo
 
 export class DescendPanel {
   /** `onStepped(at)`: trace again and show it ('start': play the new passes; 'end': at once). */
@@ -14,6 +20,10 @@ export class DescendPanel {
     this.stepButton = root.querySelector('.descend-step');
     this.undoButton = root.querySelector('.descend-undo');
     this.result = root.querySelector('.descend-result');
+    this.keep = root.querySelector('.descend-keep');
+    // The kernel undoes the values; the page keeps what the curve and the kept gradients need.
+    this.history = new DescentHistory({ maxSteps: KERNEL_UNDO_LIMIT });
+    this.curve = new DescentCurve(root.querySelector('.descent-curve'));
     this.field.value = String(lr);
     this.steps = 0;
     this.graph = null;
@@ -29,6 +39,8 @@ export class DescendPanel {
 
   setGraph(graph) {
     this.graph = graph;
+    this.history.clear();
+    this._draw();
     this._render();
   }
 
@@ -38,12 +50,16 @@ export class DescendPanel {
       this.onError({ message: 'the learning rate must be a finite number above 0' });
       return;
     }
-    await this._ask('descend', { values: this.whatIf.wireValues(), lr }, (ack) => {
+    const keep = this.keep.checked;
+    const payload = { values: this.whatIf.wireValues(), lr, carried: this.history.carried() };
+    await this._ask('descend', payload, (ack) => {
       const step = decodeStep(ack.step);
       // The kernel's inputs now hold the step's values: what-if overrides of them are spent.
       for (const id of step.ids) this.whatIf.values.delete(id);
       this.whatIf.commit();
       this.onLearningRate(lr);
+      this.history.push({ step, before: null, keep });
+      this._draw();
       this._show(step);
       return 'start';
     });
@@ -51,9 +67,15 @@ export class DescendPanel {
 
   async undo() {
     await this._ask('undo_descend', {}, () => {
+      this.history.pop();
+      this._draw();
       this.result.replaceChildren(note(`Step ${this.steps + 1} undone.`));
       return 'end';
     });
+  }
+
+  _draw() {
+    this.curve.setPoints(this.history.start, this.history.points());
   }
 
   async _ask(event, payload, done) {

@@ -26,7 +26,9 @@ export function buildMarkup(root) {
             <button type="button" class="descend-step primary">Descend</button>
             <button type="button" class="descend-undo">Undo</button>
           </div>
+          <label class="descent-keep"><input type="checkbox" class="descend-keep"> Keep old gradients (skip zero_grad)</label>
           <p class="hint">One step: each input ← input − lr × gradient; consts stay. With several outputs, their sum descends.</p>
+          <div class="descent-curve" data-points="0"><span class="descent-readout" aria-live="off"></span></div>
           <div class="descend-result" aria-live="polite"></div>
         </section>
         <section class="gradcheck" aria-labelledby="${uid}-gradcheck">
