@@ -301,3 +301,31 @@ def test_image_views_export_as_svg_and_png(page, engine_resnet):
     svg = ElementTree.fromstring(Path(info.value.path()).read_text())
     image = next(e for e in svg.iter() if e.tag.endswith("image"))
     assert image.get("href").startswith("data:image/png;base64,")
+
+
+def test_a_receptive_field_exports_every_grid_it_spans(page):
+    """Export SVG / PNG of a receptive field hold all its grids (the export took the first)."""
+    open_page(page, "?graph=model:resnet")
+    page.locator('[data-block="Add2"]').click()
+    page.locator("svg.image-grid .pixel").nth(16 * 8 + 3).click()
+    page.locator("#inspector").get_by_role("button", name="Show its receptive field").click()
+    grids = page.locator("svg.field-grid")
+    expect(grids).to_have_count(5)
+    scrub_to_end(page)
+    shown = grids.evaluate_all("gs => gs.map(g => [g.dataset.block, +g.dataset.inField, "
+                               "+g.getAttribute('width')])")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Export SVG").click()
+    root = ElementTree.fromstring(Path(info.value.path()).read_text())
+    pixels = [e for e in root.iter() if e.get("class", "").split()[:1] == ["pixel"]]
+    assert len(pixels) == 5 * 256
+    in_field = [e for e in pixels if "in-field" in e.get("class", "").split()]
+    assert len(in_field) == sum(count for _, count, _ in shown)
+    captions = [e.text for e in root.iter() if e.get("class") == "field-grid-caption"]
+    assert [c.split(":")[0] for c in captions] == [block for block, _, _ in shown]
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Export PNG").click()
+    png = Path(info.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, _ = struct.unpack(">II", png[16:24])
+    assert width >= sum(w for _, _, w in shown)  # every grid side by side, not the first alone

@@ -8,11 +8,14 @@ import * as d3 from 'd3';
 import { UNREACHED } from '../shared/colors.js';
 import { valueScale } from './image-grid-view.js';
 import { fieldOutline } from './field-images.js';
+import { svgString } from '../shared/export.js';
 
 const MOST_CELL = 20; // px
 const GOOD_CELL = 10; // fewer grids side by side rather than smaller cells than this
 const LEAST_CELL = 6;
 const PANEL_GAP = 16;
+const CAPTION = 16; // px above each grid in an export
+const SVG_NS = 'http://www.w3.org/2000/svg';
 
 export class FieldGridsView {
   /** `root`: the node whose field this is; `onAllNodes`: show the field's scalar nodes. */
@@ -81,6 +84,35 @@ export class FieldGridsView {
 
   focus() {
     this.root.select('.field-grids-all').node().focus({ preventScroll: true });
+  }
+
+  /** Every grid side by side under its caption, as one SVG document (Export SVG and PNG). */
+  toSVG() {
+    const sheet = document.createElementNS(SVG_NS, 'svg');
+    const all = sheet.appendChild(document.createElementNS(SVG_NS, 'g')); // export.js frames its box
+    let x = 0;
+    this.svgs.each((im, i, nodes) => {
+      const panel = all.appendChild(document.createElementNS(SVG_NS, 'g'));
+      panel.setAttribute('transform', `translate(${x},0)`);
+      // Two short lines: a grid is narrower than "image: 25 of 256 pixels" in one.
+      [`${im.block}:`, `${im.count} of ${im.rows * im.cols} pixels`].forEach((line, k) => {
+        const caption = panel.appendChild(document.createElementNS(SVG_NS, 'text'));
+        caption.setAttribute('class', 'field-grid-caption');
+        caption.setAttribute('y', String(CAPTION * (k + 1) - 4));
+        caption.textContent = line;
+      });
+      const grid = panel.appendChild(document.createElementNS(SVG_NS, 'g'));
+      grid.setAttribute('class', nodes[i].getAttribute('class')); // the page's rules for grids
+      grid.setAttribute('transform', `translate(0,${2 * CAPTION})`);
+      for (const child of nodes[i].childNodes) grid.append(child.cloneNode(true));
+      x += Number(nodes[i].getAttribute('width')) + PANEL_GAP;
+    });
+    this.root.node().append(sheet); // in the page while it is read: its box and its styles
+    try {
+      return svgString({ element: sheet });
+    } finally {
+      sheet.remove();
+    }
   }
 
   /** Arrows move within one grid (Tab goes to the next grid), Enter or Space selects. */

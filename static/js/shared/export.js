@@ -52,7 +52,7 @@ function canvasSvg(picture) {
 
 /** The view as a standalone SVG document. */
 export function svgString(view) {
-  if (view.kind === 'canvas') return view.toSVG();
+  if (typeof view.toSVG === 'function') return view.toSVG(); // a view that composes its own
   const source = view.element;
   if (source instanceof HTMLCanvasElement) return canvasSvg(source);
   const clone = source.cloneNode(true);
@@ -87,7 +87,7 @@ function cssText() {
   for (const sheet of document.styleSheets) {
     try {
       for (const rule of sheet.cssRules) {
-        if (/\.(node|edge|term|pulse|block|link|arrowhead|graph-svg|chart|legend|pixel|image-grid|field-outline)\b/.test(rule.cssText)) rules.push(rule.cssText);
+        if (/\.(node|edge|term|pulse|block|link|arrowhead|graph-svg|chart|legend|pixel|image-grid|field-outline|field-grid-caption)\b/.test(rule.cssText)) rules.push(rule.cssText);
       }
     } catch {
       // a sheet we may not read: skip
