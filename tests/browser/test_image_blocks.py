@@ -322,7 +322,8 @@ def test_a_receptive_field_exports_every_grid_it_spans(page):
     in_field = [e for e in pixels if "in-field" in e.get("class", "").split()]
     assert len(in_field) == sum(count for _, count, _ in shown)
     captions = [e.text for e in root.iter() if e.get("class") == "field-grid-caption"]
-    assert [c.split(":")[0] for c in captions] == [block for block, _, _ in shown]
+    assert captions == [line for block, count, _ in shown
+                        for line in (f"{block}:", f"{count} of 256 pixels")]
     with page.expect_download() as info:
         page.get_by_role("button", name="Export PNG").click()
     png = Path(info.value.path()).read_bytes()
