@@ -12,7 +12,7 @@ import * as d3 from 'd3';
 import { EDGE } from './timeline.js';
 import { GRAD_FINAL } from './trace-state.js';
 import { BACKGROUND, FLAGGED, INK, UNREACHED, VALUE_ONLY } from '../shared/colors.js';
-import { NodeNavigator } from './node-navigation.js';
+import { NodeNavigator, firstInReadingOrder } from './node-navigation.js';
 import { describeNode } from './node-description.js';
 
 const STEPS = 32; // palette steps across the diverging scale
@@ -21,6 +21,18 @@ const B_VALUE = STEPS + 2;
 const B_FLAGGED = STEPS + 3;
 let canvasCount = 0; // ids for each canvas view's live region
 const NODE_SPACING = 16; // layout units between neighbours (views.js lays out with this)
+// Edges stroked per animation frame. Chromium rasterises a canvas path when the frame is
+// painted, on the main thread without a GPU: one path of 200,000 segments held it 300 ms, so a
+// big graph's edges are drawn a slice a frame (each slice its own path, rastered in its frame:
+// 12,000 edges of a random DAG took up to 45 ms).
+const EDGES_PER_FRAME = 5000;
+
+// A CSS colour as one RGBA pixel of an ImageData's Uint32Array (the bytes R, G, B, A in memory:
+// little-endian, as every browser the page supports is).
+function packedColour(css) {
+  const c = d3.rgb(css);
+  return ((255 << 24) | (Math.round(c.b) << 16) | (Math.round(c.g) << 8) | Math.round(c.r)) >>> 0;
+}
 
 export class CanvasGraphView {
   constructor(container, { onSelect = () => {} } = {}) {
@@ -51,6 +63,7 @@ export class CanvasGraphView {
       .on('click', (event) => this._click(event));
     this.lastState = null;
     this.recent = [];
+    this._baseDraws = 0; // edge drawings begun: a slice still to come of an older one stops
     // Drawn again only when the size did change: the observer's first call (and a re-layout of
     // the page that leaves this view as it was) would otherwise repaint every node once more.
     this._resizeObserver = new ResizeObserver(() => { if (this._measure() !== this.sized) this._resize(); });
@@ -67,19 +80,36 @@ export class CanvasGraphView {
     const m = layout.ids.length;
     this.bucket = new Uint8Array(m).fill(B_UNREACHED);
     const inView = layout.index;
-    const edges = [];
-    for (const p of layout.ids) {
+    // Each edge in view as its two ends' indexes into the layout (child, parent), looked up once.
+    const ends = [];
+    for (let kp = 0; kp < m; kp++) {
+      const p = layout.ids[kp];
       for (let e = graph.childStart[p]; e < graph.childStart[p + 1]; e++) {
-        if (inView.has(graph.edgeChild[e])) edges.push(e);
+        const kc = inView.get(graph.edgeChild[e]);
+        if (kc !== undefined) ends.push(kc, kp);
       }
     }
-    this.edges = Int32Array.from(edges);
-    this.quadtree = d3.quadtree().x((k) => layout.x[k]).y((k) => layout.y[k]).addAll(d3.range(m));
+    this.edgeEnds = Int32Array.from(ends);
+    // The click's quadtree and the arrow keys' navigator: built when first used (together
+    // 90 ms at 100,000 nodes, in the task that shows the graph otherwise).
+    this._quadtree = null;
+    this._navigator = null;
     const focusedId = this.focusK >= 0 && this.layout ? this.layout.ids[this.focusK] : null;
-    this.navigator = new NodeNavigator(layout.x, layout.y);
-    this.focusK = focusedId != null && layout.index.has(focusedId) ? layout.index.get(focusedId) : this.navigator.first();
+    this.focusK = focusedId != null && layout.index.has(focusedId) ? layout.index.get(focusedId)
+      : firstInReadingOrder(layout.x, layout.y);
     this._resize({ draw: false });
     this.fit(); // draws, through the zoom handler: once, not once for the size and again here
+  }
+
+  get quadtree() {
+    const l = this.layout;
+    if (!this._quadtree && l) this._quadtree = d3.quadtree().x((k) => l.x[k]).y((k) => l.y[k]).addAll(d3.range(l.ids.length));
+    return this._quadtree;
+  }
+
+  get navigator() {
+    if (!this._navigator && this.layout) this._navigator = new NodeNavigator(this.layout.x, this.layout.y);
+    return this._navigator;
   }
 
   setLayout(layout) {
@@ -126,26 +156,39 @@ export class CanvasGraphView {
     return Math.max(1, Math.min(14, NODE_SPACING * this.transform.k * 0.8));
   }
 
+  /** The edges, again from the first: a slice now, the rest a slice a frame (a newer draw, from
+   * a zoom say, supersedes the slices still to come). */
   _drawBase() {
     const ctx = this.base.getContext('2d');
     ctx.clearRect(0, 0, this.width, this.height);
+    const draw = ++this._baseDraws;
     if (!this.layout) return;
-    const { x, y, index } = this.layout;
-    const g = this.graph;
+    const count = this.edgeEnds.length / 2;
+    // Many edges: faint; a few (or zoomed in): clearer.
+    const alpha = Math.min(0.5, Math.max(0.05, (300 / Math.max(1, count)) * Math.max(1, this.transform.k * 4)));
+    const slice = (from) => {
+      if (draw !== this._baseDraws) return;
+      const to = Math.min(count, from + EDGES_PER_FRAME);
+      this._strokeEdges(ctx, from, to, alpha);
+      if (to < count) requestAnimationFrame(() => slice(to));
+      else this.root.node().dataset.edgesDrawn = String(draw); // for tests: every edge is drawn
+    };
+    slice(0);
+  }
+
+  _strokeEdges(ctx, from, to, alpha) {
+    const { x, y } = this.layout;
+    const ends = this.edgeEnds;
     const t = this.transform;
     ctx.save();
     ctx.translate(t.x, t.y);
     ctx.scale(t.k, t.k);
     ctx.lineWidth = 0.8 / t.k;
-    // Many edges: faint; a few (or zoomed in): clearer.
-    const alpha = Math.min(0.5, Math.max(0.05, (300 / Math.max(1, this.edges.length)) * Math.max(1, t.k * 4)));
     ctx.strokeStyle = `rgba(110,120,135,${alpha.toFixed(3)})`;
     ctx.beginPath();
-    for (const e of this.edges) {
-      const c = index.get(g.edgeChild[e]);
-      const p = index.get(g.edgeParent[e]);
-      ctx.moveTo(x[c], y[c]);
-      ctx.lineTo(x[p], y[p]);
+    for (let j = 2 * from; j < 2 * to; j += 2) {
+      ctx.moveTo(x[ends[j]], y[ends[j]]);
+      ctx.lineTo(x[ends[j + 1]], y[ends[j + 1]]);
     }
     ctx.stroke();
     ctx.restore();
@@ -264,41 +307,88 @@ export class CanvasGraphView {
     return B_UNREACHED;
   }
 
-  /** Paint nodes: all of them (`changed` null), else only those listed, colour by colour. */
+  /** Paint nodes: all of them (`changed` null), else only those listed, colour by colour. Each
+   * is a square of whole device pixels (no antialiased rim), so one painted over covers the old
+   * one exactly. */
   _drawNodes(changed) {
     const ctx = this.nodes.getContext('2d');
     if (!this.layout || !this.palette) {
       ctx.clearRect(0, 0, this.width, this.height);
       return;
     }
-    const { x, y } = this.layout;
-    const t = this.transform;
     const size = this._size();
-    const half = size / 2;
-    const list = changed === null ? null : changed;
-    if (list === null) ctx.clearRect(0, 0, this.width, this.height);
-    const m = list === null ? this.bucket.length : list.length;
+    if (changed === null) {
+      this._paintAllNodes(ctx, size);
+      return;
+    }
+    const m = changed.length;
     // Counting sort by colour: one fillStyle per colour present.
     const counts = new Int32Array(this.palette.length + 1);
-    for (let j = 0; j < m; j++) counts[this.bucket[list === null ? j : list[j]] + 1]++;
+    for (let j = 0; j < m; j++) counts[this.bucket[changed[j]] + 1]++;
     for (let b = 1; b < counts.length; b++) counts[b] += counts[b - 1];
     const order = new Int32Array(m);
     const next = counts.slice();
-    for (let j = 0; j < m; j++) {
-      const k = list === null ? j : list[j];
-      order[next[this.bucket[k]]++] = k;
-    }
+    for (let j = 0; j < m; j++) order[next[this.bucket[changed[j]]]++] = changed[j];
+    const square = this._squares(size);
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0); // device pixels
     for (let b = 0; b < this.palette.length; b++) {
       if (counts[b] === counts[b + 1]) continue;
       ctx.fillStyle = this.palette[b];
       for (let j = counts[b]; j < counts[b + 1]; j++) {
-        const k = order[j];
-        const sx = t.x + t.k * x[k];
-        const sy = t.y + t.k * y[k];
-        if (sx < -size || sx > this.width + size || sy < -size || sy > this.height + size) continue;
-        ctx.fillRect(sx - half, sy - half, size, size);
+        if (square(order[j])) ctx.fillRect(square.x0, square.y0, square.x1 - square.x0, square.y1 - square.y0);
       }
     }
+    ctx.restore();
+  }
+
+  /** A function of k: is node k's square (device pixels, in its fields x0, y0, x1, y1) on the
+   * canvas. */
+  _squares(size) {
+    const w = this.nodes.width;
+    const h = this.nodes.height;
+    const ratio = w / Math.max(1, this.width);
+    const { x, y } = this.layout;
+    const t = this.transform;
+    const half = size / 2;
+    const square = (k) => {
+      const sx = t.x + t.k * x[k];
+      const sy = t.y + t.k * y[k];
+      square.x0 = Math.max(0, Math.round((sx - half) * ratio));
+      square.x1 = Math.min(w, Math.max(Math.round((sx - half) * ratio) + 1, Math.round((sx + half) * ratio)));
+      square.y0 = Math.max(0, Math.round((sy - half) * ratio));
+      square.y1 = Math.min(h, Math.max(Math.round((sy - half) * ratio) + 1, Math.round((sy + half) * ratio)));
+      return square.x0 < square.x1 && square.y0 < square.y1;
+    };
+    return square;
+  }
+
+  /** Every node, as pixels of one image: 100,000 fillRect calls took 60 ms of a frame. The
+   * squares never overlap, so each is written whole, in its palette colour (no blending). */
+  _paintAllNodes(ctx, size) {
+    const w = this.nodes.width;
+    const image = new ImageData(w, this.nodes.height);
+    const pixels = new Uint32Array(image.data.buffer);
+    const h = this.nodes.height;
+    const colours = new Uint32Array(this.palette.map(packedColour));
+    // As _squares places them, inlined: this loop runs over every node.
+    const ratio = w / Math.max(1, this.width);
+    const { x, y } = this.layout;
+    const t = this.transform;
+    const half = size / 2;
+    const bucket = this.bucket;
+    for (let k = 0; k < bucket.length; k++) {
+      const left = Math.round((t.x + t.k * x[k] - half) * ratio);
+      const top = Math.round((t.y + t.k * y[k] - half) * ratio);
+      const x0 = Math.max(0, left);
+      const x1 = Math.min(w, Math.max(left + 1, Math.round((t.x + t.k * x[k] + half) * ratio)));
+      const y0 = Math.max(0, top);
+      const y1 = Math.min(h, Math.max(top + 1, Math.round((t.y + t.k * y[k] + half) * ratio)));
+      if (x0 >= x1 || y0 >= y1) continue;
+      const colour = colours[bucket[k]];
+      for (let row = y0; row < y1; row++) pixels.fill(colour, row * w + x0, row * w + x1);
+    }
+    ctx.putImageData(image, 0, 0);
   }
 
   _drawOverlay() {
