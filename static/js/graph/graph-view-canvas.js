@@ -27,13 +27,6 @@ const NODE_SPACING = 16; // layout units between neighbours (views.js lays out w
 // 12,000 edges of a random DAG took up to 45 ms).
 const EDGES_PER_FRAME = 5000;
 
-// A CSS colour as one RGBA pixel of an ImageData's Uint32Array (the bytes R, G, B, A in memory:
-// little-endian, as every browser the page supports is).
-function packedColour(css) {
-  const c = d3.rgb(css);
-  return ((255 << 24) | (Math.round(c.b) << 16) | (Math.round(c.g) << 8) | Math.round(c.r)) >>> 0;
-}
-
 export class CanvasGraphView {
   constructor(container, { onSelect = () => {} } = {}) {
     this.kind = 'canvas';
@@ -169,6 +162,7 @@ export class CanvasGraphView {
     const ctx = this.base.getContext('2d');
     ctx.clearRect(0, 0, this.width, this.height);
     const draw = ++this._baseDraws;
+    delete this.root.node().dataset.edgesDrawn;
     if (!this.layout) return;
     const count = this.edgeEnds.length / 2;
     // Many edges: faint; a few (or zoomed in): clearer.
@@ -314,9 +308,7 @@ export class CanvasGraphView {
     return B_UNREACHED;
   }
 
-  /** Paint nodes: all of them (`changed` null), else only those listed, colour by colour. Each
-   * is a square of whole device pixels (no antialiased rim), so one painted over covers the old
-   * one exactly. */
+  /** Paint nodes: all of them (`changed` null), else only those listed, colour by colour. */
   _drawNodes(changed) {
     const ctx = this.nodes.getContext('2d');
     if (!this.layout || !this.palette) {
@@ -328,6 +320,9 @@ export class CanvasGraphView {
       this._paintAllNodes(ctx, size);
       return;
     }
+    const { x, y } = this.layout;
+    const t = this.transform;
+    const half = size / 2;
     const m = changed.length;
     // Counting sort by colour: one fillStyle per colour present.
     const counts = new Int32Array(this.palette.length + 1);
@@ -336,64 +331,67 @@ export class CanvasGraphView {
     const order = new Int32Array(m);
     const next = counts.slice();
     for (let j = 0; j < m; j++) order[next[this.bucket[changed[j]]]++] = changed[j];
-    const square = this._squares(size);
-    ctx.save();
-    ctx.setTransform(1, 0, 0, 1, 0, 0); // device pixels
     for (let b = 0; b < this.palette.length; b++) {
       if (counts[b] === counts[b + 1]) continue;
       ctx.fillStyle = this.palette[b];
       for (let j = counts[b]; j < counts[b + 1]; j++) {
-        if (square(order[j])) ctx.fillRect(square.x0, square.y0, square.x1 - square.x0, square.y1 - square.y0);
+        const k = order[j];
+        const sx = t.x + t.k * x[k];
+        const sy = t.y + t.k * y[k];
+        if (sx < -size || sx > this.width + size || sy < -size || sy > this.height + size) continue;
+        ctx.fillRect(sx - half, sy - half, size, size);
       }
     }
-    ctx.restore();
   }
 
-  /** A function of k: is node k's square (device pixels, in its fields x0, y0, x1, y1) on the
-   * canvas. */
-  _squares(size) {
-    const w = this.nodes.width;
-    const h = this.nodes.height;
-    const ratio = w / Math.max(1, this.width);
-    const { x, y } = this.layout;
-    const t = this.transform;
-    const half = size / 2;
-    const square = (k) => {
-      const sx = t.x + t.k * x[k];
-      const sy = t.y + t.k * y[k];
-      square.x0 = Math.max(0, Math.round((sx - half) * ratio));
-      square.x1 = Math.min(w, Math.max(Math.round((sx - half) * ratio) + 1, Math.round((sx + half) * ratio)));
-      square.y0 = Math.max(0, Math.round((sy - half) * ratio));
-      square.y1 = Math.min(h, Math.max(Math.round((sy - half) * ratio) + 1, Math.round((sy + half) * ratio)));
-      return square.x0 < square.x1 && square.y0 < square.y1;
-    };
-    return square;
-  }
-
-  /** Every node, as pixels of one image: 100,000 fillRect calls took 60 ms of a frame. The
-   * squares never overlap, so each is written whole, in its palette colour (no blending). */
+  /**
+   * Every node, as the pixels of one image: 100,000 fillRect calls took 60 ms of a frame. Each
+   * square covers the device pixels it overlaps by the fraction it covers them, as the canvas's
+   * antialiasing does (whole-pixel squares showed moiré when a pixel holds more than one node).
+   * The squares never overlap, so coverage adds up to at most about one per pixel.
+   */
   _paintAllNodes(ctx, size) {
     const w = this.nodes.width;
-    const image = new ImageData(w, this.nodes.height);
-    const pixels = new Uint32Array(image.data.buffer);
     const h = this.nodes.height;
-    const colours = new Uint32Array(this.palette.map(packedColour));
-    // As _squares places them, inlined: this loop runs over every node.
+    if (!this._coverage || this._coverage.length !== 4 * w * h) this._coverage = new Float32Array(4 * w * h);
+    const acc = this._coverage; // per pixel: red, green, blue (times coverage), coverage
+    acc.fill(0);
+    const colours = this.palette.map((css) => d3.rgb(css));
     const ratio = w / Math.max(1, this.width);
     const { x, y } = this.layout;
     const t = this.transform;
     const half = size / 2;
     const bucket = this.bucket;
     for (let k = 0; k < bucket.length; k++) {
-      const left = Math.round((t.x + t.k * x[k] - half) * ratio);
-      const top = Math.round((t.y + t.k * y[k] - half) * ratio);
-      const x0 = Math.max(0, left);
-      const x1 = Math.min(w, Math.max(left + 1, Math.round((t.x + t.k * x[k] + half) * ratio)));
-      const y0 = Math.max(0, top);
-      const y1 = Math.min(h, Math.max(top + 1, Math.round((t.y + t.k * y[k] + half) * ratio)));
-      if (x0 >= x1 || y0 >= y1) continue;
-      const colour = colours[bucket[k]];
-      for (let row = y0; row < y1; row++) pixels.fill(colour, row * w + x0, row * w + x1);
+      const left = (t.x + t.k * x[k] - half) * ratio;
+      const top = (t.y + t.k * y[k] - half) * ratio;
+      const right = left + size * ratio;
+      const bottom = top + size * ratio;
+      if (right <= 0 || bottom <= 0 || left >= w || top >= h) continue;
+      const c = colours[bucket[k]];
+      const y1 = Math.min(h, Math.ceil(bottom));
+      const x1 = Math.min(w, Math.ceil(right));
+      for (let py = Math.max(0, Math.floor(top)); py < y1; py++) {
+        const cy = Math.min(py + 1, bottom) - Math.max(py, top);
+        for (let px = Math.max(0, Math.floor(left)); px < x1; px++) {
+          const cover = cy * (Math.min(px + 1, right) - Math.max(px, left));
+          const i = 4 * (py * w + px);
+          acc[i] += cover * c.r;
+          acc[i + 1] += cover * c.g;
+          acc[i + 2] += cover * c.b;
+          acc[i + 3] += cover;
+        }
+      }
+    }
+    const image = new ImageData(w, h);
+    const out = image.data;
+    for (let i = 0; i < acc.length; i += 4) {
+      const a = acc[i + 3];
+      if (a <= 0) continue;
+      out[i] = acc[i] / a;
+      out[i + 1] = acc[i + 1] / a;
+      out[i + 2] = acc[i + 2] / a;
+      out[i + 3] = Math.min(1, a) * 255 + 0.5;
     }
     ctx.putImageData(image, 0, 0);
   }
