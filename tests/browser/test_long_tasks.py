@@ -27,7 +27,9 @@ LONGEST_TASK_MS = 200
 # Before the page's scripts run: every long task, and when the file control changed.
 LONG_TASKS = """window.__longTasks = [];
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, ms: e.duration });
+  for (const e of list.getEntries()) {
+    window.__longTasks.push({ start: e.startTime, ms: e.duration });
+  }
 }).observe({ type: 'longtask', buffered: true });
 document.addEventListener('change', (event) => {
   if (event.target.id === 'graph-file') window.__uploadStart = performance.now();
@@ -42,7 +44,8 @@ def random_dag(nodes: int, seed: int = 18) -> str:
     for i in range(INPUTS, nodes):
         op = rng.choice("+*t")
         a, b = rng.randrange(i), rng.randrange(i)
-        lines.append(f"{name(i)}=tanh({name(a)})" if op == "t" else f"{name(i)}={name(a)}{op}{name(b)}")
+        lines.append(f"{name(i)}=tanh({name(a)})" if op == "t"
+                     else f"{name(i)}={name(a)}{op}{name(b)}")
     lines.append(f"output {name(nodes - 1)}")
     return "\n".join(lines) + "\n"
 
