@@ -13,6 +13,7 @@ import { EDGE } from './timeline.js';
 import { GRAD_FINAL } from './trace-state.js';
 import { BACKGROUND, FLAGGED, INK, UNREACHED, VALUE_ONLY } from '../shared/colors.js';
 import { NodeNavigator, firstInReadingOrder } from './node-navigation.js';
+import { paintNodes, strokeEdges } from './canvas-paint.js';
 import { describeNode } from './node-description.js';
 
 const STEPS = 32; // palette steps across the diverging scale
@@ -57,6 +58,7 @@ export class CanvasGraphView {
     this.lastState = null;
     this.recent = [];
     this._baseDraws = 0; // edge drawings begun: a slice still to come of an older one stops
+    this._coverage = null; // paintNodes's buffer, kept between full repaints
     // Drawn again only when the size did change: the observer's first call (and a re-layout of
     // the page that leaves this view as it was) would otherwise repaint every node once more.
     this._resizeObserver = new ResizeObserver(() => { if (this._measure() !== this.sized) this._resize(); });
@@ -170,29 +172,11 @@ export class CanvasGraphView {
     const slice = (from) => {
       if (draw !== this._baseDraws) return;
       const to = Math.min(count, from + EDGES_PER_FRAME);
-      this._strokeEdges(ctx, from, to, alpha);
+      strokeEdges(ctx, this.layout, this.edgeEnds, this.transform, from, to, alpha);
       if (to < count) requestAnimationFrame(() => slice(to));
       else this.root.node().dataset.edgesDrawn = String(draw); // for tests: every edge is drawn
     };
     slice(0);
-  }
-
-  _strokeEdges(ctx, from, to, alpha) {
-    const { x, y } = this.layout;
-    const ends = this.edgeEnds;
-    const t = this.transform;
-    ctx.save();
-    ctx.translate(t.x, t.y);
-    ctx.scale(t.k, t.k);
-    ctx.lineWidth = 0.8 / t.k;
-    ctx.strokeStyle = `rgba(110,120,135,${alpha.toFixed(3)})`;
-    ctx.beginPath();
-    for (let j = 2 * from; j < 2 * to; j += 2) {
-      ctx.moveTo(x[ends[j]], y[ends[j]]);
-      ctx.lineTo(x[ends[j + 1]], y[ends[j + 1]]);
-    }
-    ctx.stroke();
-    ctx.restore();
   }
 
   /** Node `id` (default: the one last focused) is focused: the canvas takes the focus. */
@@ -317,7 +301,8 @@ export class CanvasGraphView {
     }
     const size = this._size();
     if (changed === null) {
-      this._paintAllNodes(ctx, size);
+      this._coverage = paintNodes(this.nodes, this.width, { layout: this.layout, transform: this.transform,
+        size, bucket: this.bucket, palette: this.palette }, this._coverage);
       return;
     }
     const { x, y } = this.layout;
@@ -342,58 +327,6 @@ export class CanvasGraphView {
         ctx.fillRect(sx - half, sy - half, size, size);
       }
     }
-  }
-
-  /**
-   * Every node, as the pixels of one image: 100,000 fillRect calls took 60 ms of a frame. Each
-   * square covers the device pixels it overlaps by the fraction it covers them, as the canvas's
-   * antialiasing does (whole-pixel squares showed moiré when a pixel holds more than one node).
-   * The squares never overlap, so coverage adds up to at most about one per pixel.
-   */
-  _paintAllNodes(ctx, size) {
-    const w = this.nodes.width;
-    const h = this.nodes.height;
-    if (!this._coverage || this._coverage.length !== 4 * w * h) this._coverage = new Float32Array(4 * w * h);
-    const acc = this._coverage; // per pixel: red, green, blue (times coverage), coverage
-    acc.fill(0);
-    const colours = this.palette.map((css) => d3.rgb(css));
-    const ratio = w / Math.max(1, this.width);
-    const { x, y } = this.layout;
-    const t = this.transform;
-    const half = size / 2;
-    const bucket = this.bucket;
-    for (let k = 0; k < bucket.length; k++) {
-      const left = (t.x + t.k * x[k] - half) * ratio;
-      const top = (t.y + t.k * y[k] - half) * ratio;
-      const right = left + size * ratio;
-      const bottom = top + size * ratio;
-      if (right <= 0 || bottom <= 0 || left >= w || top >= h) continue;
-      const c = colours[bucket[k]];
-      const y1 = Math.min(h, Math.ceil(bottom));
-      const x1 = Math.min(w, Math.ceil(right));
-      for (let py = Math.max(0, Math.floor(top)); py < y1; py++) {
-        const cy = Math.min(py + 1, bottom) - Math.max(py, top);
-        for (let px = Math.max(0, Math.floor(left)); px < x1; px++) {
-          const cover = cy * (Math.min(px + 1, right) - Math.max(px, left));
-          const i = 4 * (py * w + px);
-          acc[i] += cover * c.r;
-          acc[i + 1] += cover * c.g;
-          acc[i + 2] += cover * c.b;
-          acc[i + 3] += cover;
-        }
-      }
-    }
-    const image = new ImageData(w, h);
-    const out = image.data;
-    for (let i = 0; i < acc.length; i += 4) {
-      const a = acc[i + 3];
-      if (a <= 0) continue;
-      out[i] = acc[i] / a;
-      out[i + 1] = acc[i + 1] / a;
-      out[i + 2] = acc[i + 2] / a;
-      out[i + 3] = Math.min(1, a) * 255 + 0.5;
-    }
-    ctx.putImageData(image, 0, 0);
   }
 
   _drawOverlay() {
