@@ -16,7 +16,8 @@ Prints:
   shapes: ``+``, ``*``, ``tanh``) at 5k, 20k and 100k nodes, in a fresh page each. Targets: DAG
   100k ≤ 3 s, chain 100k ≤ 5 s. Where the time goes: the upload's request (server parse and
   store), then until the trace's first message, then the page's own work until the paint; the
-  main thread's long tasks (count, longest, total) over the whole.
+  main thread's long tasks (count, longest, total) over the whole, and after the paint until the
+  trace is attached (count, longest).
 - frames per second animating the canvas with a 100,000-line source in the editor (target 60).
 
     .venv/bin/python bench/browser.py --only uploads --sizes 5000,20000,100000
@@ -146,6 +147,8 @@ def upload_paint(browser, url: str, shape: str, size: int, repeat: int = 0) -> d
         page.wait_for_function(
             "n => performance.getEntriesByName('view-painted:all').length > n", arg=before,
             timeout=600_000)
+        # Then until the trace is attached (Play enabled): the page's work while it arrives.
+        page.wait_for_function("() => !document.querySelector('#play').disabled", timeout=600_000)
         return page.evaluate("""() => {
           const start = window.__uploadStart;
           const paint = performance.getEntriesByName('view-painted:all').at(-1).startTime;
@@ -153,13 +156,15 @@ def upload_paint(browser, url: str, shape: str, size: int, repeat: int = 0) -> d
             .filter((r) => r.initiatorType === 'fetch' && r.startTime >= start);
           const post = posts.find((r) => /\\/api\\/graphs$/.test(new URL(r.name).pathname));
           const tasks = window.__longTasks.filter(([t]) => t >= start && t <= paint);
+          const after = window.__longTasks.filter(([t]) => t > paint);
           return { total: (paint - start) / 1000, nodes: +document.body.dataset.nodes,
             shown: (window.__graphShown - start) / 1000,
             request: post ? (post.responseEnd - post.startTime) / 1000 : null,
             fetches: posts.map((r) => [new URL(r.name).pathname,
               (r.startTime - start) / 1000, (r.responseEnd - r.startTime) / 1000]),
             tasks: tasks.length, longest: Math.max(0, ...tasks.map(([, d]) => d)),
-            busy: tasks.reduce((s, [, d]) => s + d, 0) / 1000 };
+            busy: tasks.reduce((s, [, d]) => s + d, 0) / 1000,
+            after: after.length, afterLongest: Math.max(0, ...after.map(([, d]) => d)) };
         }""")
     finally:
         context.close()
@@ -179,7 +184,9 @@ def uploads(browser, url: str, sizes: list[int], repeat: int) -> None:
             request = f"{r['request']:.2f} s" if r["request"] is not None else "?"
             print(f"    upload request {request}, graph shown at {r['shown']:.2f} s, painted at "
                   f"{r['total']:.2f} s; main thread: {r['tasks']} long tasks, "
-                  f"{r['busy']:.2f} s in all, longest {r['longest']:.0f} ms; fetches "
+                  f"{r['busy']:.2f} s in all, longest {r['longest']:.0f} ms; then until the "
+                  f"trace is attached {r['after']} long tasks, longest "
+                  f"{r['afterLongest']:.0f} ms; fetches "
                   + ", ".join(f"{p} at {t:.2f} s took {d:.2f} s" for p, t, d in r["fetches"]))
 
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { NodeNavigator } from '../../static/js/graph/node-navigation.js';
+import { NodeNavigator, firstInReadingOrder } from '../../static/js/graph/node-navigation.js';
 
 // A seeded generator, so that a failure names its case.
 function random(seed) {
@@ -124,4 +124,17 @@ test('a focused control keeps the keys it uses, and only those', async () => {
   assert.ok(!press('k', element('DIV')));
   assert.deepEqual(fired, ['play', 'play']);
   assert.deepEqual(keys.groups(), [{ group: 'Anywhere', items: [{ keys: ['Space', 'K'], label: 'Play' }] }]);
+});
+
+test('firstInReadingOrder is the navigator\'s first node, without building one', () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const { x, y } = scatter(seed, 1 + (seed * 7) % 60);
+    // Near-equal columns too: within the tolerance they are one line.
+    if (seed % 3 === 0) x.forEach((v, k) => { x[k] = v + (k % 2) * 0.6; });
+    for (const lines of ['columns', 'rows']) {
+      assert.equal(firstInReadingOrder(x, y, { lines }), new NodeNavigator(x, y, { lines }).first(),
+        `seed ${seed}, ${lines}`);
+    }
+  }
+  assert.equal(firstInReadingOrder([], []), -1);
 });

@@ -5,11 +5,12 @@
 // A graph's "place" — its what-if values, the playhead and the mode, and what the page adds
 // (selection, expanded block) — is kept when another graph replaces it, so coming back to it
 // (Training tab and back) or opening a link that carries one resumes there.
-import { TraceState } from './trace-state.js';
+import { TraceState, prepareGroupIndex } from './trace-state.js';
 import { GRADIENT } from './timeline.js';
 import { gradientColor, maxAbsGradient } from '../shared/colors.js';
 import { ok } from '../shared/socket.js';
 import { invalidate } from '../shared/frame-loop.js';
+import { nextTask } from '../shared/yield.js';
 
 const KEEP_PLACES = 8;
 
@@ -79,8 +80,14 @@ export class GraphController {
     this.whatIf.setGraph(graph);
     if (resumed) this.whatIf.setWire(resumed.values);
     this.gradCheck.clear();
+    // A big graph's setup is a few tasks, not one (issue 18: none over 50 ms): building it, then
+    // showing its name and source, then its view.
+    await nextTask();
+    if (graph !== this.graph) return false;
     this.onGraph(graph, { ...this.session.meta, ...meta, ref: this.session.ref });
     if (resumed && resumed.mode) this.playback.setMode(resumed.mode);
+    await prepareGroupIndex(graph); // the views' blocks, which views.setGraph asks for at once
+    if (graph !== this.graph) return false;
     await this.views.setGraph(graph);
     if (graph !== this.graph) return false; // another graph arrived while this one was laid out
     if (resumed && resumed.page && resumed.page.block) await this.views.expandBlock(resumed.page.block);

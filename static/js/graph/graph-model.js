@@ -5,7 +5,30 @@
 // one of its children (an operand); a parent's edges are numbered childStart[p] + slot, slot 0
 // being the left operand, which is the order back-prop frames list them in.
 
+import { nextTask } from '../shared/yield.js';
+
 export function buildGraph(description, ref = '') {
+  const steps = graphSteps(description, ref);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+/** buildGraph, a task per step (at 100,000 nodes each is 10–30 ms, all of them 70). */
+export async function buildGraphInSteps(description, ref = '') {
+  const steps = graphSteps(description, ref);
+  let step = steps.next();
+  while (!step.done) {
+    await nextTask();
+    step = steps.next();
+  }
+  return step.value;
+}
+
+const STEP_NODES = 20000; // nodes a step's loop goes through before it yields
+
+// The graph, built in steps: each `yield` is a place to give the event loop a turn.
+function* graphSteps(description, ref) {
   const n = description.count;
   // Binary fields arrive as ArrayBuffers (little-endian, as the protocol says).
   const opCodes = new Uint8Array(description.op);
@@ -24,8 +47,10 @@ export function buildGraph(description, ref = '') {
     op[i] = description.ops[opCodes[i]];
     group[i] = groupIndex[i] >= 0 ? description.group_names[groupIndex[i]] : null;
     if (depth[i] > maxDepth) maxDepth = depth[i];
-    edgeParent.fill(i, childStart[i], childStart[i + 1]);
+    for (let e = childStart[i]; e < childStart[i + 1]; e++) edgeParent[e] = i;
+    if (i % STEP_NODES === STEP_NODES - 1) yield;
   }
+  yield;
   const named = new Int32Array(description.named);
   named.forEach((id, k) => { name[id] = description.names[k]; });
   for (const id of description.outputs) output[id] = 1;
@@ -37,10 +62,13 @@ export function buildGraph(description, ref = '') {
   const parentEdges = new Int32Array(nEdges);
   const fill = parentStart.slice(0, n);
   for (let e = 0; e < nEdges; e++) parentEdges[fill[edgeChild[e]]++] = e;
+  yield;
 
   const byName = new Map();
   for (let i = 0; i < n; i++) if (name[i] !== null && !byName.has(name[i])) byName.set(name[i], i);
   const leafValues = description.leaf_values ? new Float64Array(description.leaf_values) : new Float64Array(0);
+  yield;
+  const shownName = yield* distinctNames(name);
 
   return {
     ref, n, nEdges, op, name, group, depth, output, maxDepth,
@@ -51,7 +79,7 @@ export function buildGraph(description, ref = '') {
     groups: description.groups || [],
     operators: description.operators || {},
     leafValues, // each leaf's value as defined (wire ids 0 …): what-if fields before any trace
-    shownName: distinctNames(name),
+    shownName,
     labels: new Map(), // label() memo
   };
 }
@@ -61,16 +89,27 @@ const subscript = (k) => String(k).replace(/\d/g, (d) => SUBSCRIPTS[d]);
 
 /** Names as the page shows them: a name given to several nodes (`y += …` makes a new y) gets
  * a subscript in id order — y₁, y₂, y₃ — so "from y … from y" never happens. */
-function distinctNames(name) {
+function* distinctNames(name) {
   const count = new Map();
-  for (const n of name) if (n !== null) count.set(n, (count.get(n) || 0) + 1);
+  for (let i = 0; i < name.length; i++) {
+    const n = name[i];
+    if (n !== null) count.set(n, (count.get(n) || 0) + 1);
+    if (i % STEP_NODES === STEP_NODES - 1) yield;
+  }
+  yield;
   const seen = new Map();
-  return name.map((n) => {
-    if (n === null || count.get(n) < 2) return n;
-    const k = (seen.get(n) || 0) + 1;
-    seen.set(n, k);
-    return `${n}${subscript(k)}`;
-  });
+  const shown = new Array(name.length);
+  for (let i = 0; i < name.length; i++) {
+    const n = name[i];
+    if (n === null || count.get(n) < 2) shown[i] = n;
+    else {
+      const k = (seen.get(n) || 0) + 1;
+      seen.set(n, k);
+      shown[i] = `${n}${subscript(k)}`;
+    }
+    if (i % STEP_NODES === STEP_NODES - 1) yield;
+  }
+  return shown;
 }
 
 /** The edge ids of node p's operands, left first. */

@@ -12,7 +12,8 @@ import * as d3 from 'd3';
 import { EDGE } from './timeline.js';
 import { GRAD_FINAL } from './trace-state.js';
 import { BACKGROUND, FLAGGED, INK, UNREACHED, VALUE_ONLY } from '../shared/colors.js';
-import { NodeNavigator } from './node-navigation.js';
+import { NodeNavigator, firstInReadingOrder } from './node-navigation.js';
+import { paintNodes, strokeEdges } from './canvas-paint.js';
 import { describeNode } from './node-description.js';
 
 const STEPS = 32; // palette steps across the diverging scale
@@ -21,6 +22,11 @@ const B_VALUE = STEPS + 2;
 const B_FLAGGED = STEPS + 3;
 let canvasCount = 0; // ids for each canvas view's live region
 const NODE_SPACING = 16; // layout units between neighbours (views.js lays out with this)
+// Edges stroked per animation frame. Chromium rasterises a canvas path when the frame is
+// painted, on the main thread without a GPU: one path of 200,000 segments held it 300 ms, so a
+// big graph's edges are drawn a slice a frame (each slice its own path, rastered in its frame:
+// 12,000 edges of a random DAG took up to 45 ms).
+const EDGES_PER_FRAME = 5000;
 
 export class CanvasGraphView {
   constructor(container, { onSelect = () => {} } = {}) {
@@ -51,6 +57,8 @@ export class CanvasGraphView {
       .on('click', (event) => this._click(event));
     this.lastState = null;
     this.recent = [];
+    this._baseDraws = 0; // edge drawings begun: a slice still to come of an older one stops
+    this._coverage = null; // paintNodes's buffer, kept between full repaints
     // Drawn again only when the size did change: the observer's first call (and a re-layout of
     // the page that leaves this view as it was) would otherwise repaint every node once more.
     this._resizeObserver = new ResizeObserver(() => { if (this._measure() !== this.sized) this._resize(); });
@@ -67,19 +75,43 @@ export class CanvasGraphView {
     const m = layout.ids.length;
     this.bucket = new Uint8Array(m).fill(B_UNREACHED);
     const inView = layout.index;
-    const edges = [];
-    for (const p of layout.ids) {
+    // Each edge in view as its two ends' indexes into the layout (child, parent), looked up once
+    // (the whole graph in id order needs no look-up: k is the id).
+    const ids = layout.ids;
+    let whole = m === graph.n;
+    for (let k = 0; whole && k < m; k++) whole = ids[k] === k;
+    const ends = new Int32Array(2 * graph.nEdges);
+    let j = 0;
+    for (let kp = 0; kp < m; kp++) {
+      const p = ids[kp];
       for (let e = graph.childStart[p]; e < graph.childStart[p + 1]; e++) {
-        if (inView.has(graph.edgeChild[e])) edges.push(e);
+        const kc = whole ? graph.edgeChild[e] : inView.get(graph.edgeChild[e]);
+        if (kc === undefined) continue;
+        ends[j++] = kc;
+        ends[j++] = kp;
       }
     }
-    this.edges = Int32Array.from(edges);
-    this.quadtree = d3.quadtree().x((k) => layout.x[k]).y((k) => layout.y[k]).addAll(d3.range(m));
+    this.edgeEnds = ends.subarray(0, j);
+    // The click's quadtree and the arrow keys' navigator: built when first used (together
+    // 90 ms at 100,000 nodes, in the task that shows the graph otherwise).
+    this._quadtree = null;
+    this._navigator = null;
     const focusedId = this.focusK >= 0 && this.layout ? this.layout.ids[this.focusK] : null;
-    this.navigator = new NodeNavigator(layout.x, layout.y);
-    this.focusK = focusedId != null && layout.index.has(focusedId) ? layout.index.get(focusedId) : this.navigator.first();
+    this.focusK = focusedId != null && layout.index.has(focusedId) ? layout.index.get(focusedId)
+      : firstInReadingOrder(layout.x, layout.y);
     this._resize({ draw: false });
     this.fit(); // draws, through the zoom handler: once, not once for the size and again here
+  }
+
+  get quadtree() {
+    const l = this.layout;
+    if (!this._quadtree && l) this._quadtree = d3.quadtree().x((k) => l.x[k]).y((k) => l.y[k]).addAll(d3.range(l.ids.length));
+    return this._quadtree;
+  }
+
+  get navigator() {
+    if (!this._navigator && this.layout) this._navigator = new NodeNavigator(this.layout.x, this.layout.y);
+    return this._navigator;
   }
 
   setLayout(layout) {
@@ -126,29 +158,25 @@ export class CanvasGraphView {
     return Math.max(1, Math.min(14, NODE_SPACING * this.transform.k * 0.8));
   }
 
+  /** The edges, again from the first: a slice now, the rest a slice a frame (a newer draw, from
+   * a zoom say, supersedes the slices still to come). */
   _drawBase() {
     const ctx = this.base.getContext('2d');
     ctx.clearRect(0, 0, this.width, this.height);
+    const draw = ++this._baseDraws;
+    delete this.root.node().dataset.edgesDrawn;
     if (!this.layout) return;
-    const { x, y, index } = this.layout;
-    const g = this.graph;
-    const t = this.transform;
-    ctx.save();
-    ctx.translate(t.x, t.y);
-    ctx.scale(t.k, t.k);
-    ctx.lineWidth = 0.8 / t.k;
+    const count = this.edgeEnds.length / 2;
     // Many edges: faint; a few (or zoomed in): clearer.
-    const alpha = Math.min(0.5, Math.max(0.05, (300 / Math.max(1, this.edges.length)) * Math.max(1, t.k * 4)));
-    ctx.strokeStyle = `rgba(110,120,135,${alpha.toFixed(3)})`;
-    ctx.beginPath();
-    for (const e of this.edges) {
-      const c = index.get(g.edgeChild[e]);
-      const p = index.get(g.edgeParent[e]);
-      ctx.moveTo(x[c], y[c]);
-      ctx.lineTo(x[p], y[p]);
-    }
-    ctx.stroke();
-    ctx.restore();
+    const alpha = Math.min(0.5, Math.max(0.05, (300 / Math.max(1, count)) * Math.max(1, this.transform.k * 4)));
+    const slice = (from) => {
+      if (draw !== this._baseDraws) return;
+      const to = Math.min(count, from + EDGES_PER_FRAME);
+      strokeEdges(ctx, this.layout, this.edgeEnds, this.transform, from, to, alpha);
+      if (to < count) requestAnimationFrame(() => slice(to));
+      else this.root.node().dataset.edgesDrawn = String(draw); // for tests: every edge is drawn
+    };
+    slice(0);
   }
 
   /** Node `id` (default: the one last focused) is focused: the canvas takes the focus. */
@@ -271,23 +299,23 @@ export class CanvasGraphView {
       ctx.clearRect(0, 0, this.width, this.height);
       return;
     }
+    const size = this._size();
+    if (changed === null) {
+      this._coverage = paintNodes(this.nodes, this.width, { layout: this.layout, transform: this.transform,
+        size, bucket: this.bucket, palette: this.palette }, this._coverage);
+      return;
+    }
     const { x, y } = this.layout;
     const t = this.transform;
-    const size = this._size();
     const half = size / 2;
-    const list = changed === null ? null : changed;
-    if (list === null) ctx.clearRect(0, 0, this.width, this.height);
-    const m = list === null ? this.bucket.length : list.length;
+    const m = changed.length;
     // Counting sort by colour: one fillStyle per colour present.
     const counts = new Int32Array(this.palette.length + 1);
-    for (let j = 0; j < m; j++) counts[this.bucket[list === null ? j : list[j]] + 1]++;
+    for (let j = 0; j < m; j++) counts[this.bucket[changed[j]] + 1]++;
     for (let b = 1; b < counts.length; b++) counts[b] += counts[b - 1];
     const order = new Int32Array(m);
     const next = counts.slice();
-    for (let j = 0; j < m; j++) {
-      const k = list === null ? j : list[j];
-      order[next[this.bucket[k]]++] = k;
-    }
+    for (let j = 0; j < m; j++) order[next[this.bucket[changed[j]]]++] = changed[j];
     for (let b = 0; b < this.palette.length; b++) {
       if (counts[b] === counts[b + 1]) continue;
       ctx.fillStyle = this.palette[b];

@@ -4,9 +4,10 @@
 // Frames are kept by trace token as they arrive, whether they come before trace_graph's
 // acknowledgement (which names the trace) or after it; `trace_start` tells which traces are
 // streaming, so a new trace cancels those still in flight and their frames are dropped.
-import { buildGraph } from './graph-model.js';
+import { buildGraphInSteps } from './graph-model.js';
 import { Timeline } from './timeline.js';
 import { ok } from '../shared/socket.js';
+import { sliceTimer } from '../shared/yield.js';
 
 const KEEP_TRACES = 6; // traces whose frames are kept while waiting for their acknowledgement
 
@@ -39,7 +40,9 @@ export class GraphSession {
     if (generation !== this.loads) throw new Error('superseded');
     performance.mark('load_graph:ack');
     const info = ack.graph;
-    const graph = buildGraph(info.description, info.ref || ref);
+    // The ack's decoding was one task; building the graph is a few more.
+    const graph = await buildGraphInSteps(info.description, info.ref || ref);
+    if (generation !== this.loads) throw new Error('superseded');
     performance.mark('load_graph:built');
     this.cancelStreaming();
     this.graph = graph;
@@ -68,17 +71,40 @@ export class GraphSession {
     if (step) timeline.addUpdate(step.step, { keep: step.keep });
     return new Promise((resolve, reject) => {
       entry.job = { timeline, resolve, reject };
-      const frames = entry.frames;
-      entry.frames = [];
-      try {
-        for (const frame of frames) timeline.addFrame(frame);
-      } catch (error) {
-        this.traces.delete(ack.trace);
-        reject(error);
-        return;
-      }
-      if (entry.done) this._finish(ack.trace, entry);
+      this._catchUp(ack.trace, entry);
     });
+  }
+
+  /**
+   * The frames that came before the acknowledgement, into the timeline in slices of the event
+   * loop (a big graph's early frames took 50–130 ms at once); frames arriving meanwhile queue
+   * behind them, in order. The timeline is handed over only once every frame is in.
+   */
+  async _catchUp(trace, entry) {
+    entry.catchingUp = true;
+    const timer = sliceTimer();
+    try {
+      while (entry.frames.length) {
+        const frames = entry.frames;
+        entry.frames = [];
+        for (let k = 0; k < frames.length; k++) {
+          if (timer.due()) {
+            entry.frames = frames.slice(k).concat(entry.frames);
+            await timer.yield();
+            if (this.traces.get(trace) !== entry) return; // cancelled, or another trace began
+            break;
+          }
+          entry.job.timeline.addFrame(frames[k]);
+        }
+      }
+    } catch (error) {
+      this.traces.delete(trace);
+      entry.job.reject(error);
+      return;
+    } finally {
+      entry.catchingUp = false;
+    }
+    if (entry.done) this._finish(trace, entry);
   }
 
   /** Ask the server to stop the frames of every trace still streaming. */
@@ -95,7 +121,7 @@ export class GraphSession {
   _entry(trace) {
     let entry = this.traces.get(trace);
     if (!entry) {
-      entry = { frames: [], done: null, job: null, start: null };
+      entry = { frames: [], done: null, job: null, start: null, catchingUp: false };
       this.traces.set(trace, entry);
       if (this.traces.size > KEEP_TRACES) {
         for (const [key, value] of this.traces) {
@@ -111,7 +137,7 @@ export class GraphSession {
 
   _frame(frame) {
     const entry = this._entry(frame.trace);
-    if (!entry.job) {
+    if (!entry.job || entry.catchingUp) {
       entry.frames.push(frame);
       return;
     }
@@ -127,7 +153,7 @@ export class GraphSession {
     this.streaming.delete(message.trace);
     const entry = this._entry(message.trace);
     entry.done = message;
-    if (entry.job) this._finish(message.trace, entry);
+    if (entry.job && !entry.catchingUp) this._finish(message.trace, entry);
   }
 
   _finish(trace, entry) {
