@@ -227,7 +227,7 @@ class FloatStretch(_Interpreted):
         second = np.arange(int(ends[-1])) - np.repeat(ends - arity, arity)  # 0 left, 1 right
         children = np.where(second == 0, np.repeat(li[order], arity), np.repeat(ri[order], arity))
         self.gradient_code = (_column(children), _column(np.repeat(order + n_out, arity)))
-        self.edge_order = np.repeat(p.edge_start[start:stop][order], arity) + second
+        self.edge_order = _index(np.repeat(p.edge_start[start:stop][order], arity) + second)
         del self.order, self.left, self.right  # all in the code now: memory a node kept
 
     def forward(self, values: np.ndarray) -> None:
@@ -274,9 +274,15 @@ def _derivative_groups(p: Program, start: int, stop: int,
     for code in _distinct(codes).tolist():
         q = np.flatnonzero(codes == code) + start
         op = OPERATORS[code]
-        groups.append((op, q, p.left[q], p.right[q] if op.arity == 2 else None,
-                       p.edge_start[q]))
+        groups.append((op, _index(q), _index(p.left[q]),
+                       _index(p.right[q]) if op.arity == 2 else None, _index(p.edge_start[q])))
     return groups
+
+
+def _index(a: np.ndarray) -> np.ndarray:
+    """Positions kept for numpy's fancy indexing: int32 (half of int64's memory, as fast) where
+    the program is small enough, as nearly all are."""
+    return a.astype(np.int32) if len(a) == 0 or int(a.max()) < 2**31 else a
 
 
 def _accumulate(children: Sequence[int], parents: Sequence[int], derivatives: Sequence[float],
@@ -349,7 +355,8 @@ def build(p: Program, batch: int, mode: str) -> list[Stretch]:
         if not interpreted:
             stretches.append(VectorStretch(p, first, end))
         elif batch == 1:
-            stretches.extend(FloatStretch(p, a, b) for a, b in _pieces(p.level_starts, first, end))
+            stretches.extend(FloatStretch(p, a, b) for a, b in
+                             _pieces(p.level_starts, first, end, FLOAT_STRETCH_NODES))
         else:
             stretches.append(RowStretch(p, first, end))
     return stretches
@@ -358,11 +365,11 @@ def build(p: Program, batch: int, mode: str) -> list[Stretch]:
 # A float stretch's lists (values, gradients, derivatives: ~100 bytes a node while it runs) are
 # bounded by cutting longer interpreted runs into pieces of about this many nodes; a piece's
 # fixed cost (~10 µs) is then < 1 ns a node.
-FLOAT_STRETCH_NODES = 1 << 16
+FLOAT_STRETCH_NODES = 1 << 12
 
 
-def _pieces(level_starts: np.ndarray, first: int, end: int,
-            most: int = FLOAT_STRETCH_NODES) -> list[tuple[int, int]]:
+def _pieces(level_starts: np.ndarray, first: int, end: int, most: int,
+            ) -> list[tuple[int, int]]:
     """Levels first..end-1 cut at level boundaries into runs of at most ``most`` nodes (or one
     level, if a level alone holds more)."""
     starts = level_starts[first:end + 1]
