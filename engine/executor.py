@@ -5,8 +5,10 @@ A program's levels (compiler.py) are cut into stretches of consecutive levels, e
 - ``VectorStretch``: the level program — one numpy call per (level, operator) segment, forward
   and backward. Each call costs ~1-3 µs however few nodes it covers, and a nanosecond or so per
   node: unbeatable on wide levels, ruinous on a chain (one node per level).
-- ``FloatStretch``: one sample (unbatched, or a batch of 1): a flat loop over the stretch's
-  nodes with Python floats and ``math`` (scalar_ops.py), ~0.1-0.3 µs a node, per-node cost only.
+- ``FloatStretch``: one sample (unbatched, or a batch of 1): forward, a flat loop over the
+  stretch's nodes with Python floats and ``math`` (scalar_ops.py); backward, the local
+  derivatives by numpy, one call per operator of the stretch, then a flat loop over its edges:
+  ~0.25-0.3 µs a node, nearly all per node.
 - ``RowStretch``: a batch: the same numpy functions as the level program, one node (one row of
   the arrays) per call: cheaper than a level's ~10 calls where a level holds one or two nodes.
 
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .ops import OPCODE, OPERATORS, apply, local_derivatives
+from .ops import OPERATORS, apply, local_derivatives
 from .scalar_ops import VALUE_BY_CODE
 
 if TYPE_CHECKING:
