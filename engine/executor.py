@@ -24,7 +24,6 @@ child first), so traces, error reports and events are those of the level program
 
 from __future__ import annotations
 
-import array
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -204,8 +203,8 @@ class FloatStretch(_Interpreted):
       from the top, positions ascending, left child first): ``g[child] += g[parent] * d``, the
       level program's operations (``g * 1.0`` is ``g`` exactly, so ``+`` needs no case).
 
-    Its code is held as compact columns (arrays of int32 indices, numpy index arrays) rather
-    than a tuple per node: ~90 bytes a node instead of ~300."""
+    Its code is held as columns (lists of shared ints, int32 numpy index arrays) rather than a
+    tuple per node: ~110 bytes a node instead of ~300."""
 
     def __init__(self, p: Program, first: int, end: int) -> None:
         super().__init__(p, first, end)
@@ -220,7 +219,7 @@ class FloatStretch(_Interpreted):
 
         li = local_index(left)
         ri = np.where(right < 0, -1, local_index(np.maximum(right, 0)))
-        self.forward_code = ([VALUE_BY_CODE[o] for o in self.ops], _column(li), _column(ri))
+        self.forward_code = ([VALUE_BY_CODE[o] for o in self.ops], _indices(li), _indices(ri))
         self.derivative_groups = _derivative_groups(p, start, stop)
         # The backward loop's edges: per node in backward order, its left edge then its right.
         order = self.order
@@ -228,7 +227,7 @@ class FloatStretch(_Interpreted):
         ends = np.cumsum(arity)
         second = np.arange(int(ends[-1])) - np.repeat(ends - arity, arity)  # 0 left, 1 right
         children = np.where(second == 0, np.repeat(li[order], arity), np.repeat(ri[order], arity))
-        self.gradient_code = (_column(children), _column(np.repeat(order + n_out, arity)))
+        self.gradient_code = (_indices(children), _indices(np.repeat(order + n_out, arity)))
         self.edge_order = _index(np.repeat(p.edge_start[start:stop][order], arity) + second)
         del self.order, self.left, self.right  # all in the code now: memory a node kept
 
@@ -297,11 +296,22 @@ def _number(x: float) -> np.ndarray:
     return np.asarray(x, np.float64)  # a 0-d array: numpy's arithmetic, numpy's inf and NaN
 
 
-def _column(a: np.ndarray, typecode: str = "i") -> array.array:
-    """Indices as a compact array: 4 bytes each (a stretch has fewer than 2**31 nodes), where
-    a list of ints takes 40; operator codes 1 byte."""
-    dtype = {"i": np.intc, "b": np.int8}[typecode]
-    return array.array(typecode, np.ascontiguousarray(a, dtype).tobytes())
+# The interpreters' loops index with these: int objects made once and shared by every stretch
+# (a piece's local indices stay below ~3 × FLOAT_STRETCH_NODES: its nodes and at most two
+# outside children each), so a column costs 8 bytes an entry, and the loop reads an int where
+# array.array would make one each time (~10% of the loops). Entry i + 1 is the int i.
+_SHARED = 3 << 12
+_shared_ints: list[int] = [-1]
+
+
+def _indices(a: np.ndarray) -> list[int]:
+    """Local indices (-1: no right child) as a list of shared int objects."""
+    top = int(a.max()) + 1 if len(a) else 0
+    if top > _SHARED:  # a level wider than a piece: its own ints
+        return a.tolist()
+    if len(_shared_ints) <= top:
+        _shared_ints.extend(range(len(_shared_ints) - 1, top))
+    return list(map(_shared_ints.__getitem__, (a + 1).tolist()))
 
 
 def _distinct(a: np.ndarray) -> np.ndarray:
