@@ -228,7 +228,7 @@ class FloatStretch(_Interpreted):
         second = np.arange(int(ends[-1])) - np.repeat(ends - arity, arity)  # 0 left, 1 right
         children = np.where(second == 0, np.repeat(li[order], arity), np.repeat(ri[order], arity))
         self.gradient_code = (_indices(children), _indices(np.repeat(order + n_out, arity)))
-        self.edge_order = _index(np.repeat(p.edge_start[start:stop][order], arity) + second)
+        self.edge_order = np.repeat(p.edge_start[start:stop][order], arity) + second
         del self.order, self.left, self.right  # all in the code now: memory a node kept
 
     def forward(self, values: np.ndarray) -> None:
@@ -241,11 +241,11 @@ class FloatStretch(_Interpreted):
         values[self.start:self.stop] = v[len(self.outside):]
 
     def backward(self, values: np.ndarray, grads: np.ndarray, local: np.ndarray) -> None:
-        for op, q, a, b, e in self.derivative_groups:
+        for op, q, a, b, edges in self.derivative_groups:
             derivatives = local_derivatives(op, values[a], None if b is None else values[b],
                                             values[q])
-            for k, d in enumerate(derivatives):
-                local[e + k] = d
+            for e, d in zip(edges, derivatives, strict=True):
+                local[e] = d
         # Lists of floats: indexing one hands out the float it holds, where numpy or
         # array.array make a new one each time (~40% of the loop).
         g: list[float] = grads[self.outside].tolist()
@@ -265,25 +265,24 @@ class FloatStretch(_Interpreted):
                 v.append(float(apply(op, _number(v[a]), _number(v[b]) if b >= 0 else None)))
 
 
-def _derivative_groups(p: Program, start: int, stop: int,
-                       ) -> list[tuple[Any, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]]:
+DerivativeGroup = tuple[Any, np.ndarray, np.ndarray, np.ndarray | None, tuple[np.ndarray, ...]]
+
+
+def _derivative_groups(p: Program, start: int, stop: int) -> list[DerivativeGroup]:
     """Per operator among positions start..stop-1: (operator, its nodes, their left and right
-    children, their first edges), so one numpy call per operator finds their local
-    derivatives."""
+    children, their edges: left, and right for a binary operator), so one numpy call per
+    operator finds their local derivatives. int64 indices: numpy converts int32 ones on every
+    call (~1 µs each)."""
     codes = p.opcodes[start:stop]
-    groups = []
+    groups: list[DerivativeGroup] = []
     for code in _distinct(codes).tolist():
         q = np.flatnonzero(codes == code) + start
         op = OPERATORS[code]
-        groups.append((op, _index(q), _index(p.left[q]),
-                       _index(p.right[q]) if op.arity == 2 else None, _index(p.edge_start[q])))
+        binary = op.arity == 2
+        e = p.edge_start[q]
+        groups.append((op, q, p.left[q], p.right[q] if binary else None,
+                       (e, e + 1) if binary else (e,)))
     return groups
-
-
-def _index(a: np.ndarray) -> np.ndarray:
-    """Positions kept for numpy's fancy indexing: int32 (half of int64's memory, as fast) where
-    the program is small enough, as nearly all are."""
-    return a.astype(np.int32) if len(a) == 0 or int(a.max()) < 2**31 else a
 
 
 def _accumulate(children: Sequence[int], parents: Sequence[int], derivatives: Sequence[float],
