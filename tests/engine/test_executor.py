@@ -183,6 +183,30 @@ def test_a_stretch_cut_into_pieces_runs_as_it_does_whole(dag, most, seed):
         assert same(getattr(cut, name), getattr(whole, name)), name
 
 
+def test_a_level_wider_than_a_piece_runs_interpreted_as_the_level_program_does():
+    """All interpreted, a level of 13,000 nodes is one piece whose indices pass the shared
+    ints (executor._SHARED): its own ints then, the same numbers."""
+    assert 13_000 > executor._SHARED > executor.FLOAT_STRETCH_NODES
+    x, y = node("input", None), node("input", None)
+    wide = [node("*", x, y if k % 2 else x) for k in range(13_000)]
+    squares = [node("*", w, w) for w in wide]  # a second such level, on the first
+    programs = {}
+    for mode in ("levels", "nodes"):
+        g = graph([x, y], [], squares)
+        g.program().mode = mode
+        g.feed([0.7, -1.3], [])
+        g.compute_forward()
+        g.back_prop()
+        programs[mode] = g.program()
+    p, reference = programs["nodes"], programs["levels"]
+    assert max(s.stop - s.start for s in p.stretches(1)) > executor._SHARED
+    for name in ("values", "edge_derivatives", "grads"):
+        assert same(getattr(p, name), getattr(reference, name)), name
+    # 6,500 x⁴ and 6,500 x²y²: d/dx = 6,500 (4x³ + 2xy²), d/dy = 6,500 · 2x²y
+    assert p.grads[p.position[x]] == pytest.approx(6_500 * (4 * 0.7**3 + 2 * 0.7 * 1.3**2))
+    assert p.grads[p.position[y]] == pytest.approx(6_500 * 2 * 0.7**2 * -1.3)
+
+
 def ulps(x: float, y: float) -> int:
     """How many doubles apart two values are (0 for two NaNs or equal infinities)."""
     if math.isnan(x) or math.isnan(y):
