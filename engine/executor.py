@@ -298,19 +298,26 @@ def _number(x: float) -> np.ndarray:
 # The interpreters' loops index with these: int objects made once and shared by every stretch
 # (a piece's local indices stay below ~3 × FLOAT_STRETCH_NODES: its nodes and at most two
 # outside children each), so a column costs 8 bytes an entry, and the loop reads an int where
-# array.array would make one each time (~10% of the loops). Entry i + 1 is the int i.
+# array.array would make one each time (~10% of the loops). Entry i + 1 is the int i, in an
+# object array, whose take() hands out those very objects (~8 ns an entry; a list's
+# __getitem__ through map takes ~30).
 _SHARED = 3 << 12
-_shared_ints: list[int] = [-1]
+_shared_ints = np.array([-1], dtype=object)
 
 
 def _indices(a: np.ndarray) -> list[int]:
     """Local indices (-1: no right child) as a list of shared int objects."""
+    global _shared_ints
     top = int(a.max()) + 1 if len(a) else 0
     if top > _SHARED:  # a level wider than a piece: its own ints
         return a.tolist()
-    if len(_shared_ints) <= top:
-        _shared_ints.extend(range(len(_shared_ints) - 1, top))
-    return list(map(_shared_ints.__getitem__, (a + 1).tolist()))
+    if len(_shared_ints) <= top:  # grown by doubling: few regrowths, each int made once
+        have = len(_shared_ints) - 1
+        grown = np.empty(min(max(top, 2 * have), _SHARED) + 1, dtype=object)
+        grown[:have + 1] = _shared_ints
+        grown[have + 1:] = range(have, len(grown) - 1)
+        _shared_ints = grown
+    return _shared_ints.take(a + 1).tolist()
 
 
 def _distinct(a: np.ndarray) -> np.ndarray:
