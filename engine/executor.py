@@ -208,7 +208,7 @@ class FloatStretch(_Interpreted):
       from the top, positions ascending, left child first): ``g[child] += g[parent] * d``, the
       level program's operations (``g * 1.0`` is ``g`` exactly, so ``+`` needs no case).
 
-    Its code is held as columns (lists of shared ints, int32 numpy index arrays) rather than a
+    Its code is held as columns (lists of shared ints, numpy index arrays) rather than a
     tuple per node: ~110 bytes a node instead of ~300."""
 
     def __init__(self, p: Program, first: int, end: int) -> None:
