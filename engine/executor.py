@@ -5,8 +5,10 @@ A program's levels (compiler.py) are cut into stretches of consecutive levels, e
 - ``VectorStretch``: the level program — one numpy call per (level, operator) segment, forward
   and backward. Each call costs ~1-3 µs however few nodes it covers, and a nanosecond or so per
   node: unbeatable on wide levels, ruinous on a chain (one node per level).
-- ``FloatStretch``: one sample (unbatched, or a batch of 1): a flat loop over the stretch's
-  nodes with Python floats and ``math`` (scalar_ops.py), ~0.1-0.3 µs a node, per-node cost only.
+- ``FloatStretch``: one sample (unbatched, or a batch of 1): forward, a flat loop over the
+  stretch's nodes with Python floats and ``math`` (scalar_ops.py); backward, the local
+  derivatives by numpy, one call per operator of the stretch, then a flat loop over its edges:
+  ~0.25-0.3 µs a node, nearly all per node.
 - ``RowStretch``: a batch: the same numpy functions as the level program, one node (one row of
   the arrays) per call: cheaper than a level's ~10 calls where a level holds one or two nodes.
 
@@ -22,17 +24,15 @@ child first), so traces, error reports and events are those of the level program
 
 from __future__ import annotations
 
-import array
-import math
 import time
-from collections.abc import Callable, MutableSequence, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .ops import OPCODE, OPERATORS, apply, local_derivatives
-from .scalar_ops import LOCAL_BY_CODE, VALUE_BY_CODE
+from .ops import OPERATORS, apply, local_derivatives
+from .scalar_ops import VALUE_BY_CODE
 
 if TYPE_CHECKING:
     from .compiler import Program
@@ -190,15 +190,30 @@ class _Interpreted:
         self.order = np.lexsort((np.arange(stop - start), -levels))
 
 
-class FloatStretch(_Interpreted):
-    """One sample, Python floats: inputs gathered into a list, one flat loop, results stored.
+# scalar_ops' value functions by opcode, in an object array: take() lists a stretch's (~8 ns a
+# node, where a list comprehension over its opcodes took ~40)
+_VALUE_FUNCTIONS = np.array(VALUE_BY_CODE, dtype=object)
 
-    Its code is held as parallel columns (a list of functions, arrays of int64 indices) rather
-    than a tuple per node: ~70 bytes a node instead of ~300, at the same speed."""
+
+class FloatStretch(_Interpreted):
+    """One sample: values by a flat loop over Python floats, gradients by a flat loop over edges.
+
+    Forward, node by node (each value needs the one before): the stretch's outside inputs
+    gathered into a list of floats, one ``math`` call or operator per node, results stored.
+    Backward, in two steps, since no local derivative depends on a gradient:
+
+    - every local derivative of the stretch with numpy, one call per operator present (not per
+      level): the level program's own functions, so its very numbers;
+    - the gradients by one loop over the stretch's edges in the level program's order (levels
+      from the top, positions ascending, left child first): ``g[child] += g[parent] * d``, the
+      level program's operations (``g * 1.0`` is ``g`` exactly, so ``+`` needs no case).
+
+    Its code is held as columns (lists of shared ints, numpy index arrays) rather than a
+    tuple per node: ~110 bytes a node instead of ~300."""
 
     def __init__(self, p: Program, first: int, end: int) -> None:
         super().__init__(p, first, end)
-        start, left, right = self.start, self.left, self.right
+        start, stop, left, right = self.start, self.stop, self.left, self.right
         kids = np.concatenate((left, right[right >= 0]))
         self.outside = _distinct(kids[kids < start])  # children in earlier stretches
         n_out = len(self.outside)
@@ -209,43 +224,46 @@ class FloatStretch(_Interpreted):
 
         li = local_index(left)
         ri = np.where(right < 0, -1, local_index(np.maximum(right, 0)))
-        ops = np.frombuffer(self.ops, np.uint8).astype(np.int64)
-        self.forward_code = ([VALUE_BY_CODE[o] for o in self.ops], _column(li), _column(ri))
+        functions: list[Callable[..., float]] = (
+            _VALUE_FUNCTIONS.take(p.opcodes[start:stop]).tolist())
+        self.forward_code = (functions, _indices(li), _indices(ri))
+        self.derivative_groups = _derivative_groups(p, start, stop)
+        # The backward loop's edges: per node in backward order, its left edge then its right.
         order = self.order
-        edge_of = p.edge_start[self.start:self.stop] - self.edges[0]
-        self.backward_code = ([LOCAL_BY_CODE[o] for o in ops[order].tolist()],
-                              _column(ops[order], "b"), _column(order + n_out),
-                              _column(li[order]), _column(ri[order]), _column(edge_of[order]))
+        arity = np.where(right[order] >= 0, 2, 1)
+        ends = np.cumsum(arity)
+        second = np.arange(int(ends[-1])) - np.repeat(ends - arity, arity)  # 0 left, 1 right
+        children = np.where(second == 0, np.repeat(li[order], arity), np.repeat(ri[order], arity))
+        self.gradient_code = (_indices(children), _indices(np.repeat(order + n_out, arity)))
+        self.edge_order = np.repeat(p.edge_start[start:stop][order], arity) + second
         del self.order, self.left, self.right  # all in the code now: memory a node kept
 
     def forward(self, values: np.ndarray) -> None:
-        v = _doubles(values[self.outside])
+        v: list[float] = values[self.outside].tolist()
         try:
             _run_forward(*self.forward_code, v)
         except (ArithmeticError, ValueError):  # a non-finite result: numpy makes that one
-            v = _doubles(values[self.outside])
+            v = values[self.outside].tolist()
             self._forward_carefully(v)
-        values[self.start:self.stop] = np.frombuffer(v, np.float64)[len(self.outside):]
+        values[self.start:self.stop] = v[len(self.outside):]
 
     def backward(self, values: np.ndarray, grads: np.ndarray, local: np.ndarray) -> None:
-        # Doubles in array.array rather than lists of floats: 8 bytes a number, not 32, and as
-        # fast to index.
-        v = _doubles(values[self.outside], values[self.start:self.stop])
-        g = _doubles(grads[self.outside], grads[self.start:self.stop])
-        d = array.array("d", bytes(8 * (self.edges[1] - self.edges[0])))
-        try:
-            _run_backward(*self.backward_code, v, g, d)
-        except (ArithmeticError, ValueError):
-            g = _doubles(grads[self.outside], grads[self.start:self.stop])
-            self._backward_carefully(v, g, d)
+        for op, q, a, b, edges in self.derivative_groups:
+            derivatives = local_derivatives(op, values[a], None if b is None else values[b],
+                                            values[q])
+            for e, d in zip(edges, derivatives, strict=True):
+                local[e] = d
+        # Lists of floats: indexing one hands out the float it holds, where numpy or
+        # array.array make a new one each time (~40% of the loop).
+        g: list[float] = grads[self.outside].tolist()
+        g += grads[self.start:self.stop].tolist()
+        _accumulate(*self.gradient_code, local[self.edge_order].tolist(), g)
         n_out = len(self.outside)
-        local[self.edges[0]:self.edges[1]] = np.frombuffer(d, np.float64)
-        computed = np.frombuffer(g, np.float64)
-        grads[self.outside] = computed[:n_out]
-        grads[self.start:self.stop] = computed[n_out:]
+        grads[self.outside] = g[:n_out]
+        grads[self.start:self.stop] = g[n_out:]
 
-    # The slow paths, taken only when math refuses (numpy then gives inf or NaN).
-    def _forward_carefully(self, v: array.array) -> None:
+    # The slow path, taken only when math refuses (numpy then gives inf or NaN).
+    def _forward_carefully(self, v: list[float]) -> None:
         for i, (f, a, b) in enumerate(zip(*self.forward_code, strict=True)):
             try:
                 v.append(f(v[a]) if b < 0 else f(v[a], v[b]))
@@ -253,37 +271,60 @@ class FloatStretch(_Interpreted):
                 op = OPERATORS[self.ops[i]]
                 v.append(float(apply(op, _number(v[a]), _number(v[b]) if b >= 0 else None)))
 
-    def _backward_carefully(self, v: MutableSequence[float], g: MutableSequence[float],
-                            d: MutableSequence[float]) -> None:
-        n_out = len(self.outside)
-        for f, kind, k, a, b, e in zip(*self.backward_code, strict=True):
-            try:
-                _run_backward([f], [kind], [k], [a], [b], [e], v, g, d)
-            except (ArithmeticError, ValueError):
-                op = OPERATORS[self.ops[k - n_out]]
-                nb = _number(v[b]) if b >= 0 else None
-                ds = [float(x) for x in local_derivatives(op, _number(v[a]), nb, _number(v[k]))]
-                known = (lambda *_, ds=ds: ds) if b >= 0 else (lambda *_, ds=ds: ds[0])
-                _run_backward([known], [-1], [k], [a], [b], [e], v, g, d)
+
+DerivativeGroup = tuple[Any, np.ndarray, np.ndarray, np.ndarray | None, tuple[np.ndarray, ...]]
+
+
+def _derivative_groups(p: Program, start: int, stop: int) -> list[DerivativeGroup]:
+    """Per operator among positions start..stop-1: (operator, its nodes, their left and right
+    children, their edges: left, and right for a binary operator), so one numpy call per
+    operator finds their local derivatives. int64 indices: numpy converts int32 ones on every
+    call (~1 µs each)."""
+    codes = p.opcodes[start:stop]
+    groups: list[DerivativeGroup] = []
+    for code in _distinct(codes).tolist():
+        q = np.flatnonzero(codes == code) + start
+        op = OPERATORS[code]
+        binary = op.arity == 2
+        e = p.edge_start[q]
+        groups.append((op, q, p.left[q], p.right[q] if binary else None,
+                       (e, e + 1) if binary else (e,)))
+    return groups
+
+
+def _accumulate(children: Sequence[int], parents: Sequence[int], derivatives: Sequence[float],
+                g: list[float]) -> None:
+    for c, q, d in zip(children, parents, derivatives):  # noqa: B905 (built equal; strict costs)
+        g[c] += g[q] * d
 
 
 def _number(x: float) -> np.ndarray:
     return np.asarray(x, np.float64)  # a 0-d array: numpy's arithmetic, numpy's inf and NaN
 
 
-def _column(a: np.ndarray, typecode: str = "i") -> array.array:
-    """Indices as a compact array: 4 bytes each (a stretch has fewer than 2**31 nodes), where
-    a list of ints takes 40; operator codes 1 byte."""
-    dtype = {"i": np.intc, "b": np.int8}[typecode]
-    return array.array(typecode, np.ascontiguousarray(a, dtype).tobytes())
+# The interpreters' loops index with these: int objects made once and shared by every stretch
+# (a piece's local indices stay below ~3 × FLOAT_STRETCH_NODES: its nodes and at most two
+# outside children each), so a column costs 8 bytes an entry, and the loop reads an int where
+# array.array would make one each time (~10% of the loops). Entry i + 1 is the int i, in an
+# object array, whose take() hands out those very objects (~8 ns an entry; a list's
+# __getitem__ through map takes ~30).
+_SHARED = 3 << 12
+_shared_ints = np.array([-1], dtype=object)
 
 
-def _doubles(*parts: np.ndarray) -> array.array:
-    """Doubles read straight from numpy's buffers (no intermediate bytes copy)."""
-    out = array.array("d")
-    for part in parts:
-        out.frombytes(memoryview(np.ascontiguousarray(part, np.float64)).cast("B"))  # type: ignore[arg-type]
-    return out
+def _indices(a: np.ndarray) -> list[int]:
+    """Local indices (-1: no right child) as a list of shared int objects."""
+    global _shared_ints
+    top = int(a.max()) + 1 if len(a) else 0
+    if top > _SHARED:  # a level wider than a piece: its own ints
+        return a.tolist()
+    if len(_shared_ints) <= top:  # grown by doubling: few regrowths, each int made once
+        have = len(_shared_ints) - 1
+        grown = np.empty(min(max(top, 2 * have), _SHARED) + 1, dtype=object)
+        grown[:have + 1] = _shared_ints
+        grown[have + 1:] = range(have, len(grown) - 1)
+        _shared_ints = grown
+    return _shared_ints.take(a + 1).tolist()
 
 
 def _distinct(a: np.ndarray) -> np.ndarray:
@@ -293,62 +334,10 @@ def _distinct(a: np.ndarray) -> np.ndarray:
 
 
 def _run_forward(functions: list[Callable[..., float]], left: Sequence[int],
-                 right: Sequence[int], v: array.array) -> None:
+                 right: Sequence[int], v: list[float]) -> None:
     append = v.append
     for f, a, b in zip(functions, left, right):  # noqa: B905 (built equal; strict costs)
         append(f(v[a]) if b < 0 else f(v[a], v[b]))
-
-
-_ADD, _SUB, _MUL, _TANH = OPCODE["+"], OPCODE["-"], OPCODE["*"], OPCODE["tanh"]
-_cosh = math.cosh
-
-
-def _run_backward(functions: list[Any], kinds: Sequence[int], nodes: Sequence[int],
-                  left: Sequence[int], right: Sequence[int], edges: Sequence[int],
-                  v: Sequence[float], g: MutableSequence[float],
-                  d: MutableSequence[float]) -> None:
-    # g[child] + g[node] * local, as the level program adds (no fused multiply-add). The
-    # commonest operators are written out: + and - (local derivatives ±1, and g * 1.0 is g
-    # exactly), * (the other operand), tanh (scalar_ops._d_tanh's operations); the rest call
-    # their derivative function.
-    add, sub, mul, tanh, cosh = _ADD, _SUB, _MUL, _TANH, _cosh
-    for f, kind, k, a, b, e in zip(functions, kinds, nodes, left, right, edges):  # noqa: B905
-        gk = g[k]
-        if kind == add:
-            d[e] = 1.0
-            d[e + 1] = 1.0
-            g[a] += gk
-            g[b] += gk
-        elif kind == mul:
-            da, db = v[b], v[a]
-            d[e] = da
-            d[e + 1] = db
-            g[a] += gk * da
-            g[b] += gk * db
-        elif kind == tanh:
-            x = v[a]
-            if -710.0 < x < 710.0:
-                c = cosh(x)
-                da = 1.0 / (c * c)
-            else:
-                da = f(x, v[k])
-            d[e] = da
-            g[a] += gk * da
-        elif b < 0:
-            da = f(v[a], v[k])
-            d[e] = da
-            g[a] += gk * da
-        elif kind == sub:
-            d[e] = 1.0
-            d[e + 1] = -1.0
-            g[a] += gk
-            g[b] += gk * -1.0
-        else:
-            da, db = f(v[a], v[b], v[k])
-            d[e] = da
-            d[e + 1] = db
-            g[a] += gk * da
-            g[b] += gk * db
 
 
 class RowStretch(_Interpreted):
@@ -391,10 +380,30 @@ def build(p: Program, batch: int, mode: str) -> list[Stretch]:
         if not interpreted:
             stretches.append(VectorStretch(p, first, end))
         elif batch == 1:
-            stretches.append(FloatStretch(p, first, end))
+            stretches.extend(FloatStretch(p, a, b) for a, b in
+                             _pieces(p.level_starts, first, end, FLOAT_STRETCH_NODES))
         else:
             stretches.append(RowStretch(p, first, end))
     return stretches
+
+
+# A float stretch's lists (values, gradients, derivatives: ~100 bytes a node while it runs) are
+# bounded by cutting longer interpreted runs into pieces of about this many nodes; a piece's
+# fixed cost (~10 µs) is then < 1 ns a node.
+FLOAT_STRETCH_NODES = 1 << 12
+
+
+def _pieces(level_starts: np.ndarray, first: int, end: int, most: int,
+            ) -> list[tuple[int, int]]:
+    """Levels first..end-1 cut at level boundaries into runs of at most ``most`` nodes (or one
+    level, if a level alone holds more)."""
+    starts = level_starts[first:end + 1]
+    cuts = [first]
+    while cuts[-1] < end:
+        a = cuts[-1]
+        b = first + int(np.searchsorted(starts, starts[a - first] + most, "right")) - 1
+        cuts.append(min(max(b, a + 1), end))
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
 
 
 # -- calibration -----------------------------------------------------------------------------

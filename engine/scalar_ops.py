@@ -1,11 +1,12 @@
 """The operator table again, for one sample at a time: Python floats and ``math``.
 
-The per-node interpreter (executor.py) runs narrow stretches of a graph with these instead of
-numpy, which costs ~1-2 µs per call however small the array. Each function follows ops.py
+The per-node interpreter (executor.py) computes the values of narrow stretches of a graph with
+these instead of numpy, which costs ~1-2 µs per call however small the array (their local
+derivatives need no loop, so it takes those from numpy: ops.py). Each function follows ops.py
 operation for operation, so:
 
-- ``+ - * /``, ``neg``, ``inv``, ``abs``, ``relu``, ``max``, ``min``, ``sqrt`` and their
-  derivatives are bit-identical to numpy (IEEE arithmetic, correctly rounded ``sqrt``);
+- ``+ - * /``, ``neg``, ``inv``, ``abs``, ``relu``, ``max``, ``min``, ``sqrt`` are bit-identical
+  to numpy (IEEE arithmetic, correctly rounded ``sqrt``);
 - ``sin``, ``cos``, ``tan``, ``exp``, ``log``, ``pow``, ``tanh``, ``sigmoid`` call the C
   library's functions, where numpy may use its own SIMD versions. Measured on 1.1M arguments
   (numpy 2.4, AVX512 machine): sin and cos identical; exp, log, tan, pow, cosh within 1 ulp;
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from .ops import OPCODE
 
 _LN2 = math.log(2.0)  # numpy's logaddexp(x, x) adds NPY_LOGE2, the same double
-_exp, _log1p, _cosh = math.exp, math.log1p, math.cosh
+_exp, _log1p = math.exp, math.log1p
 
 
 def _max(a: float, b: float) -> float:
@@ -58,14 +59,6 @@ def _sigmoid(a: float) -> float:
     return _exp(-s)
 
 
-def _sign(a: float) -> float:
-    if a > 0.0:
-        return 1.0
-    if a < 0.0:
-        return -1.0
-    return 0.0 if a == 0.0 else a  # np.sign: 0 for ±0, NaN for NaN
-
-
 # value functions: f(a) for unary, f(a, b) for binary operators
 VALUE: dict[str, Callable[..., float]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
@@ -74,47 +67,7 @@ VALUE: dict[str, Callable[..., float]] = {
     "sqrt": math.sqrt, "relu": _relu, "abs": abs, "tanh": math.tanh, "sigmoid": _sigmoid,
 }
 
-# local derivatives: d(a, b, y) -> (dy/da, dy/db) for binary, d(a, y) -> dy/da for unary
-_ONE_ONE, _ONE_MINUS = (1.0, 1.0), (1.0, -1.0)
-
-
-def _d_pow(a: float, b: float, y: float) -> tuple[float, float]:
-    return b * math.pow(a, b - 1.0), (0.0 if a == 0 else y * math.log(abs(a)))
-
-
-def _d_tanh(a: float, y: float) -> float:
-    if -710.0 < a < 710.0:
-        c = _cosh(a)
-        return 1.0 / (c * c)  # numpy's ``x ** 2`` on an array is a square
-    # cosh(710) ~ 1.1e308 squares to inf (and math.cosh raises beyond): numpy's 1 / inf
-    return 0.0 if a == a else a
-
-
-LOCAL: dict[str, Callable[..., object]] = {
-    "+": lambda a, b, y: _ONE_ONE,
-    "-": lambda a, b, y: _ONE_MINUS,
-    "*": lambda a, b, y: (b, a),
-    "/": lambda a, b, y: (1.0 / b, -y / b),
-    "pow": _d_pow,
-    "max": lambda a, b, y: (1.0 if a >= b else 0.0, 1.0 if a < b else 0.0),
-    "min": lambda a, b, y: (1.0 if a <= b else 0.0, 1.0 if a > b else 0.0),
-    "neg": lambda a, y: -1.0,
-    "sin": lambda a, y: math.cos(a),
-    "cos": lambda a, y: -math.sin(a),
-    "tan": lambda a, y: 1.0 + y * y,
-    "exp": lambda a, y: y,
-    "log": lambda a, y: 1.0 / a,
-    "inv": lambda a, y: -y * y,
-    "sqrt": lambda a, y: 0.5 / y,
-    "relu": lambda a, y: 1.0 if a > 0 else 0.0,
-    "abs": lambda a, y: _sign(a),
-    "tanh": _d_tanh,
-    "sigmoid": lambda a, y: y * _sigmoid(-a),
-}
-
-# By opcode, for the interpreter's tables (None for the leaves).
+# By opcode, for the interpreter's table (None for the leaves).
 VALUE_BY_CODE: list[Callable[..., float] | None] = [None] * len(OPCODE)
-LOCAL_BY_CODE: list[Callable[..., object] | None] = [None] * len(OPCODE)
 for _name, _code in OPCODE.items():
     VALUE_BY_CODE[_code] = VALUE.get(_name)
-    LOCAL_BY_CODE[_code] = LOCAL.get(_name)

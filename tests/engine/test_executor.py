@@ -27,7 +27,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from engine import compiler, graph, node, tanh
+from engine import compiler, executor, graph, node, tanh
 from engine.executor import MODES, FloatStretch, RowStretch, VectorStretch
 from engine.ops import OPERATORS, OPS, apply, local_derivatives
 
@@ -138,6 +138,73 @@ def test_every_operator_within_its_ulps_of_numpy(dag, seed):
             for e in range(p.edge_start[q], p.edge_start[q + 1]):
                 expect[p.edge_child[e]] = expect[p.edge_child[e]] + expect[q] * local[e]
     assert same(grads, expect)
+
+
+@settings(max_examples=60)
+@given(mixed_dags(ALL), st.integers(0, 2**31))
+def test_interpreted_local_derivatives_are_numpys_bit_for_bit(dag, seed):
+    """The float interpreter finds a stretch's local derivatives with the level program's
+    numpy functions (one call per operator), so each equals numpy's from the same operands
+    exactly, for every operator (math's cosh, say, may differ by an ulp)."""
+    inputs, outputs = dag
+    p = run(inputs, outputs, "nodes", leaf_values(inputs, None, seed))
+    values, local = p.values, p.edge_derivatives
+    for q in range(p.n_leaves, len(p.nodes)):
+        op = OPERATORS[p.opcodes[q]]
+        b = np.array([values[p.right[q]]]) if p.right[q] >= 0 else None
+        with np.errstate(all="ignore"):
+            derivatives = local_derivatives(op, np.array([values[p.left[q]]]), b,
+                                            np.array([values[q]]))
+        for k, d in enumerate(derivatives):
+            e = p.edge_start[q] + k
+            assert same(local[e:e + 1], np.broadcast_to(d, (1,)).astype(np.float64)), op.name
+
+
+@settings(max_examples=40)
+@given(mixed_dags(ALL), st.integers(1, 40), st.integers(0, 2**31))
+def test_a_stretch_cut_into_pieces_runs_as_it_does_whole(dag, most, seed):
+    """Interpreted runs are cut into pieces of at most FLOAT_STRETCH_NODES nodes (to bound
+    their lists); with pieces of ``most`` nodes, values, derivatives and gradients are those of
+    one whole stretch, bit for bit, every operator."""
+    inputs, outputs = dag
+    values = leaf_values(inputs, None, seed)
+    whole = run(inputs, outputs, "nodes", values)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(executor, "FLOAT_STRETCH_NODES", most)
+        cut = run(inputs, outputs, "nodes", values)
+        pieces = cut.stretches(1)
+    assert len(pieces) >= (len(cut.nodes) - cut.n_leaves) / max(most, int(cut.level_widths.max()))
+    for s in pieces:
+        assert isinstance(s, FloatStretch)
+        assert s.stop - s.start <= most or int(cut.levels[s.start]) == int(cut.levels[s.stop - 1])
+    assert [s.start for s in pieces[1:]] == [s.stop for s in pieces[:-1]]
+    assert (pieces[0].start, pieces[-1].stop) == (cut.n_leaves, len(cut.nodes))
+    for name in ("values", "edge_derivatives", "grads"):
+        assert same(getattr(cut, name), getattr(whole, name)), name
+
+
+def test_a_level_wider_than_a_piece_runs_interpreted_as_the_level_program_does():
+    """All interpreted, a level of 13,000 nodes is one piece whose indices pass the shared
+    ints (executor._SHARED): its own ints then, the same numbers."""
+    assert 13_000 > executor._SHARED > executor.FLOAT_STRETCH_NODES
+    x, y = node("input", None), node("input", None)
+    wide = [node("*", x, y if k % 2 else x) for k in range(13_000)]
+    squares = [node("*", w, w) for w in wide]  # a second such level, on the first
+    programs = {}
+    for mode in ("levels", "nodes"):
+        g = graph([x, y], [], squares)
+        g.program().mode = mode
+        g.feed([0.7, -1.3], [])
+        g.compute_forward()
+        g.back_prop()
+        programs[mode] = g.program()
+    p, reference = programs["nodes"], programs["levels"]
+    assert max(s.stop - s.start for s in p.stretches(1)) > executor._SHARED
+    for name in ("values", "edge_derivatives", "grads"):
+        assert same(getattr(p, name), getattr(reference, name)), name
+    # 6,500 x⁴ and 6,500 x²y²: d/dx = 6,500 (4x³ + 2xy²), d/dy = 6,500 · 2x²y
+    assert p.grads[p.position[x]] == pytest.approx(6_500 * (4 * 0.7**3 + 2 * 0.7 * 1.3**2))
+    assert p.grads[p.position[y]] == pytest.approx(6_500 * 2 * 0.7**2 * -1.3)
 
 
 def ulps(x: float, y: float) -> int:
