@@ -42,10 +42,15 @@ def train_run(run_id: str, config: dict) -> str:
     context = CONTEXT
     assert context is not None, "train_run runs in `backprop-live worker`"
     run = context.store.run(run_id)
-    if run is None or run["status"] != "running" or context.shared.stop_asked(run_id):
-        context.shared.release(run_id)  # deleted, or stopped while it waited in the queue
+    if run is None or run["status"] != "running":
+        context.shared.release(run_id)  # deleted, or stopped (and recorded) while it waited
         if run is not None:
             _publish_status(context, run_id, "stopped", None)
+        return "stopped"
+    if context.shared.stop_asked(run_id):
+        # Stopped just as this worker took it, too late to be cancelled in the queue: the stop
+        # found it started, so it is recorded here.
+        _record_end(context, run_id, "stopped", None, None)
         return "stopped"
     context.shared.started(run_id, context.heartbeat)
     stop, done = threading.Event(), threading.Event()

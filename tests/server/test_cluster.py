@@ -25,7 +25,9 @@ pytestmark = pytest.mark.slow  # redis-server, four Backprop Live processes, tra
 # late on this loaded 2-core machine, and a live worker was taken for dead)
 HEARTBEAT = 4.0
 SHORT = {"model": "resnet", "epochs": 2, "batch_size": 48, "seed": 7}
-LONG = {"model": "mlp", "epochs": 50, "batch_size": 8, "seed": 3}  # minutes, unless stopped
+# 90,000 ResNet steps (MAX_TRAINING_STEPS is 100,000): minutes, unless stopped. (An MLP of 9,000
+# steps, ~10 s, once ended before the stop that the test meant for it.)
+LONG = {"model": "resnet", "epochs": 500, "batch_size": 8, "seed": 3}
 
 
 @pytest.fixture(scope="module")
@@ -219,41 +221,57 @@ def test_a_run_the_queue_lost_is_interrupted_when_a_web_process_starts(cluster):
     cluster.webs.remove(web)
 
 
-def runs_stop(cluster, run_id):
-    """`backprop-live runs stop`, as an operator types it on any machine of the cluster."""
-    return subprocess.run([sys.executable, "-m", "server", "runs", "--database",
-                           cluster.database, "--jobs", cluster.redis.url, "stop", run_id],
-                          capture_output=True, text=True, timeout=120, check=False)
-
-
 def test_a_run_waiting_in_the_queue_is_cancelled_there_by_a_stop(cluster):
-    """By the page, or by `backprop-live runs stop`; a run on a worker is stopped from the
-    command line too."""
     web_a, web_b = cluster.webs[:2]
     busy = Page(web_a.url).connect()
     runs = [busy.call("train", LONG)["run_id"] for _ in range(2)]  # both workers taken
     wait_until(lambda: all(stored_records(cluster, r) for r in runs), timeout=120)
     waiting = Page(web_b.url).connect()  # another workspace, on B
-    queued = [waiting.call("train", SHORT)["run_id"] for _ in range(2)]
-    for run_id in queued:
-        assert waiting.call("watch_run", {"run_id": run_id})["ok"]
-    assert waiting.call("stop_run", {"run_id": queued[0]})["ok"]
-    stopped = runs_stop(cluster, queued[1])
-    assert stopped.returncode == 0, stopped.stderr
-    assert "still waiting in the queue" in stopped.stdout
-    for run_id in queued:
-        assert ended(waiting, run_id)["status"] == "stopped"
-    # The workers free again: none takes the cancelled runs.
-    assert busy.call("watch_run", {"run_id": runs[0]})["ok"]
-    stopped = runs_stop(cluster, runs[0])
-    assert stopped.returncode == 0 and f"stopped run {runs[0]}" in stopped.stdout, stopped
-    assert ended(busy, runs[0])["status"] == "stopped"
-    assert busy.call("stop_run", {"run_id": runs[1]})["ok"]
-    wait_until(lambda: all(stored_run(cluster, r)["status"] == "stopped" for r in runs),
+    queued = waiting.call("train", SHORT)["run_id"]
+    assert waiting.call("watch_run", {"run_id": queued})["ok"]
+    assert waiting.call("stop_run", {"run_id": queued})["ok"]
+    assert ended(waiting, queued)["status"] == "stopped"
+    for run_id in runs:  # the workers free again: none takes the cancelled run
+        assert busy.call("stop_run", {"run_id": run_id})["ok"]
+    wait_until(lambda: all(stored_run(cluster, r)["status"] != "running" for r in runs),
                timeout=120)
+    assert [stored_run(cluster, r) for r in runs] == [{"status": "stopped", "error": None}] * 2
     assert busy.call("train", SHORT)["ok"]  # a worker is free and trains this one...
-    for run_id in queued:
-        assert stored_run(cluster, run_id)["status"] == "stopped"
-        assert stored_records(cluster, run_id) == []  # ...and never trained the cancelled ones
+    assert stored_run(cluster, queued)["status"] == "stopped"
+    assert stored_records(cluster, queued) == []  # ...and never trained the cancelled one
     busy.close()
     waiting.close()
+
+
+def runs_stop(cluster, run_id):
+    """`backprop-live runs stop`, as an operator types it on any machine of the cluster."""
+    return subprocess.run([sys.executable, "-m", "server", "runs", "--data-dir",
+                           str(cluster.data_dir), "--jobs", cluster.redis.url, "stop", run_id],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_command_line_stops_a_run_on_a_worker_and_cancels_one_in_the_queue(tmp_path):
+    """`backprop-live runs --jobs URL stop RUN`, from any machine that reaches Redis and the
+    database: one worker, busy with a run, which the command line stops; a second run waits
+    in the queue, which it cancels there. Each watcher is told; the cancelled run never trains."""
+    with Cluster(tmp_path, webs=1, workers=1, heartbeat=30.0) as alone:
+        page = Page(alone.webs[0].url).connect()
+        training = page.call("train", LONG)["run_id"]
+        wait_until(lambda: alone.worker_of(training), timeout=120)
+        waiting = page.call("train", SHORT)["run_id"]
+        for run_id in (training, waiting):
+            assert page.call("watch_run", {"run_id": run_id})["ok"]
+        stopped = runs_stop(alone, waiting)
+        assert stopped.returncode == 0, stopped.stderr
+        assert "still waiting in the queue" in stopped.stdout
+        assert ended(page, waiting)["status"] == "stopped"
+        stopped = runs_stop(alone, training)
+        assert stopped.returncode == 0 and f"stopped run {training}" in stopped.stdout, stopped
+        assert ended(page, training)["status"] == "stopped"
+        assert page.call("train", SHORT)["ok"]  # the worker is free and trains this one...
+        runs = {r["id"]: r for r in requests.get(alone.webs[0].url + "/api/runs",
+                                                 cookies=page.http.cookies, timeout=10)
+                .json()["runs"]}
+        assert runs[waiting]["status"] == runs[training]["status"] == "stopped"
+        assert runs[waiting]["steps"] == 0  # ...and never trained the cancelled one
+        page.close()
