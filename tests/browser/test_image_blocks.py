@@ -188,14 +188,21 @@ def engine_field_pixels(name: str) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.parametrize(("block", "pixel"), [("Conv2", 16 * 5 + 7), ("Add2", 0)])
-def test_a_pixels_receptive_field_is_drawn_on_the_image_grids_it_spans(page, block, pixel):
+def show_receptive_field(page, block: str, pixel: int) -> str:
+    """The ResNet's `block` drawn as its image, its pixel number `pixel` clicked, and "Show its
+    receptive field" pressed; returns that pixel's node name."""
     open_page(page, "?graph=model:resnet")
     page.locator(f'[data-block="{block}"]').click()
     chosen = page.locator("svg.image-grid .pixel").nth(pixel)
     name = chosen.get_attribute("data-node-name")
     chosen.click()
     page.locator("#inspector").get_by_role("button", name="Show its receptive field").click()
+    return name
+
+
+@pytest.mark.parametrize(("block", "pixel"), [("Conv2", 16 * 5 + 7), ("Add2", 0)])
+def test_a_pixels_receptive_field_is_drawn_on_the_image_grids_it_spans(page, block, pixel):
+    name = show_receptive_field(page, block, pixel)
     expect(page.locator("#view")).to_have_attribute("data-layout", "field-images")
     expected = engine_field_pixels(name)
     grids = page.locator("svg.field-grid")
@@ -257,10 +264,7 @@ def test_a_pixel_selected_in_a_later_block_outlines_what_feeds_it_on_an_earlier_
 @pytest.mark.parametrize("size", [(1024, 768), (390, 844)], ids=["1024x768", "390x844"])
 def test_screenshots_of_a_receptive_field_on_the_grids(browser, server, console, scheme, size):
     with screen(browser, server, console, *size, scheme=scheme) as page:
-        open_page(page, "?graph=model:resnet")
-        page.locator('[data-block="Add2"]').click()
-        page.locator("svg.image-grid .pixel").nth(16 * 8 + 3).click()
-        page.locator("#inspector").get_by_role("button", name="Show its receptive field").click()
+        show_receptive_field(page, "Add2", 16 * 8 + 3)
         expect(page.locator("svg.field-grid")).to_have_count(5)
         scrub_to_end(page)
         page.locator("svg.field-grid").first.scroll_into_view_if_needed()
@@ -305,10 +309,7 @@ def test_image_views_export_as_svg_and_png(page, engine_resnet):
 
 def test_a_receptive_field_exports_every_grid_it_spans(page):
     """Export SVG / PNG of a receptive field hold all its grids (the export took the first)."""
-    open_page(page, "?graph=model:resnet")
-    page.locator('[data-block="Add2"]').click()
-    page.locator("svg.image-grid .pixel").nth(16 * 8 + 3).click()
-    page.locator("#inspector").get_by_role("button", name="Show its receptive field").click()
+    show_receptive_field(page, "Add2", 16 * 8 + 3)
     grids = page.locator("svg.field-grid")
     expect(grids).to_have_count(5)
     scrub_to_end(page)

@@ -233,15 +233,9 @@ def test_a_flood_of_gradient_checks_is_bounded(tmp_path):
     with LiveServer(tmp_path) as server:
         page = Page(server.url).connect()
         assert page.call("load_graph", {"graph": "model:resnet"})["ok"]
-        acks, done = [], threading.Event()
-
-        def answered(ack):
-            acks.append(ack)
-            if len(acks) == 18:
-                done.set()
-        for _ in range(18):
-            page.sio.emit("gradient_check", {"graph": "model:resnet"}, callback=answered)
-        assert done.wait(300)
+        answers = [page.emit("gradient_check", {"graph": "model:resnet"}) for _ in range(18)]
+        page.wait_for(lambda events: all(answers), timeout=300)
+        acks = [a[0] for a in answers]
         refused = [a for a in acks if not a["ok"]]
         assert len(refused) >= 14  # at most the workspace's budget ran at once
         assert {a["error"]["limit"] for a in refused} <= {"MAX_TRACES_PER_WORKSPACE",
