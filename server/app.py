@@ -76,6 +76,8 @@ DEFAULTS = {
     "MAX_PLAYGROUND_EPOCHS": 10_000,  # per exercise, until a reset
     "PLAYGROUND_GRID": 64,  # the boundary and neuron maps: GRID × GRID points over the square
     "PLAYGROUND_TURN_SECONDS": 0.05,  # SGD steps between two frames (so ~15-20 frames a second)
+    # With JOBS: how long a web process waits for a worker to take a playing exercise's turn
+    "PLAYGROUND_TURN_WAIT_SECONDS": 10.0,
     "MAX_CSV_BYTES": 200_000,  # a Playground CSV upload
     "MAX_CSV_POINTS": 2_000,
     "PLAYGROUND_MAX_WEIGHT": 1_000.0,  # |w| an edited edge may take (issue 13: edit an edge)

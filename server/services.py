@@ -35,7 +35,7 @@ class Services:
     terminal_runs: TerminalRuns
     workspaces: NewWorkspaces
     socketio: SocketIO
-    playgrounds: PlaygroundJobs  # issue 13: Playground
+    playgrounds: PlaygroundJobs  # issue 13: Playground (a QueuedPlaygrounds with JOBS)
     relay: RunRelay | None = None  # the message queue's manager, when MESSAGE_QUEUE is set
     # Big traces and gradient checks on the job queue's workers, when JOBS is set
     graphs: object | None = None  # jobs.queued_graphs.QueuedGraphs
@@ -105,9 +105,15 @@ def build_services(config: dict, socketio: SocketIO) -> Services:
                             lambda: not cpu.running)
     cpu.on_idle = release.soon
     # issue 13: Playground (server.sockets.playground plugs in an emitter with backpressure)
-    playgrounds = PlaygroundJobs(config, cpu, socketio.start_background_task,
-                                 lambda event, data, sid: socketio.emit(event, data, to=sid),
-                                 os_lock)
+    def emit(event, data, sid):
+        socketio.emit(event, data, to=sid)
+    if config["JOBS"]:  # each turn of a playing exercise is a worker's job
+        from .jobs.queued_playground import QueuedPlaygrounds
+
+        playgrounds = QueuedPlaygrounds(config, cpu, socketio.start_background_task, emit,
+                                        os_lock)
+    else:
+        playgrounds = PlaygroundJobs(config, cpu, socketio.start_background_task, emit, os_lock)
     graphs = None
     if config["JOBS"]:
         from .jobs.queued_graphs import QueuedGraphs

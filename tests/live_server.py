@@ -124,7 +124,7 @@ class Page:
         self.arrived = threading.Condition()
         self.sio = ordered_client(reconnection=False)
         for name in ("trace_queued", "trace_start", "trace", "trace_done", "run_history",
-                     "run_metrics", "run_status"):
+                     "run_metrics", "run_status", "playground_frame", "playground_stopped"):
             self.sio.on(name, lambda data, name=name: self._arrive(name, data))
 
     def _arrive(self, name: str, data: dict) -> None:

@@ -136,6 +136,23 @@ class Playground:
                                   f"(PLAYGROUND_MAX_WEIGHT), not {value!r}")
         self.params[position] = float(value)
 
+    # -- another process's copy ----------------------------------------------------------------
+    def progress(self) -> dict:
+        """What training changes: the parameters and where in the data the next batch starts.
+        With the config and the data, all another process needs to go on from here."""
+        return {"params": self.params.copy(), "epoch": self.epoch, "steps": self.steps,
+                "cursor": self._cursor}
+
+    def resume(self, progress: dict) -> None:
+        """Go on from ``progress`` (another copy's, of this same config and data)."""
+        params = np.asarray(progress["params"], np.float64)
+        if params.shape != self.params.shape:
+            raise PlaygroundError(f"{len(params)} parameters given; this network has "
+                                  f"{len(self.params)}")
+        self.params = params.copy()
+        self.epoch, self.steps = int(progress["epoch"]), int(progress["steps"])
+        self._cursor = int(progress["cursor"])
+
     # -- reading -------------------------------------------------------------------------------
     def outputs(self, features: np.ndarray) -> np.ndarray:
         """The output neuron for each row of features (no change to anything)."""

@@ -1,6 +1,7 @@
 """``backprop-live worker``: train the runs of the queue (``serve --jobs``), on any machine, and
 compute the big traces and gradient checks the web processes queue (``jobs.queued_graphs``),
-those first; ``--graphs-only``: only those.
+those first, and the turns of playing Playground exercises (``jobs.queued_playground``), those
+last; ``--graphs-only``: the graphs and the Playground, no training.
 
 One worker trains one run at a time, in its own process (RQ's SimpleWorker): start as many as
 the machine has cores for training. Its records go into the same database as the web app's and
@@ -34,8 +35,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting, e.g. --set JOB_HEARTBEAT_SECONDS=10")
     parser.add_argument("--graphs-only", action="store_true",
-                        help="take only big traces and gradient checks, no training runs: a "
-                             "worker for the page's graphs while the others train")
+                        help="take only big traces, gradient checks and the Playground's "
+                             "turns, no training runs: a worker for the pages while the others "
+                             "train")
     parser.set_defaults(main=main)
 
 
@@ -56,7 +58,7 @@ def main(args) -> int:
     from rq import Queue, SimpleWorker
     from rq.serializers import JSONSerializer
 
-    from ..jobs import queued_graphs, queued_run
+    from ..jobs import queued_graphs, queued_playground, queued_run
     from ..jobs.queued import QUEUE, connect_rq
     from ..jobs.relay import RunRelay
     from ..jobs.shared import SharedTraining, connect
@@ -76,21 +78,38 @@ def main(args) -> int:
         float(given["JOB_HEARTBEAT_SECONDS"]))
     queued_run.CONTEXT = context
     graph_queue = _serve_graph_work(given, store, connect(jobs), rq_redis)
+    playground_queue = _serve_playground_turns(given, connect(jobs), rq_redis)
 
     class RunWorker(SimpleWorker):
         def request_stop(self, signum, frame):
             context.shutting_down.set()  # the run ends at its next step, recorded as stopped
             super().request_stop(signum, frame)
 
-    # Graph work first: a trace takes a second or less, and a page waits on it.
-    queues = [graph_queue] if args.graphs_only else [
-        graph_queue, Queue(QUEUE, connection=rq_redis, serializer=JSONSerializer)]
+    # Graph work first: a trace takes a second or less, and a page waits on it. Then a run
+    # that waits (admitted within the training budgets), then the Playground's turns, which
+    # come for as long as an exercise plays and would otherwise keep every run waiting.
+    queues = [graph_queue, playground_queue] if args.graphs_only else [
+        graph_queue, Queue(QUEUE, connection=rq_redis, serializer=JSONSerializer),
+        playground_queue]
     worker = RunWorker(queues, connection=rq_redis, serializer=JSONSerializer)
-    queued_graphs.CONTEXT.name = worker.name
+    queued_graphs.CONTEXT.name = queued_playground.CONTEXT.name = worker.name
     print(READY.format(name=worker.name, queue=redacted(jobs)), flush=True)
     worker.work(with_scheduler=False, logging_level="WARNING")
     store.close()
     return 0
+
+
+def _serve_playground_turns(given: dict, shared_redis, rq_redis):
+    """The Playground's turns (jobs.queued_playground), with the web processes' settings of
+    them. Returns their queue."""
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    from ..jobs import queued_playground
+
+    queued_playground.CONTEXT = queued_playground.PlaygroundWorkContext(
+        shared_redis, given, progress=queued_playground.Progress(shared_redis))
+    return Queue(queued_playground.QUEUE, connection=rq_redis, serializer=JSONSerializer)
 
 
 def _serve_graph_work(given: dict, store, shared_redis, rq_redis):

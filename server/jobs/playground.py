@@ -38,6 +38,23 @@ class Exercise:
     lock: Any = field(default_factory=threading.Lock)
 
 
+def sample_text(playground: Playground, index) -> tuple[str, str]:
+    """(JSON graph text, name) of point ``index``'s scalar graph (training points first) with
+    the current weights."""
+    data = playground.data
+    count = len(data.train) + len(data.test)
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:
+        raise ValueError(f"index must be a point's number, 0..{count - 1}")
+    train = index < len(data.train)
+    k = index if train else index - len(data.train)
+    g = playground.sample_graph(train, k)
+    text = json.dumps(export_graph(g))
+    x, y = (data.train if train else data.test).xy[k]
+    name = (f"Playground {'training' if train else 'test'} point {k} "
+            f"({x:.2f}, {y:.2f}), epoch {playground.epoch}")
+    return text, name
+
+
 class PlaygroundJobs:
     def __init__(self, settings: dict, cpu, start_task, emit, os_lock=threading.Lock):
         self.settings = settings
@@ -123,24 +140,11 @@ class PlaygroundJobs:
         """(JSON graph text, name) of point ``index``'s scalar graph (training points first)
         with the current weights: one forward and back-prop of that sample, for the Graph tab."""
         exercise = self.get(workspace)
-        data = exercise.playground.data
-        count = len(data.train) + len(data.test)
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:
-            raise ValueError(f"index must be a point's number, 0..{count - 1}")
         return self.cpu.call(workspace, self._sample_locked, exercise, index)
 
     def _sample_locked(self, exercise: Exercise, index: int) -> tuple[str, str]:
         with exercise.lock:
-            playground = exercise.playground
-            train = index < len(playground.data.train)
-            k = index if train else index - len(playground.data.train)
-            g = playground.sample_graph(train, k)
-            text = json.dumps(export_graph(g))
-            points = playground.data.train if train else playground.data.test
-            x, y = points.xy[k]
-            name = (f"Playground {'training' if train else 'test'} point {k} "
-                    f"({x:.2f}, {y:.2f}), epoch {playground.epoch}")
-            return text, name
+            return sample_text(exercise.playground, index)
 
     def frame(self, exercise: Exercise) -> dict:
         return playground_frames.frame(exercise.playground, self.settings["PLAYGROUND_GRID"])

@@ -185,7 +185,8 @@ def test_no_worker_to_answer_is_an_error_naming_the_wait(tmp_path):
         ack = patient.call("trace_graph", {"graph": BIG, "mode": "forward"}, timeout=120)
         assert ack["ok"] and ack["worker"] == graphs_only.name
         (registered,) = Worker.all(connection=redis.Redis(port=alone.redis.port))
-        assert registered.queue_names() == ["backprop-live-graphs"]  # no training queue
+        # no training queue: the graphs, then the Playground's turns
+        assert registered.queue_names() == ["backprop-live-graphs", "backprop-live-playground"]
         page.close()
         patient.close()
 
