@@ -144,3 +144,27 @@ def test_micrograds_demo_gives_micrograds_gradients():
     assert abs(loss - total.data) <= 1e-12
     assert np.allclose(our_scores, [s.data for s in scores], rtol=0, atol=1e-12)
     assert np.abs(grad - [p.grad for p in model.parameters()]).max() <= 1e-12
+
+
+@pytest.mark.parametrize("first", [0, 7, 25, 26])  # 250 points, batch 10: an epoch is 25 steps
+def test_a_copy_resumed_from_progress_trains_as_the_original(first):
+    """What the job queue does between turns (server/jobs/queued_playground.py): a copy built
+    from the config and points, given the progress, goes on bit for bit as one run does."""
+    config = PlaygroundConfig(dataset="spiral", seed=2, noise=0.2, hidden=(5, 3), batch_size=10)
+    original = Playground(config)
+    for _ in range(first):
+        original.step()
+    copy = Playground(config, original.data)
+    copy.resume(original.progress())
+    for _ in range(40):
+        original.step()
+        copy.step()
+    assert np.array_equal(copy.params, original.params)
+    assert (copy.epoch, copy.steps) == (original.epoch, original.steps)
+    assert copy.metrics() == original.metrics()
+
+
+def test_progress_of_another_network_is_refused():
+    small = Playground(PlaygroundConfig(hidden=(2,)))
+    with pytest.raises(PlaygroundError, match="parameters given; this network has"):
+        Playground(PlaygroundConfig(hidden=(4, 2))).resume(small.progress())

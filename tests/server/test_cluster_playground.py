@@ -65,7 +65,7 @@ def play_until(page: Page, count: int) -> None:
                   timeout=120)
 
 
-def test_turns_on_two_workers_train_as_one_run_and_the_edit_on_b_is_kept(cluster):
+def test_turns_on_two_workers_train_as_one_run_and_the_edits_on_b_are_kept(cluster):
     before = sum(turns_by_worker(cluster).values())
     on_a = Page(cluster.webs[0].url).connect()
     on_b = Page(cluster.webs[1].url, http=on_a.http).connect()  # the same workspace, on B
@@ -84,8 +84,16 @@ def test_turns_on_two_workers_train_as_one_run_and_the_edit_on_b_is_kept(cluster
     assert np.array_equal(params(edited["frame"]), replayed(first, [(first, position,
                                                                       -1.75)]).params)
     play_until(on_a, 12)  # A's loop: its first turn starts from B's edit
+    # An edit on B while A plays: it lands at the step its answer says, and the turns go on
+    # from it (a turn in flight when it came is dropped, or the edit is computed again)
+    during = on_b.call("playground_weight", {"position": position, "value": 0.5})
+    assert during["ok"], during
+    edits = [(first, position, -1.75), (during["frame"]["step"], position, 0.5)]
+    seen = len(frames(on_a))
+    on_a.wait_for(lambda events: sum(n == "playground_frame" for n, _ in events) >= seen + 8,
+                  timeout=120)
     last = on_a.call("playground_pause", {})["frame"]
-    mine = replayed(last["step"], [(first, position, -1.75)])
+    mine = replayed(last["step"], edits)
     assert np.array_equal(params(last), mine.params)
     assert last["epoch"] == mine.epoch
     assert last["test_loss"] == pytest.approx(mine.metrics().test_loss, rel=1e-12)

@@ -201,7 +201,8 @@ def test_the_units_are_ones_systemd_accepts(tmp_path):
     environment = tmp_path / "env"
     environment.write_text(f"BACKPROP_LIVE_TOKEN={TOKEN}\n")
     for template, instance in (("backprop-live-web@.service", "5001"),
-                               ("backprop-live-worker@.service", "1")):
+                               ("backprop-live-worker@.service", "1"),
+                               ("backprop-live-pages-worker@.service", "1")):
         unit = ((SCALE / template).read_text()
                 .replace("/opt/backprop-live/bin/backprop-live", program)
                 .replace("/etc/backprop-live/env", str(environment)))
