@@ -1,6 +1,6 @@
 """``backprop-live worker``: train the runs of the queue (``serve --jobs``), on any machine, and
 compute the big traces and gradient checks the web processes queue (``jobs.queued_graphs``),
-those first, and the turns of playing Playground exercises (``jobs.queued_playground``), those
+those first, and the turns of playing Playground exercises (``jobs.playground_turns``), those
 last; ``--graphs-only``: the graphs and the Playground, no training.
 
 One worker trains one run at a time, in its own process (RQ's SimpleWorker): start as many as
@@ -58,7 +58,7 @@ def main(args) -> int:
     from rq import Queue, SimpleWorker
     from rq.serializers import JSONSerializer
 
-    from ..jobs import queued_graphs, queued_playground, queued_run
+    from ..jobs import playground_turns, queued_graphs, queued_run
     from ..jobs.queued import QUEUE, connect_rq
     from ..jobs.relay import RunRelay
     from ..jobs.shared import SharedTraining, connect
@@ -92,7 +92,7 @@ def main(args) -> int:
         graph_queue, Queue(QUEUE, connection=rq_redis, serializer=JSONSerializer),
         playground_queue]
     worker = RunWorker(queues, connection=rq_redis, serializer=JSONSerializer)
-    queued_graphs.CONTEXT.name = queued_playground.CONTEXT.name = worker.name
+    queued_graphs.CONTEXT.name = playground_turns.CONTEXT.name = worker.name
     print(READY.format(name=worker.name, queue=redacted(jobs)), flush=True)
     worker.work(with_scheduler=False, logging_level="WARNING")
     store.close()
@@ -100,16 +100,16 @@ def main(args) -> int:
 
 
 def _serve_playground_turns(given: dict, shared_redis, rq_redis):
-    """The Playground's turns (jobs.queued_playground), with the web processes' settings of
+    """The Playground's turns (jobs.playground_turns), with the web processes' settings of
     them. Returns their queue."""
     from rq import Queue
     from rq.serializers import JSONSerializer
 
-    from ..jobs import queued_playground
+    from ..jobs import playground_turns
 
-    queued_playground.CONTEXT = queued_playground.PlaygroundWorkContext(
-        shared_redis, given, progress=queued_playground.Progress(shared_redis))
-    return Queue(queued_playground.QUEUE, connection=rq_redis, serializer=JSONSerializer)
+    playground_turns.CONTEXT = playground_turns.PlaygroundWorkContext(
+        shared_redis, given, progress=playground_turns.Progress(shared_redis))
+    return Queue(playground_turns.QUEUE, connection=rq_redis, serializer=JSONSerializer)
 
 
 def _serve_graph_work(given: dict, store, shared_redis, rq_redis):

@@ -18,26 +18,14 @@ exercise), so two changes never both land and none is lost: a turn that lost the
 dropped (the next starts from the edit), and an edit that lost it is computed again. A pause
 stops the loop's turns from writing at once, so the pause's frame is the exercise's last.
 
-Redis keys:
-- ``bpl:playground:<workspace>``, a hash: ``generation`` (this exercise's id), ``sid`` (the page
-  that plays or opened it), ``setup`` (its config and points), ``progress`` (parameters, epoch,
-  step, cursor), ``revision`` (bumped by every change of progress), ``playing`` (the id of the
-  loop that plays it; absent when paused). It lapses EXERCISE_SECONDS after its last use: a web
-  process killed with a page open never closes its exercise.
-- ``bpl:playground-turn:<token>`` (a turn's answer) and ``bpl:playground-taken:<token>`` (a
-  worker computes that turn; it lapses TAKEN_SECONDS later, so a web process that saw it and sees
-  it gone with no answer knows the worker died, and plays the next turn elsewhere).
-- ``bpl:slots:playgrounds``: MAX_PLAYGROUNDS, counted for every process.
-- ``bpl:playground-work``, a hash: worker name -> the turns it computed and saved.
+The keys and scripts, and the worker's side: ``jobs.playground_turns``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
-from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from rq import Queue
@@ -45,245 +33,46 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from engine.playground import Playground, PlaygroundConfig, Points, Split
+from engine.playground import Playground, PlaygroundConfig
 from engine.playground import frames as playground_frames
 from engine.playground.data import split
 
 from ..limits import BusyError, LimitError
 from .playground import Exercise, sample_text
+from .playground_turns import (
+    ANSWER_SECONDS,
+    CLOSE,
+    EXERCISE_SECONDS,
+    OPEN,
+    QUEUE,
+    RENEW,
+    SET_FIELDS,
+    SLOTS,
+    TAKEN_SECONDS,
+    UNPLAY,
+    Copies,
+    Progress,
+    exercise_key,
+    progress_of,
+    setup_of,
+    taken_key,
+    turn_key,
+)
 from .queued import connect_rq
-from .queued_graphs import packed, unpacked
-from .shared import PREFIX, connect
+from .queued_graphs import unpacked
+from .shared import connect
 
 log = logging.getLogger(__name__)
-QUEUE = "backprop-live-playground"
-SLOTS = PREFIX + "slots:playgrounds"
-WORKED = PREFIX + "playground-work"  # hash: worker name -> turns it computed and saved
-EXERCISE_SECONDS = 4 * 3600  # an exercise nobody used this long is gone (a lesson is shorter)
-TAKEN_SECONDS = 2.0  # a turn lasts ~0.1 s: its worker's mark outlives it many times over
-ANSWER_SECONDS = 60  # an answer nobody read lapses from Redis after this
+RENEW_SECONDS = 60  # how often this process renews its pages' exercises (they lapse after 300)
 DEATHS_IN_A_ROW = 3  # turns whose worker died, one after another, before the loop gives up
 CHANGE_ATTEMPTS = 8  # an edit computed again after this many lost races is refused as busy
 
 
-def exercise_key(workspace: str) -> str:
-    return f"{PREFIX}playground:{workspace}"
-
-
-def turn_key(token: str) -> str:
-    return f"{PREFIX}playground-turn:{token}"
-
-
-def taken_key(token: str) -> str:
-    return f"{PREFIX}playground-taken:{token}"
-
-
-# Admits (or replaces) a workspace's exercise against MAX_PLAYGROUNDS and writes it whole.
-# KEYS: the exercise, the slots; ARGV: workspace, most, lapse ms, generation, sid, setup,
-# progress. Returns -1 when written, else how many exercises hold the budget.
-OPEN = """
-local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ms)
-if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then
-  local held = redis.call('ZCARD', KEYS[2])
-  if held >= tonumber(ARGV[2]) then return held end
-end
-redis.call('ZADD', KEYS[2], ms + tonumber(ARGV[3]), ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'generation', ARGV[4], 'sid', ARGV[5], 'setup', ARGV[6],
-           'progress', ARGV[7], 'revision', '0')
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return -1
-"""
-
-# Writes progress computed from ``revision`` ARGV[2] of generation ARGV[1]; with ARGV[6], only
-# while that loop plays it. Returns 1 written, 0 a change came first, -1 the exercise (or its
-# playing) is not this one's any more. KEYS: the exercise, the slots.
-SAVE = """
-if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return -1 end
-if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'playing') ~= ARGV[6] then return -1 end
-if redis.call('HGET', KEYS[1], 'revision') ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], 'progress', ARGV[3], 'revision', tostring(tonumber(ARGV[2]) + 1))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-redis.call('ZADD', KEYS[2], 'XX', ms + tonumber(ARGV[4]), ARGV[5])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-return 1
-"""
-
-# Sets fields ARGV[2..] (name, value pairs) of generation ARGV[1] only: never a partial hash.
-SET_FIELDS = """
-if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return 0 end
-for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return 1
-"""
-
-# Ends the exercise if page ARGV[1] has it. KEYS: the exercise, the slots; ARGV[2]: workspace.
-CLOSE = """
-if redis.call('HGET', KEYS[1], 'sid') ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[2])
-return 1
-"""
-
-# The loop ARGV[1] stops playing the exercise, if it still does.
-UNPLAY = """
-if redis.call('HGET', KEYS[1], 'playing') ~= ARGV[1] then return 0 end
-redis.call('HDEL', KEYS[1], 'playing')
-return 1
-"""
-
-
-# -- an exercise as data, and the copies built from it ----------------------------------------
-def setup_of(playground: Playground) -> str:
-    data = playground.data
-    return packed({"config": asdict(playground.config),
-                   "train": [data.train.xy.tobytes(), data.train.labels.tobytes()],
-                   "test": [data.test.xy.tobytes(), data.test.labels.tobytes()]})
-
-
-def progress_of(playground: Playground) -> str:
-    progress = playground.progress()
-    return packed({**progress, "params": progress["params"].tobytes()})
-
-
-def _points(pair) -> Points:
-    xy, labels = pair
-    return Points(np.frombuffer(xy, np.float64).reshape(-1, 2).copy(),
-                  np.frombuffer(labels, np.float64).copy())
-
-
-def playground_of(setup: str) -> Playground:
-    given = unpacked(setup)
-    options = {name: tuple(value) if isinstance(value, list) else value
-               for name, value in given["config"].items()}
-    return Playground(PlaygroundConfig(**options),
-                      Split(_points(given["train"]), _points(given["test"])))
-
-
-@dataclass
-class Copies:
-    """Each workspace's Playground built from Redis, kept while its generation lasts, and the
-    revision it holds: a turn or an edit only reads the progress again when it moved on."""
-
-    most: int = 256
-    held: dict = field(default_factory=dict)  # workspace -> (generation, revision, Playground)
-
-    def get(self, workspace: str, record: dict) -> Playground:
-        generation, revision = record["generation"], int(record["revision"])
-        held = self.held.pop(workspace, None)
-        if held is not None and held[0] == generation and held[1] == revision:
-            playground = held[2]
-        else:
-            playground = held[2] if held is not None and held[0] == generation \
-                else playground_of(record["setup"])
-            progress = unpacked(record["progress"])
-            playground.resume({**progress, "params": np.frombuffer(progress["params"])})
-        self.keep(workspace, generation, revision, playground)
-        return playground
-
-    def keep(self, workspace: str, generation: str, revision: int,
-             playground: Playground) -> None:
-        self.held.pop(workspace, None)
-        self.held[workspace] = (generation, revision, playground)  # newest last
-        while len(self.held) > self.most:
-            del self.held[next(iter(self.held))]
-
-    def forget(self, workspace: str) -> None:
-        self.held.pop(workspace, None)
-
-
-class Progress:
-    """The scripts that change an exercise in Redis, for both sides."""
-
-    def __init__(self, client):
-        self.redis = client
-        self.save_script = client.register_script(SAVE)
-
-    def save(self, workspace: str, record: dict, playground: Playground,
-             playing: str = "") -> int:
-        return int(self.save_script(
-            keys=[exercise_key(workspace), SLOTS],
-            args=[record["generation"], record["revision"], progress_of(playground),
-                  int(EXERCISE_SECONDS * 1000), workspace, playing]))
-
-
-# -- the worker's side ------------------------------------------------------------------------
-@dataclass
-class PlaygroundWorkContext:
-    """What ``backprop-live worker`` gives the turns: Redis, the settings, its name."""
-
-    redis: object  # shared.connect(JOBS)
-    settings: dict
-    name: str = ""
-    copies: Copies = field(default_factory=Copies)
-    progress: Progress | None = None
-
-
-CONTEXT: PlaygroundWorkContext | None = None  # set by `backprop-live worker`
-
-
-def turn(workspace: str, playing: str, token: str) -> str:
-    """One turn of the exercise loop ``playing`` plays; its answer pushed for the web process."""
-    context = CONTEXT
-    assert context is not None, "turn runs in `backprop-live worker`"
-    red = context.redis
-    red.set(taken_key(token), "1", px=int(TAKEN_SECONDS * 1000))
-    try:
-        answer = _turn(context, workspace, playing)
-    except LimitError as exc:
-        answer = {"error": str(exc), "limit": exc.limit}
-    except Exception as exc:  # noqa: BLE001 — the page is told, the worker goes on
-        log.exception("a Playground turn of %s failed", workspace)
-        context.copies.forget(workspace)
-        answer = {"error": f"the worker failed: {type(exc).__name__}: {exc}"[:2000],
-                  "limit": None}
-    answer["worker"] = context.name
-    with red.pipeline() as pipe:
-        pipe.rpush(turn_key(token), packed(answer))
-        pipe.expire(turn_key(token), ANSWER_SECONDS)
-        pipe.delete(taken_key(token))
-        pipe.execute()
-    return "done"
-
-
-def _turn(context: PlaygroundWorkContext, workspace: str, playing: str) -> dict:
-    record = context.redis.hgetall(exercise_key(workspace))
-    if record.get("playing") != playing:
-        return {"idle": True}  # paused, closed or played by another loop since it was queued
-    settings = context.settings
-    playground = context.copies.get(workspace, record)
-    most = settings["MAX_PLAYGROUND_EPOCHS"]
-    if playground.epoch >= most:
-        raise LimitError(f"this exercise reached MAX_PLAYGROUND_EPOCHS={most}: reset it to "
-                         "train again", "MAX_PLAYGROUND_EPOCHS")
-    end = time.perf_counter() + settings["PLAYGROUND_TURN_SECONDS"]
-    playground.step()
-    while time.perf_counter() < end and playground.epoch < most:
-        playground.step()
-    stepped_at = time.time()
-    frame = playground_frames.frame(playground, settings["PLAYGROUND_GRID"])
-    frame["stepped_at"] = stepped_at * 1000  # as the web process's turns: bench/playground.py
-    assert context.progress is not None
-    saved = context.progress.save(workspace, record, playground, playing)
-    if saved != 1:  # an edit came first (the next turn starts from it), or a pause did
-        context.copies.forget(workspace)
-        return {"idle": True} if saved < 0 else {"again": True}
-    context.copies.keep(workspace, record["generation"], int(record["revision"]) + 1,
-                        playground)
-    context.redis.hincrby(WORKED, context.name, 1)
-    return {"frame": frame}
-
-
-# -- the web process's side -------------------------------------------------------------------
 class QueuedPlaygrounds:
     """``jobs.playground.PlaygroundJobs``'s interface, with the exercises in Redis and their
     turns on the workers."""
 
-    def __init__(self, settings: dict, cpu, start_task, emit, os_lock=threading.Lock):
+    def __init__(self, settings: dict, cpu, start_task, sleep, emit, os_lock=threading.Lock):
         self.settings = settings
         self.os_lock = os_lock  # OS locks: the copies are used in the CPU pool's threads
         self._locks: dict[str, object] = {}  # workspace -> the lock of its copy
@@ -305,6 +94,10 @@ class QueuedPlaygrounds:
         self._close = self.redis.register_script(CLOSE)
         self._unplay = self.redis.register_script(UNPLAY)
         self.loops: dict[str, str] = {}  # workspace -> the id of this process's loop playing it
+        self.pages: dict[str, str] = {}  # workspace -> the page of this process that has it
+        self._renew = self.redis.register_script(RENEW)
+        self.sleep = sleep
+        start_task(self._renew_pages)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, workspace: str, sid: str, config: PlaygroundConfig,
@@ -321,6 +114,7 @@ class QueuedPlaygrounds:
             raise BusyError(f"the server is busy: {held} Playground exercises are open "
                             f"(MAX_PLAYGROUNDS={most})", "MAX_PLAYGROUNDS")
         self.copies.keep(workspace, generation, 0, playground)
+        self.pages[workspace] = sid
         return Exercise(workspace, sid, playground)
 
     def close(self, workspace: str, sid: str) -> None:
@@ -328,6 +122,7 @@ class QueuedPlaygrounds:
         if self._close(keys=[exercise_key(workspace), SLOTS], args=[sid, workspace]):
             self.copies.forget(workspace)
             self.loops.pop(workspace, None)
+            self.pages.pop(workspace, None)
             with self._locks_lock:
                 self._locks.pop(workspace, None)
 
@@ -348,11 +143,13 @@ class QueuedPlaygrounds:
         if playing is not None and self.loops.get(workspace) == playing:
             self._set_fields(keys=[exercise_key(workspace)],
                              args=[record["generation"], "sid", sid])
+            self.pages[workspace] = sid
             return  # this process's loop plays it: its frames go to ``sid`` from now on
         loop = uuid.uuid4().hex
         if self._set_fields(keys=[exercise_key(workspace)],
                             args=[record["generation"], "sid", sid, "playing", loop]):
             self.loops[workspace] = loop
+            self.pages[workspace] = sid
             self.start_task(self._loop, workspace, loop)
 
     def pause(self, workspace: str) -> dict:
@@ -425,6 +222,19 @@ class QueuedPlaygrounds:
 
     # -- the loop ------------------------------------------------------------------------------
     def _loop(self, workspace: str, loop: str) -> None:
+        try:
+            self._play(workspace, loop)
+        except Exception as exc:  # Redis or the queue failed: the page is told, not left waiting
+            log.exception("the Playground loop of %s failed", workspace)
+            sid = self.pages.get(workspace)
+            if sid is not None:
+                self.emit("playground_stopped", {"reason": f"the job queue failed: {exc}",
+                                                 "limit": None}, sid)
+        finally:
+            if self.loops.get(workspace) == loop:
+                del self.loops[workspace]
+
+    def _play(self, workspace: str, loop: str) -> None:
         """While ``loop`` plays the exercise: a turn on the queue, its frame to the page."""
         deaths = 0
         while True:
@@ -432,7 +242,7 @@ class QueuedPlaygrounds:
             if playing != loop:
                 break
             token = uuid.uuid4().hex
-            self.queue.enqueue("server.jobs.queued_playground.turn", workspace, loop, token,
+            self.queue.enqueue("server.jobs.playground_turns.turn", workspace, loop, token,
                                job_id=token, job_timeout=60, result_ttl=0,
                                failure_ttl=ANSWER_SECONDS)
             answer = self._answer(token)
@@ -462,8 +272,20 @@ class QueuedPlaygrounds:
                 except LimitError:  # the page does not read: it was disconnected, which closes it
                     self._stop(workspace, loop)
                     break
-        if self.loops.get(workspace) == loop:
-            del self.loops[workspace]
+
+    def _renew_pages(self) -> None:
+        """Every RENEW_SECONDS: the exercises of this process's pages are renewed in Redis."""
+        while True:
+            self.sleep(RENEW_SECONDS)
+            for workspace, sid in list(self.pages.items()):
+                try:
+                    renewed = self._renew(keys=[exercise_key(workspace), SLOTS], args=[
+                        sid, workspace, int(EXERCISE_SECONDS * 1000)])
+                except Exception:  # Redis away for a moment: renew it next time
+                    log.warning("could not renew the Playground exercises", exc_info=True)
+                    break
+                if not renewed and self.pages.get(workspace) == sid:  # closed, or another's
+                    del self.pages[workspace]
 
     def _answer(self, token: str):
         """The turn's answer; "died" if its worker took it and went; None if none took it

@@ -1,0 +1,264 @@
+"""A Playground exercise in Redis, and a worker's turn of it (``jobs.queued_playground`` is the
+web process's side and says why it is done in turns).
+
+Redis keys:
+- ``bpl:playground:<workspace>``, a hash: ``generation`` (this exercise's id), ``sid`` (the page
+  that plays or opened it), ``setup`` (its config and points), ``progress`` (parameters, epoch,
+  step, cursor), ``revision`` (bumped by every change of progress), ``playing`` (the id of the
+  loop that plays it; absent when paused). The web process that has its page renews it (every
+  queued_playground.RENEW_SECONDS); it lapses EXERCISE_SECONDS after the last renewal or change:
+  the exercise of a page whose web process was killed is gone (its MAX_PLAYGROUNDS slot free)
+  minutes later — the page, reconnected to another process, starts its exercise again anyway.
+- ``bpl:playground-turn:<token>`` (a turn's answer) and ``bpl:playground-taken:<token>`` (a
+  worker computes that turn; it lapses TAKEN_SECONDS later, so a web process that saw it and sees
+  it gone with no answer knows the worker died, and plays the next turn elsewhere).
+- ``bpl:slots:playgrounds``: MAX_PLAYGROUNDS, counted for every process.
+- ``bpl:playground-work``, a hash: worker name -> the turns it computed and saved.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from engine.playground import Playground, PlaygroundConfig, Points, Split
+from engine.playground import frames as playground_frames
+
+from ..limits import LimitError
+from .queued_graphs import packed, unpacked
+from .shared import PREFIX
+
+log = logging.getLogger(__name__)
+QUEUE = "backprop-live-playground"
+SLOTS = PREFIX + "slots:playgrounds"
+WORKED = PREFIX + "playground-work"  # hash: worker name -> turns it computed and saved
+EXERCISE_SECONDS = 300  # an exercise no web process renewed this long is gone
+TAKEN_SECONDS = 2.0  # a turn lasts ~0.1 s: its worker's mark outlives it many times over
+ANSWER_SECONDS = 60  # an answer nobody read lapses from Redis after this
+
+
+def exercise_key(workspace: str) -> str:
+    return f"{PREFIX}playground:{workspace}"
+
+
+def turn_key(token: str) -> str:
+    return f"{PREFIX}playground-turn:{token}"
+
+
+def taken_key(token: str) -> str:
+    return f"{PREFIX}playground-taken:{token}"
+
+
+# Admits (or replaces) a workspace's exercise against MAX_PLAYGROUNDS and writes it whole.
+# KEYS: the exercise, the slots; ARGV: workspace, most, lapse ms, generation, sid, setup,
+# progress. Returns -1 when written, else how many exercises hold the budget.
+OPEN = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ms)
+if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then
+  local held = redis.call('ZCARD', KEYS[2])
+  if held >= tonumber(ARGV[2]) then return held end
+end
+redis.call('ZADD', KEYS[2], ms + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'generation', ARGV[4], 'sid', ARGV[5], 'setup', ARGV[6],
+           'progress', ARGV[7], 'revision', '0')
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return -1
+"""
+
+# Writes progress computed from ``revision`` ARGV[2] of generation ARGV[1]; with ARGV[6], only
+# while that loop plays it. Returns 1 written, 0 a change came first, -1 the exercise (or its
+# playing) is not this one's any more. KEYS: the exercise, the slots.
+SAVE = """
+if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return -1 end
+if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'playing') ~= ARGV[6] then return -1 end
+if redis.call('HGET', KEYS[1], 'revision') ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'progress', ARGV[3], 'revision', tostring(tonumber(ARGV[2]) + 1))
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZADD', KEYS[2], 'XX', ms + tonumber(ARGV[4]), ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 1
+"""
+
+# Sets fields ARGV[2..] (name, value pairs) of generation ARGV[1] only: never a partial hash.
+SET_FIELDS = """
+if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return 0 end
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+"""
+
+# Ends the exercise if page ARGV[1] has it. KEYS: the exercise, the slots; ARGV[2]: workspace.
+CLOSE = """
+if redis.call('HGET', KEYS[1], 'sid') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+return 1
+"""
+
+# The loop ARGV[1] stops playing the exercise, if it still does.
+UNPLAY = """
+if redis.call('HGET', KEYS[1], 'playing') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'playing')
+return 1
+"""
+
+
+# Renews the exercise of page ARGV[1] (ARGV[2]: workspace, ARGV[3]: lapse ms); 0: not its own.
+RENEW = """
+if redis.call('HGET', KEYS[1], 'sid') ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZADD', KEYS[2], 'XX', ms + tonumber(ARGV[3]), ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+
+
+# -- an exercise as data, and the copies built from it ----------------------------------------
+def setup_of(playground: Playground) -> str:
+    data = playground.data
+    return packed({"config": asdict(playground.config),
+                   "train": [data.train.xy.tobytes(), data.train.labels.tobytes()],
+                   "test": [data.test.xy.tobytes(), data.test.labels.tobytes()]})
+
+
+def progress_of(playground: Playground) -> str:
+    progress = playground.progress()
+    return packed({**progress, "params": progress["params"].tobytes()})
+
+
+def _points(pair) -> Points:
+    xy, labels = pair
+    return Points(np.frombuffer(xy, np.float64).reshape(-1, 2).copy(),
+                  np.frombuffer(labels, np.float64).copy())
+
+
+def playground_of(setup: str) -> Playground:
+    given = unpacked(setup)
+    options = {name: tuple(value) if isinstance(value, list) else value
+               for name, value in given["config"].items()}
+    return Playground(PlaygroundConfig(**options),
+                      Split(_points(given["train"]), _points(given["test"])))
+
+
+@dataclass
+class Copies:
+    """Each workspace's Playground built from Redis, kept while its generation lasts, and the
+    revision it holds: a turn or an edit only reads the progress again when it moved on."""
+
+    most: int = 256
+    held: dict = field(default_factory=dict)  # workspace -> (generation, revision, Playground)
+
+    def get(self, workspace: str, record: dict) -> Playground:
+        generation, revision = record["generation"], int(record["revision"])
+        held = self.held.pop(workspace, None)
+        if held is not None and held[0] == generation and held[1] == revision:
+            playground = held[2]
+        else:
+            playground = held[2] if held is not None and held[0] == generation \
+                else playground_of(record["setup"])
+            progress = unpacked(record["progress"])
+            playground.resume({**progress, "params": np.frombuffer(progress["params"])})
+        self.keep(workspace, generation, revision, playground)
+        return playground
+
+    def keep(self, workspace: str, generation: str, revision: int,
+             playground: Playground) -> None:
+        self.held.pop(workspace, None)
+        self.held[workspace] = (generation, revision, playground)  # newest last
+        while len(self.held) > self.most:
+            del self.held[next(iter(self.held))]
+
+    def forget(self, workspace: str) -> None:
+        self.held.pop(workspace, None)
+
+
+class Progress:
+    """The scripts that change an exercise in Redis, for both sides."""
+
+    def __init__(self, client):
+        self.redis = client
+        self.save_script = client.register_script(SAVE)
+
+    def save(self, workspace: str, record: dict, playground: Playground,
+             playing: str = "") -> int:
+        return int(self.save_script(
+            keys=[exercise_key(workspace), SLOTS],
+            args=[record["generation"], record["revision"], progress_of(playground),
+                  int(EXERCISE_SECONDS * 1000), workspace, playing]))
+
+
+# -- the worker's side ------------------------------------------------------------------------
+@dataclass
+class PlaygroundWorkContext:
+    """What ``backprop-live worker`` gives the turns: Redis, the settings, its name."""
+
+    redis: object  # shared.connect(JOBS)
+    settings: dict
+    name: str = ""
+    copies: Copies = field(default_factory=Copies)
+    progress: Progress | None = None
+
+
+CONTEXT: PlaygroundWorkContext | None = None  # set by `backprop-live worker`
+
+
+def turn(workspace: str, playing: str, token: str) -> str:
+    """One turn of the exercise loop ``playing`` plays; its answer pushed for the web process."""
+    context = CONTEXT
+    assert context is not None, "turn runs in `backprop-live worker`"
+    red = context.redis
+    red.set(taken_key(token), "1", px=int(TAKEN_SECONDS * 1000))
+    try:
+        answer = _turn(context, workspace, playing)
+    except LimitError as exc:
+        answer = {"error": str(exc), "limit": exc.limit}
+    except Exception as exc:  # noqa: BLE001 — the page is told, the worker goes on
+        log.exception("a Playground turn of %s failed", workspace)
+        context.copies.forget(workspace)
+        answer = {"error": f"the worker failed: {type(exc).__name__}: {exc}"[:2000],
+                  "limit": None}
+    answer["worker"] = context.name
+    with red.pipeline() as pipe:
+        pipe.rpush(turn_key(token), packed(answer))
+        pipe.expire(turn_key(token), ANSWER_SECONDS)
+        pipe.delete(taken_key(token))
+        pipe.execute()
+    return "done"
+
+
+def _turn(context: PlaygroundWorkContext, workspace: str, playing: str) -> dict:
+    record = context.redis.hgetall(exercise_key(workspace))
+    if record.get("playing") != playing:
+        return {"idle": True}  # paused, closed or played by another loop since it was queued
+    settings = context.settings
+    playground = context.copies.get(workspace, record)
+    most = settings["MAX_PLAYGROUND_EPOCHS"]
+    if playground.epoch >= most:
+        raise LimitError(f"this exercise reached MAX_PLAYGROUND_EPOCHS={most}: reset it to "
+                         "train again", "MAX_PLAYGROUND_EPOCHS")
+    end = time.perf_counter() + settings["PLAYGROUND_TURN_SECONDS"]
+    playground.step()
+    while time.perf_counter() < end and playground.epoch < most:
+        playground.step()
+    stepped_at = time.time()
+    frame = playground_frames.frame(playground, settings["PLAYGROUND_GRID"])
+    frame["stepped_at"] = stepped_at * 1000  # as the web process's turns: bench/playground.py
+    assert context.progress is not None
+    saved = context.progress.save(workspace, record, playground, playing)
+    if saved != 1:  # an edit came first (the next turn starts from it), or a pause did
+        context.copies.forget(workspace)
+        return {"idle": True} if saved < 0 else {"again": True}
+    context.copies.keep(workspace, record["generation"], int(record["revision"]) + 1,
+                        playground)
+    context.redis.hincrby(WORKED, context.name, 1)
+    return {"frame": frame}
