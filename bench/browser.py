@@ -199,6 +199,7 @@ def animate_with_big_source(browser, url: str, seconds: float) -> None:
         page.wait_for_selector("body[data-ready=true]", timeout=60_000)
         page.wait_for_function("() => !document.querySelector('#play').disabled")
         page.locator('[data-block="Conv2"]').click()
+        page.locator(".image-grid-all").click()  # Conv2 opens as its images: node by node
         page.wait_for_selector("#view[data-view=block][data-renderer=canvas]")
         text = "x = input(0.5)\n" + "".join(f"v{i} = sin(x * {i % 97 + 1}) + {i}\n"
                                               for i in range(99_999))
