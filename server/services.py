@@ -110,8 +110,9 @@ def build_services(config: dict, socketio: SocketIO) -> Services:
     if config["JOBS"]:  # each turn of a playing exercise is a worker's job
         from .jobs.queued_playground import QueuedPlaygrounds
 
-        playgrounds = QueuedPlaygrounds(config, cpu, socketio.start_background_task,
-                                        socketio.sleep, emit, os_lock)
+        playgrounds = QueuedPlaygrounds(
+            config, cpu, socketio.start_background_task, socketio.sleep, emit,
+            lambda sid: socketio.server.manager.is_connected(sid, "/"), os_lock)
     else:
         playgrounds = PlaygroundJobs(config, cpu, socketio.start_background_task, emit, os_lock)
     graphs = None

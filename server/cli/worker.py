@@ -78,7 +78,7 @@ def main(args) -> int:
         float(given["JOB_HEARTBEAT_SECONDS"]))
     queued_run.CONTEXT = context
     graph_queue = _serve_graph_work(given, store, connect(jobs), rq_redis)
-    playground_queue = _serve_playground_turns(given, connect(jobs), rq_redis)
+    playground_queue = _serve_playground_turns(connect(jobs), rq_redis)
 
     class RunWorker(SimpleWorker):
         def request_stop(self, signum, frame):
@@ -99,16 +99,16 @@ def main(args) -> int:
     return 0
 
 
-def _serve_playground_turns(given: dict, shared_redis, rq_redis):
-    """The Playground's turns (jobs.playground_turns), with the web processes' settings of
-    them. Returns their queue."""
+def _serve_playground_turns(shared_redis, rq_redis):
+    """The Playground's turns (jobs.playground_turns): each job carries the web process's
+    settings of them. Returns their queue."""
     from rq import Queue
     from rq.serializers import JSONSerializer
 
     from ..jobs import playground_turns
 
     playground_turns.CONTEXT = playground_turns.PlaygroundWorkContext(
-        shared_redis, given, progress=playground_turns.Progress(shared_redis))
+        shared_redis, rq_redis, progress=playground_turns.Progress(shared_redis))
     return Queue(playground_turns.QUEUE, connection=rq_redis, serializer=JSONSerializer)
 
 

@@ -9,18 +9,22 @@ Redis keys:
   queued_playground.RENEW_SECONDS); it lapses EXERCISE_SECONDS after the last renewal or change:
   the exercise of a page whose web process was killed is gone (its MAX_PLAYGROUNDS slot free)
   minutes later — the page, reconnected to another process, starts its exercise again anyway.
-- ``bpl:playground-turn:<token>`` (a turn's answer) and ``bpl:playground-taken:<token>`` (a
-  worker computes that turn; it lapses TAKEN_SECONDS later, so a web process that saw it and sees
-  it gone with no answer knows the worker died, and plays the next turn elsewhere).
+- ``bpl:playground-turn:<token>`` (a turn's answer: a JSON header, then the frame's arrays raw)
+  and ``bpl:playground-taken:<token>`` (the name of the worker computing that turn, renewed every
+  half second while it does; it lapses TAKEN_SECONDS later, so a web process that saw it and sees
+  it gone with no answer knows the worker died, and plays the turn again elsewhere).
 - ``bpl:slots:playgrounds``: MAX_PLAYGROUNDS, counted for every process.
 - ``bpl:playground-work``, a hash: worker name -> the turns it computed and saved.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +40,7 @@ QUEUE = "backprop-live-playground"
 SLOTS = PREFIX + "slots:playgrounds"
 WORKED = PREFIX + "playground-work"  # hash: worker name -> turns it computed and saved
 EXERCISE_SECONDS = 300  # an exercise no web process renewed this long is gone
-TAKEN_SECONDS = 2.0  # a turn lasts ~0.1 s: its worker's mark outlives it many times over
+TAKEN_SECONDS = 2.0  # a turn's mark lapses this long after its worker last renewed it
 ANSWER_SECONDS = 60  # an answer nobody read lapses from Redis after this
 
 
@@ -150,76 +154,123 @@ def playground_of(setup: str) -> Playground:
                       Split(_points(given["train"]), _points(given["test"])))
 
 
-@dataclass
 class Copies:
-    """Each workspace's Playground built from Redis, kept while its generation lasts, and the
-    revision it holds: a turn or an edit only reads the progress again when it moved on."""
+    """Each workspace's Playground built from Redis, kept while its generation lasts, with the
+    revision it holds: a turn or an edit reads the progress again only when it moved on, and
+    builds the network only for a new exercise. A copy is *taken* — no one else has it while a
+    change is computed — and given back once that change is written."""
 
-    most: int = 256
-    held: dict = field(default_factory=dict)  # workspace -> (generation, revision, Playground)
+    def __init__(self, lock, most: int = 256):
+        self.lock = lock  # an OS lock: copies are taken in the web process's CPU-pool threads
+        self.most = most
+        self.held: dict = {}  # workspace -> (generation, revision, Playground), newest last
 
-    def get(self, workspace: str, record: dict) -> Playground:
+    def take(self, workspace: str, record: dict, setup) -> Playground:
+        """The exercise of ``record`` (generation, revision, progress) as a Playground of its
+        own; ``setup()`` gives the setup's text when the network must be built."""
         generation, revision = record["generation"], int(record["revision"])
-        held = self.held.pop(workspace, None)
-        if held is not None and held[0] == generation and held[1] == revision:
+        with self.lock:
+            held = self.held.pop(workspace, None)
+        if held is not None and held[0] == generation:
+            if held[1] == revision:
+                return held[2]
             playground = held[2]
         else:
-            playground = held[2] if held is not None and held[0] == generation \
-                else playground_of(record["setup"])
-            progress = unpacked(record["progress"])
-            playground.resume({**progress, "params": np.frombuffer(progress["params"])})
-        self.keep(workspace, generation, revision, playground)
+            playground = playground_of(setup())
+        progress = unpacked(record["progress"])
+        playground.resume({**progress, "params": np.frombuffer(progress["params"])})
         return playground
 
-    def keep(self, workspace: str, generation: str, revision: int,
-             playground: Playground) -> None:
-        self.held.pop(workspace, None)
-        self.held[workspace] = (generation, revision, playground)  # newest last
-        while len(self.held) > self.most:
-            del self.held[next(iter(self.held))]
+    def give_back(self, workspace: str, generation: str, revision: int,
+                  playground: Playground) -> None:
+        with self.lock:
+            self.held.pop(workspace, None)
+            self.held[workspace] = (generation, revision, playground)
+            while len(self.held) > self.most:
+                del self.held[next(iter(self.held))]
 
     def forget(self, workspace: str) -> None:
-        self.held.pop(workspace, None)
+        with self.lock:
+            self.held.pop(workspace, None)
 
 
 class Progress:
-    """The scripts that change an exercise in Redis, for both sides."""
+    """The script that writes an exercise's progress, for both sides."""
 
     def __init__(self, client):
         self.redis = client
         self.save_script = client.register_script(SAVE)
 
-    def save(self, workspace: str, record: dict, playground: Playground,
-             playing: str = "") -> int:
+    def save(self, workspace: str, record: dict, progress: str, playing: str = "") -> int:
+        """1 written; 0 a change came first; -1 not this exercise (or not this loop's)."""
         return int(self.save_script(
             keys=[exercise_key(workspace), SLOTS],
-            args=[record["generation"], record["revision"], progress_of(playground),
+            args=[record["generation"], record["revision"], progress,
                   int(EXERCISE_SECONDS * 1000), workspace, playing]))
+
+
+# -- a turn's answer: a JSON header, then the frame's arrays as they are ------------------------
+def packed_answer(answer: dict) -> bytes:
+    """The frame's binary arrays go raw after the header, so the web process's event loop reads
+    a frame of a 6 × 8 network (a megabyte) without base64 or a JSON parse of it."""
+    frame, blobs = answer.get("frame"), []
+    header = dict(answer)
+    if frame is not None:
+        header["frame"] = {}
+        for name, value in frame.items():
+            if isinstance(value, bytes):
+                header["frame"][name] = {"$blob": len(blobs)}
+                blobs.append(value)
+            else:
+                header["frame"][name] = value
+    header["blobs"] = [len(b) for b in blobs]
+    head = json.dumps(header, allow_nan=True).encode()
+    return len(head).to_bytes(4, "little") + head + b"".join(blobs)
+
+
+def unpacked_answer(data: bytes) -> dict:
+    size = int.from_bytes(data[:4], "little")
+    header = json.loads(data[4:4 + size])
+    at, blobs = 4 + size, []
+    for length in header.pop("blobs"):
+        blobs.append(data[at:at + length])
+        at += length
+    frame = header.get("frame")
+    if frame is not None:
+        header["frame"] = {name: blobs[value["$blob"]]
+                           if isinstance(value, dict) and "$blob" in value else value
+                           for name, value in frame.items()}
+    return header
 
 
 # -- the worker's side ------------------------------------------------------------------------
 @dataclass
 class PlaygroundWorkContext:
-    """What ``backprop-live worker`` gives the turns: Redis, the settings, its name."""
+    """What ``backprop-live worker`` gives the turns: Redis (text, and bytes for the answers),
+    its name."""
 
-    redis: object  # shared.connect(JOBS)
-    settings: dict
+    redis: Any  # shared.connect(JOBS)
+    raw: Any  # queued.connect_rq(JOBS): bytes
     name: str = ""
-    copies: Copies = field(default_factory=Copies)
+    copies: Copies = field(default_factory=lambda: Copies(threading.Lock()))
     progress: Progress | None = None
 
 
 CONTEXT: PlaygroundWorkContext | None = None  # set by `backprop-live worker`
 
 
-def turn(workspace: str, playing: str, token: str) -> str:
-    """One turn of the exercise loop ``playing`` plays; its answer pushed for the web process."""
+def turn(workspace: str, playing: str, token: str, limits: dict) -> str:
+    """One turn of the exercise loop ``playing`` plays, within the web process's ``limits``
+    (its MAX_PLAYGROUND_EPOCHS, PLAYGROUND_TURN_SECONDS, PLAYGROUND_GRID); the answer pushed
+    for the web process."""
     context = CONTEXT
     assert context is not None, "turn runs in `backprop-live worker`"
-    red = context.redis
-    red.set(taken_key(token), "1", px=int(TAKEN_SECONDS * 1000))
+
+    def mark() -> None:  # "this worker computes it", renewed while it does
+        context.redis.set(taken_key(token), context.name, px=int(TAKEN_SECONDS * 1000))
+    mark()
     try:
-        answer = _turn(context, workspace, playing)
+        answer = _turn(context, workspace, playing, limits, mark)
     except LimitError as exc:
         answer = {"error": str(exc), "limit": exc.limit}
     except Exception as exc:  # noqa: BLE001 — the page is told, the worker goes on
@@ -228,37 +279,45 @@ def turn(workspace: str, playing: str, token: str) -> str:
         answer = {"error": f"the worker failed: {type(exc).__name__}: {exc}"[:2000],
                   "limit": None}
     answer["worker"] = context.name
-    with red.pipeline() as pipe:
-        pipe.rpush(turn_key(token), packed(answer))
+    with context.raw.pipeline() as pipe:
+        pipe.rpush(turn_key(token), packed_answer(answer))
         pipe.expire(turn_key(token), ANSWER_SECONDS)
         pipe.delete(taken_key(token))
         pipe.execute()
     return "done"
 
 
-def _turn(context: PlaygroundWorkContext, workspace: str, playing: str) -> dict:
-    record = context.redis.hgetall(exercise_key(workspace))
-    if record.get("playing") != playing:
+def _turn(context: PlaygroundWorkContext, workspace: str, playing: str, limits: dict,
+          mark) -> dict:
+    key = exercise_key(workspace)
+    fields = ("generation", "revision", "progress", "playing")
+    record = dict(zip(fields, context.redis.hmget(key, *fields), strict=True))
+    if record["playing"] != playing:
         return {"idle": True}  # paused, closed or played by another loop since it was queued
-    settings = context.settings
-    playground = context.copies.get(workspace, record)
-    most = settings["MAX_PLAYGROUND_EPOCHS"]
+    playground = context.copies.take(workspace, record, lambda: context.redis.hget(key, "setup"))
+    most = limits["epochs"]
     if playground.epoch >= most:
+        context.copies.forget(workspace)
         raise LimitError(f"this exercise reached MAX_PLAYGROUND_EPOCHS={most}: reset it to "
                          "train again", "MAX_PLAYGROUND_EPOCHS")
-    end = time.perf_counter() + settings["PLAYGROUND_TURN_SECONDS"]
+    now = time.perf_counter()
+    end, renew = now + limits["seconds"], now + TAKEN_SECONDS / 4
     playground.step()
-    while time.perf_counter() < end and playground.epoch < most:
+    while (now := time.perf_counter()) < end and playground.epoch < most:
+        if now > renew:
+            mark()
+            renew = now + TAKEN_SECONDS / 4
         playground.step()
     stepped_at = time.time()
-    frame = playground_frames.frame(playground, settings["PLAYGROUND_GRID"])
+    mark()
+    frame = playground_frames.frame(playground, limits["grid"])
     frame["stepped_at"] = stepped_at * 1000  # as the web process's turns: bench/playground.py
     assert context.progress is not None
-    saved = context.progress.save(workspace, record, playground, playing)
+    saved = context.progress.save(workspace, record, progress_of(playground), playing)
     if saved != 1:  # an edit came first (the next turn starts from it), or a pause did
         context.copies.forget(workspace)
         return {"idle": True} if saved < 0 else {"again": True}
-    context.copies.keep(workspace, record["generation"], int(record["revision"]) + 1,
-                        playground)
+    context.copies.give_back(workspace, record["generation"], int(record["revision"]) + 1,
+                             playground)
     context.redis.hincrby(WORKED, context.name, 1)
-    return {"frame": frame}
+    return {"frame": frame, "generation": record["generation"]}

@@ -23,8 +23,10 @@ The keys and scripts, and the worker's side: ``jobs.playground_turns``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import time
 import uuid
 
 import numpy as np
@@ -57,9 +59,9 @@ from .playground_turns import (
     setup_of,
     taken_key,
     turn_key,
+    unpacked_answer,
 )
 from .queued import connect_rq
-from .queued_graphs import unpacked
 from .shared import connect
 
 log = logging.getLogger(__name__)
@@ -72,14 +74,13 @@ class QueuedPlaygrounds:
     """``jobs.playground.PlaygroundJobs``'s interface, with the exercises in Redis and their
     turns on the workers."""
 
-    def __init__(self, settings: dict, cpu, start_task, sleep, emit, os_lock=threading.Lock):
+    def __init__(self, settings: dict, cpu, start_task, sleep, emit, connected,
+                 os_lock=threading.Lock):
         self.settings = settings
-        self.os_lock = os_lock  # OS locks: the copies are used in the CPU pool's threads
-        self._locks: dict[str, object] = {}  # workspace -> the lock of its copy
-        self._locks_lock = os_lock()
         self.cpu = cpu
-        self.start_task = start_task
+        self.start_task, self.sleep = start_task, sleep
         self.emit = emit  # emit(event, data, sid); server.sockets.playground sets its own
+        self.connected = connected  # connected(sid): whether that page is still this process's
         self.redis = connect(settings["JOBS"])
         self.queue = Queue(QUEUE, connection=connect_rq(settings["JOBS"]),
                            serializer=JSONSerializer)
@@ -87,16 +88,21 @@ class QueuedPlaygrounds:
         if not self.wait > TAKEN_SECONDS:
             raise ValueError(f"PLAYGROUND_TURN_WAIT_SECONDS must be more than "
                              f"{TAKEN_SECONDS:g}, not {self.wait:g}")
-        self.copies = Copies()
+        self.limits = {"epochs": settings["MAX_PLAYGROUND_EPOCHS"],
+                       "seconds": settings["PLAYGROUND_TURN_SECONDS"],
+                       "grid": settings["PLAYGROUND_GRID"]}  # what each turn is computed with
+        self.copies = Copies(os_lock())
         self.progress = Progress(self.redis)
         self._open = self.redis.register_script(OPEN)
         self._set_fields = self.redis.register_script(SET_FIELDS)
         self._close = self.redis.register_script(CLOSE)
         self._unplay = self.redis.register_script(UNPLAY)
+        self._renew = self.redis.register_script(RENEW)
         self.loops: dict[str, str] = {}  # workspace -> the id of this process's loop playing it
         self.pages: dict[str, str] = {}  # workspace -> the page of this process that has it
-        self._renew = self.redis.register_script(RENEW)
-        self.sleep = sleep
+        # workspace -> a lock (green: the event loop's) that one change of it at a time holds
+        # in this process, from reading it to writing it; other processes' lose at the write
+        self.changing: dict[str, threading.Lock] = {}
         start_task(self._renew_pages)
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -113,18 +119,22 @@ class QueuedPlaygrounds:
         if held >= 0:
             raise BusyError(f"the server is busy: {held} Playground exercises are open "
                             f"(MAX_PLAYGROUNDS={most})", "MAX_PLAYGROUNDS")
-        self.copies.keep(workspace, generation, 0, playground)
         self.pages[workspace] = sid
+        self.copies.forget(workspace)  # the socket's answer reads this one; a change builds its own
         return Exercise(workspace, sid, playground)
 
     def close(self, workspace: str, sid: str) -> None:
         """The page ``sid`` went: its exercise ends (another tab's of the workspace stays)."""
-        if self._close(keys=[exercise_key(workspace), SLOTS], args=[sid, workspace]):
-            self.copies.forget(workspace)
+        try:
+            self._close(keys=[exercise_key(workspace), SLOTS], args=[sid, workspace])
+        except Exception:  # Redis away: the exercise lapses by itself, unrenewed
+            log.warning("could not close the Playground exercise of %s", workspace,
+                        exc_info=True)
+        if self.pages.get(workspace) == sid:
+            del self.pages[workspace]
             self.loops.pop(workspace, None)
-            self.pages.pop(workspace, None)
-            with self._locks_lock:
-                self._locks.pop(workspace, None)
+            self.changing.pop(workspace, None)
+            self.copies.forget(workspace)
 
     def frame(self, exercise: Exercise) -> dict:
         return playground_frames.frame(exercise.playground, self.settings["PLAYGROUND_GRID"])
@@ -133,7 +143,6 @@ class QueuedPlaygrounds:
         record = self.redis.hgetall(exercise_key(workspace))
         if not record:
             raise ValueError("no Playground exercise here yet: send playground_start first")
-        self.redis.pexpire(exercise_key(workspace), int(EXERCISE_SECONDS * 1000))
         return record
 
     # -- driving -------------------------------------------------------------------------------
@@ -158,9 +167,7 @@ class QueuedPlaygrounds:
 
     def step(self, workspace: str) -> dict:
         """One batch, then its frame (paused exercises only: playing, the workers step)."""
-        if self._record(workspace).get("playing"):
-            raise ValueError("the exercise is playing: pause it before stepping")
-        return self._change(workspace, self._step, save=True)
+        return self._change(workspace, self._step, save=True, paused=True)
 
     def set_weight(self, workspace: str, position, value) -> dict:
         largest = self.settings["PLAYGROUND_MAX_WEIGHT"]
@@ -184,66 +191,72 @@ class QueuedPlaygrounds:
             raise LimitError(f"this exercise reached MAX_PLAYGROUND_EPOCHS={most}: reset it to "
                              "train again", "MAX_PLAYGROUND_EPOCHS")
         playground.step()
-        return self._frame(playground)
+        stepped_at = time.time()
+        frame = self._frame(playground)
+        frame["stepped_at"] = stepped_at * 1000  # docs/protocol.md: as the loop's frames
+        return frame
 
-    def _change(self, workspace: str, work, save: bool):
+    def _change(self, workspace: str, work, save: bool, paused: bool = False):
         """``work(playground)`` on the exercise as Redis has it, in the CPU pool; with ``save``,
-        its change written unless a turn or another edit wrote first — then computed again."""
-        for _ in range(CHANGE_ATTEMPTS):
-            record = self._record(workspace)
-            playground, result = self.cpu.call(workspace, self._apply, workspace, record, work)
-            if not save:
-                return result
-            saved = self.progress.save(workspace, record, playground)
-            if saved == 1:
-                self.copies.keep(workspace, record["generation"], int(record["revision"]) + 1,
-                                 playground)
-                return result
-            self.copies.forget(workspace)
-            if saved < 0:
-                raise ValueError("this Playground exercise was replaced while it changed: "
-                                 "start it again")
-        raise BusyError(f"the exercise changed {CHANGE_ATTEMPTS} times while this was computed:"
-                        " try again", "PLAYGROUND_TURN_SECONDS")
+        its change written unless a turn (or another process's edit) wrote first — then
+        computed again. One change of a workspace at a time in this process."""
+        with self.changing.setdefault(workspace, threading.Lock()):
+            for _ in range(CHANGE_ATTEMPTS):
+                record = self._record(workspace)
+                if paused and record.get("playing"):
+                    raise ValueError("the exercise is playing: pause it before stepping")
+                playground, result, progress = self.cpu.call(
+                    workspace, self._apply, workspace, record, work, save)
+                if not save:
+                    self.copies.give_back(workspace, record["generation"],
+                                          int(record["revision"]), playground)
+                    return result
+                saved = self.progress.save(workspace, record, progress)
+                if saved == 1:
+                    self.copies.give_back(workspace, record["generation"],
+                                          int(record["revision"]) + 1, playground)
+                    return result
+                if saved < 0:
+                    raise ValueError("this Playground exercise was replaced while it changed: "
+                                     "start it again")
+        raise BusyError(f"the exercise's turns (of PLAYGROUND_TURN_SECONDS each) were written "
+                        f"first {CHANGE_ATTEMPTS} times while this was computed: try again",
+                        "PLAYGROUND_TURN_SECONDS")
 
-    def _apply(self, workspace: str, record: dict, work):
-        """In a CPU-pool thread; one at a time per workspace, since they share its copy."""
-        with self._lock_of(workspace):
-            playground = self.copies.get(workspace, record)
-            try:
-                return playground, work(playground)
-            except Exception:
-                self.copies.forget(workspace)  # it may be half changed
-                raise
-
-    def _lock_of(self, workspace: str):
-        with self._locks_lock:
-            return self._locks.setdefault(workspace, self.os_lock())
+    def _apply(self, workspace: str, record: dict, work, save: bool):
+        """In a CPU-pool thread, on a copy no one else has: (it, what ``work`` gave, its
+        progress to write if ``save``). A copy that ``work`` failed on is dropped."""
+        playground = self.copies.take(workspace, record, lambda: record["setup"])
+        result = work(playground)
+        return playground, result, progress_of(playground) if save else None
 
     # -- the loop ------------------------------------------------------------------------------
     def _loop(self, workspace: str, loop: str) -> None:
         try:
             self._play(workspace, loop)
-        except Exception as exc:  # Redis or the queue failed: the page is told, not left waiting
+        except Exception as exc:  # the page is told, not left waiting, and may step again
             log.exception("the Playground loop of %s failed", workspace)
             sid = self.pages.get(workspace)
+            with contextlib.suppress(Exception):
+                self._stop(workspace, loop)
             if sid is not None:
-                self.emit("playground_stopped", {"reason": f"the job queue failed: {exc}",
-                                                 "limit": None}, sid)
+                self.emit("playground_stopped", {
+                    "reason": f"the Playground's loop failed: {type(exc).__name__}: {exc}",
+                    "limit": None}, sid)
         finally:
             if self.loops.get(workspace) == loop:
                 del self.loops[workspace]
 
     def _play(self, workspace: str, loop: str) -> None:
         """While ``loop`` plays the exercise: a turn on the queue, its frame to the page."""
-        deaths = 0
+        deaths, key = 0, exercise_key(workspace)
         while True:
-            playing, sid = self.redis.hmget(exercise_key(workspace), "playing", "sid")
+            playing, sid = self.redis.hmget(key, "playing", "sid")
             if playing != loop:
                 break
             token = uuid.uuid4().hex
             self.queue.enqueue("server.jobs.playground_turns.turn", workspace, loop, token,
-                               job_id=token, job_timeout=60, result_ttl=0,
+                               self.limits, job_id=token, job_timeout=60, result_ttl=0,
                                failure_ttl=ANSWER_SECONDS)
             answer = self._answer(token)
             if answer == "died":
@@ -266,7 +279,8 @@ class QueuedPlaygrounds:
                 break
             if answer.get("idle"):
                 break
-            if "frame" in answer:
+            # Not after a pause, a reset or another tab's play that came while it was computed
+            if "frame" in answer and self.redis.hget(key, "playing") == loop:
                 try:
                     self.emit("playground_frame", answer["frame"], sid)
                 except LimitError:  # the page does not read: it was disconnected, which closes it
@@ -274,33 +288,35 @@ class QueuedPlaygrounds:
                     break
 
     def _renew_pages(self) -> None:
-        """Every RENEW_SECONDS: the exercises of this process's pages are renewed in Redis."""
+        """Every RENEW_SECONDS: the exercises of this process's pages still connected are
+        renewed in Redis; a gone page's is left to lapse."""
         while True:
             self.sleep(RENEW_SECONDS)
             for workspace, sid in list(self.pages.items()):
                 try:
-                    renewed = self._renew(keys=[exercise_key(workspace), SLOTS], args=[
-                        sid, workspace, int(EXERCISE_SECONDS * 1000)])
+                    renewed = self.connected(sid) and self._renew(
+                        keys=[exercise_key(workspace), SLOTS],
+                        args=[sid, workspace, int(EXERCISE_SECONDS * 1000)])
                 except Exception:  # Redis away for a moment: renew it next time
                     log.warning("could not renew the Playground exercises", exc_info=True)
                     break
-                if not renewed and self.pages.get(workspace) == sid:  # closed, or another's
-                    del self.pages[workspace]
+                if not renewed and self.pages.get(workspace) == sid:  # gone, or another's
+                    self.close(workspace, sid)
 
     def _answer(self, token: str):
         """The turn's answer; "died" if its worker took it and went; None if none took it
         within PLAYGROUND_TURN_WAIT_SECONDS."""
-        waited, taken = 0.0, False
+        waited, taken, raw = 0.0, False, self.queue.connection
         while waited < self.wait:
-            popped = self.redis.blpop([turn_key(token)], timeout=0.25)
+            popped = raw.blpop([turn_key(token)], timeout=0.25)
             if popped is not None:
-                return unpacked(popped[1])
+                return unpacked_answer(popped[1])
             waited += 0.25
             if self.redis.exists(taken_key(token)):
                 taken = True
             elif taken:
-                last = self.redis.lpop(turn_key(token))  # it may have answered just now
-                return unpacked(last) if last is not None else "died"
+                last = raw.lpop(turn_key(token))  # it may have answered just now
+                return unpacked_answer(last) if last is not None else "died"
         return None
 
     def _cancel(self, token: str) -> None:
