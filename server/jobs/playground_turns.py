@@ -56,6 +56,16 @@ def taken_key(token: str) -> str:
     return f"{PREFIX}playground-taken:{token}"
 
 
+# Lua: the exercise (KEYS[1]) and its MAX_PLAYGROUNDS slot (its workspace's, in KEYS[2]) lapse
+# ``lapse`` ms from now, on Redis's clock.
+RENEWED = """
+redis.call('PEXPIRE', KEYS[1], {lapse})
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZADD', KEYS[2], 'XX', ms + tonumber({lapse}), {workspace})
+redis.call('PEXPIRE', KEYS[2], {lapse})
+"""
+
 # Admits (or replaces) a workspace's exercise against MAX_PLAYGROUNDS and writes it whole.
 # KEYS: the exercise, the slots; ARGV: workspace, most, lapse ms, generation, sid, setup,
 # progress. Returns -1 when written, else how many exercises hold the budget.
@@ -84,13 +94,7 @@ if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return -1 end
 if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'playing') ~= ARGV[6] then return -1 end
 if redis.call('HGET', KEYS[1], 'revision') ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'progress', ARGV[3], 'revision', tostring(tonumber(ARGV[2]) + 1))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-redis.call('ZADD', KEYS[2], 'XX', ms + tonumber(ARGV[4]), ARGV[5])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-return 1
-"""
+""" + RENEWED.format(lapse="ARGV[4]", workspace="ARGV[5]") + "return 1"
 
 # Sets fields ARGV[2..] (name, value pairs) of generation ARGV[1] only: never a partial hash.
 SET_FIELDS = """
@@ -118,13 +122,7 @@ return 1
 # Renews the exercise of page ARGV[1] (ARGV[2]: workspace, ARGV[3]: lapse ms); 0: not its own.
 RENEW = """
 if redis.call('HGET', KEYS[1], 'sid') ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-redis.call('ZADD', KEYS[2], 'XX', ms + tonumber(ARGV[3]), ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-return 1
-"""
+""" + RENEWED.format(lapse="ARGV[3]", workspace="ARGV[2]") + "return 1"
 
 
 # -- an exercise as data, and the copies built from it ----------------------------------------

@@ -40,9 +40,8 @@ def neurons(page) -> int:
     return page.locator("#pg-network canvas.pg-neuron").count()
 
 
-def test_circle_learns_and_pause_stops_the_steps(page):
-    open_playground(page)
-    assert page.get_by_role("tab", name="Playground").get_attribute("aria-selected") == "true"
+def play_pause_and_step(page) -> int:
+    """Play until the test accuracy passes 0.9, pause, one Step; the step count paused at."""
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(
         "() => Number(document.querySelector('#pg-boundary').dataset.testAccuracy) > 0.9",
@@ -52,6 +51,13 @@ def test_circle_learns_and_pause_stops_the_steps(page):
     paused = int(attribute(page, "step"))
     page.get_by_role("button", name="Step").click()
     wait_data(page, f"d.step === '{paused + 1}'")
+    return paused
+
+
+def test_circle_learns_and_pause_stops_the_steps(page):
+    open_playground(page)
+    assert page.get_by_role("tab", name="Playground").get_attribute("aria-selected") == "true"
+    play_pause_and_step(page)
     shot(page, "playground-circle-trained")
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from engine.playground import Playground, PlaygroundConfig
 from tests.browser.conftest import VIEWPORT, shot
-from tests.browser.test_playground import attribute, open_playground, wait_data
+from tests.browser.test_playground import attribute, open_playground, play_pause_and_step
 from tests.cluster import Cluster
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -24,15 +24,7 @@ def test_the_playground_trains_on_the_worker_and_pauses_where_the_engine_is(brow
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.base_url = cluster.webs[0].url
         open_playground(page)
-        page.get_by_role("button", name="Play").click()
-        page.wait_for_function(
-            "() => Number(document.querySelector('#pg-boundary').dataset.testAccuracy) > 0.9",
-            timeout=60_000)
-        page.get_by_role("button", name="Pause").click()
-        page.wait_for_function("() => !document.querySelector('#pg-step').disabled")
-        paused = int(attribute(page, "step"))
-        page.get_by_role("button", name="Step").click()  # in the web process, from Redis
-        wait_data(page, f"d.step === '{paused + 1}'")
+        paused = play_pause_and_step(page)  # the Step: in the web process, from Redis
         shot(page, "playground-on-the-queue")
         turns = cluster.redis.client().hgetall("bpl:playground-work")
         assert list(turns) == [cluster.workers[0].name] and int(turns[cluster.workers[0].name]) > 0
