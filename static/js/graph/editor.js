@@ -80,12 +80,17 @@ export class ExpressionEditor {
 
   /** Replaces the text (and its undo history); no problems are shown for the new text. */
   set text(value) {
+    this._setDoc(value);
+  }
+
+  /** A new state holding `doc` (a string or a Text), read-only while `loading`; a long source
+   * still being built gives way to it. The placeholder and read-only are the state's own from
+   * the start: each dispatch after it was one more update of a 100,000-line document. */
+  _setDoc(doc, loading = false) {
     this.version++;
-    this.loading = false; // a long source still being built gives way to this text
-    this.view.setState(this._state(value));
-    // A new state has no problems marked: only the list goes (a dispatch to unmark none was
-    // one more update of a 100,000-line document).
-    this._listProblems([]);
+    this.loading = loading;
+    this.view.setState(this._state(doc));
+    this._listProblems([]); // a new state has no problems marked: only the list goes
     this._say();
   }
 
@@ -111,9 +116,8 @@ export class ExpressionEditor {
     const doc = this.view.state.doc;
     if (doc.length === text.length && this.text === text) return this._show(source, null);
     if (text.length <= STEP_CHARS) return this._show(source, text);
-    this.clearSource(`Loading the text of ${source.name || source.ref}…`);
+    this._clear(`Loading the text of ${source.name || source.ref}…`, true);
     const version = this.version;
-    this._setLoading(true);
     const built = await documentInSteps(text, () => this.version === version);
     return built ? this._show(source, built) : false;
   }
@@ -124,9 +128,15 @@ export class ExpressionEditor {
     this.loading = false;
     this.source = source;
     this.note = '';
-    this._placeholder(source.text == null ? 'Type an expression here and press Load.' : '');
-    if (doc === null) this.showProblems([]);
-    else this.text = doc;
+    const hint = source.text == null ? 'Type an expression here and press Load.' : '';
+    if (doc === null) {
+      this._placeholder(hint);
+      this._showReadOnly();
+      this.showProblems([]);
+    } else {
+      this.placeholderText = hint;
+      this._setDoc(doc);
+    }
     this.sourceDoc = this.view.state.doc;
     this._say();
     return true;
@@ -134,14 +144,19 @@ export class ExpressionEditor {
 
   /** The graph on screen is gone (none could be loaded): nothing here is its source. */
   clearSource(note = '') {
+    this._clear(note, false);
+  }
+
+  _clear(note, loading) {
     this.source = null;
     this.sourceDoc = null;
     this.note = note; // said in the status line, which wraps (the editor does not)
-    this._placeholder(note ? '…' : '');
-    this.text = '';
+    this.placeholderText = note ? '…' : '';
+    this._setDoc('', loading);
   }
 
   _placeholder(text) {
+    if (text === this.placeholderText) return;
     this.placeholderText = text;
     this.view.dispatch({ effects: this.placeholderPart.reconfigure(placeholder(text)) });
   }
@@ -169,9 +184,10 @@ export class ExpressionEditor {
     this.root.dataset.sourceState = state;
   }
 
-  _setLoading(loading) {
-    this.loading = loading;
-    const readOnly = this.readOnly || loading;
+  /** The state is read-only when the editor is, or while a long source is being built. */
+  _showReadOnly() {
+    const readOnly = this.readOnly || this.loading;
+    if (readOnly === this.view.state.readOnly) return;
     this.view.dispatch({ effects: this.readOnlyPart.reconfigure(EditorState.readOnly.of(readOnly)) });
   }
 
@@ -182,7 +198,7 @@ export class ExpressionEditor {
 
   setReadOnly(readOnly) {
     this.readOnly = readOnly;
-    this._setLoading(this.loading);
+    this._showReadOnly();
     this.root.classList.toggle('read-only', readOnly);
     this.button.disabled = readOnly;
     this._say();
