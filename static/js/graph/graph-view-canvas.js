@@ -25,8 +25,8 @@ const NODE_SPACING = 16; // layout units between neighbours (views.js lays out w
 // Edges stroked per animation frame. Chromium rasterises a canvas path when the frame is
 // painted, on the main thread without a GPU: one path of 200,000 segments held it 300 ms, so a
 // big graph's edges are drawn a slice a frame (each slice its own path, rastered in its frame:
-// 12,000 edges of a random DAG took up to 45 ms).
-const EDGES_PER_FRAME = 5000;
+// 12,000 edges of a random DAG took up to 45 ms, 5,000 up to 70 ms on a loaded machine).
+const EDGES_PER_FRAME = 2500;
 
 export class CanvasGraphView {
   constructor(container, { onSelect = () => {} } = {}) {
