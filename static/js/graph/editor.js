@@ -242,6 +242,8 @@ export class ExpressionEditor {
  * \r or \n); a step ends at a \n, so a \r\n is never cut in two.
  */
 async function documentInSteps(text, wanted) {
+  await nextTask(); // not in the task that asked (it shows the graph)
+  if (!wanted()) return null;
   let doc = null;
   for (let start = 0; ;) {
     let end = text.indexOf('\n', start + STEP_CHARS);
