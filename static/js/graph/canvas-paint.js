@@ -92,6 +92,7 @@ export class NodePainter {
     this.pending = false;
     this.scratch = null; // nodePainting's buffer, kept between paints
     this.meanwhile = [];
+    this.shown = null; // the transform and canvas size of the image on the canvas
   }
 
   paint(canvas, cssWidth, what) {
@@ -100,6 +101,7 @@ export class NodePainter {
     this.meanwhile = [];
     this.pending = true;
     const inSteps = what.bucket.length > NODES_PER_STEP;
+    if (inSteps) this._reproject(canvas, cssWidth, what.transform);
     const step = () => {
       if (draw !== this.draws) return;
       let next = painting.next();
@@ -110,6 +112,7 @@ export class NodePainter {
       }
       this.scratch = next.value;
       this.pending = false;
+      this.shown = { transform: what.transform, width: canvas.width, height: canvas.height };
       const changed = this.meanwhile;
       this.meanwhile = [];
       this.onDone(changed);
@@ -118,6 +121,28 @@ export class NodePainter {
     // is enough for one task).
     if (inSteps) nextTask().then(step);
     else step();
+  }
+
+  /** Until a paint in steps is done (a zoom's, say), the image already there is shown at the
+   * new transform, scaled: never the nodes where they were before the zoom. */
+  _reproject(canvas, cssWidth, to) {
+    const from = this.shown && this.shown.transform;
+    if (!from || (from.k === to.k && from.x === to.x && from.y === to.y)) return;
+    if (this.shown.width !== canvas.width || this.shown.height !== canvas.height) return; // cleared
+    const copy = this.copy || (this.copy = document.createElement('canvas'));
+    copy.width = canvas.width;
+    copy.height = canvas.height;
+    copy.getContext('2d').drawImage(canvas, 0, 0);
+    const ratio = canvas.width / Math.max(1, cssWidth);
+    const k = to.k / from.k; // a node at screen x₀ under `from` is at to.x + k (x₀ − from.x)
+    const ctx = canvas.getContext('2d');
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.setTransform(k, 0, 0, k, ratio * (to.x - k * from.x), ratio * (to.y - k * from.y));
+    ctx.drawImage(copy, 0, 0);
+    ctx.restore();
+    this.shown = { ...this.shown, transform: to };
   }
 
   /** Nodes (layout indexes) painted over since the paint began: painted again after it. */
@@ -130,6 +155,7 @@ export class NodePainter {
     this.draws++;
     this.pending = false;
     this.meanwhile = [];
+    this.shown = null;
   }
 }
 
