@@ -1,13 +1,18 @@
 """A big upload never holds the page's main thread long (issue 18), in Chromium against a real
 server: a 100,000-node random DAG given to the "Upload a file…" control is built, laid out,
-painted and traced, and Chromium's own long-task timing (a PerformanceObserver for 'longtask',
-installed before the page's scripts) sees no task longer than LONGEST_TASK_MS from the file's
-change event until the trace is on screen and every edge is drawn.
+painted and traced, and its text put in the editor, and Chromium's own long-task timing (a
+PerformanceObserver for 'longtask', installed before the page's scripts) sees no task longer
+than LONGEST_TASK_MS from the file's change event until the trace is on screen, every edge is
+drawn and the editor holds the file's text as the graph's source.
 
-LONGEST_TASK_MS is the issue's 200 ms. On an idle 2-core machine the longest task is 50–100 ms
-(the socket's decoding of the graph's description, one JSON.parse, is the largest); 200 leaves
-room for a CI machine loaded twice over. The page before this change held it 390–470 ms (the
-view's first setup, then the raster of every edge as one path), so the bound tells them apart.
+LONGEST_TASK_MS is 80 (the issue's test asked 200). On this 2-core machine, with other work on
+it (load 1.5-3), the page now has no long task at all (none over 50 ms) in most runs; with two
+busy loops beside it (load ~4.5) the longest in 20 runs was 66 ms; with those and the test
+suite's other tests running too (load 5+), 81 and 87 ms were seen in 2 of 8 runs. The page
+before this change held it 62-173 ms, with 2-4 long tasks each run (the editor taking a
+100,000-line text at once, the nodes painted in one task, a 100,000-name Map): over 80 ms in
+about half the runs, so this bound catches those coming back only some of the time. Chromium
+counts a task as long from 50 ms, the issue's figure: no bound nearer to it held under load.
 """
 
 from __future__ import annotations
