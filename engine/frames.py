@@ -54,14 +54,11 @@ OPERATOR_TABLE = {op.name: {"formula": op.formula, "derivatives": list(op.deriva
                             "arity": op.arity} for op in OPERATORS}
 
 
-# Binary buffers in a description, at most: socket.io-client's parser refuses a packet with more
-# than 10 attachments (socket.io-parser's Decoder, maxAttachments), and the page cannot set it.
-DESCRIPTION_BUFFERS = 10
-
-
 def describe(program, layers=()) -> dict:
     """The graph for the page, columnar (docs/protocol.md): per-node arrays as binary, so a
-    36,000-node network is a few typed arrays rather than 36,000 JSON objects."""
+    36,000-node network is a few typed arrays rather than 36,000 JSON objects. At most 10 of
+    them: socket.io-client's parser refuses a packet with more binary attachments
+    (socket.io-parser's Decoder, maxAttachments 10), and the page cannot raise it."""
     nodes = program.nodes
     op_names = [op.name for op in OPERATORS]
     group_names = sorted({n.group for n in nodes if n.group is not None})
@@ -92,10 +89,11 @@ def _names(names: list[str]) -> dict:
     """The named nodes' names as one string and where each ends in it (int32, in UTF-16 code
     units: a JavaScript string's indexes, so the page slices it as it is). As a JSON list,
     100,000 names were 100,000 strings for the page's socket to parse, in one task; one string
-    is one. Not a binary buffer: socket.io-client refuses a packet of more than 10 (see
-    DESCRIPTION_BUFFERS)."""
-    units = [len(name.encode("utf-16-le", "surrogatepass")) // 2 for name in names]
-    return {"names": "".join(names), "name_ends": i32(np.cumsum(units, dtype=np.int64))}
+    is one. Not a binary buffer: a description has at most 10 (see describe)."""
+    joined = "".join(names)
+    units = ([len(name) for name in names] if joined.isascii()  # one unit a character
+             else [len(name.encode("utf-16-le", "surrogatepass")) // 2 for name in names])
+    return {"names": joined, "name_ends": i32(np.cumsum(units, dtype=np.int64))}
 
 
 def _leaf_values(leaves) -> np.ndarray:
