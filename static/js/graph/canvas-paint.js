@@ -1,7 +1,7 @@
 // Drawing a big graph onto the canvas view's layers (graph-view-canvas.js) cheaply enough for
 // 100,000 nodes: the nodes as the pixels of one image, the edges a slice at a time.
 import * as d3 from 'd3';
-import { nextTask } from '../shared/yield.js';
+import { nextTask, sliceTimer } from '../shared/yield.js';
 
 /**
  * Every node's square onto `canvas` (whose CSS width is `cssWidth`), as the pixels of one image:
@@ -80,8 +80,9 @@ export const NODES_PER_STEP = 10000;
 const PIXELS_PER_STEP = 250000;
 
 /**
- * The nodes canvas's full repaints: at once for a few nodes, else a step of nodePainting a task
- * (a newer paint supersedes the steps still to come of an older one). A paint in steps reads
+ * The nodes canvas's full repaints: at once for a few nodes, else nodePainting's steps, as many
+ * a task as fit a slice of the event loop (a newer paint supersedes the steps still to come of
+ * an older one). A paint in steps reads
  * each node's colour when its step comes, so the nodes changed meanwhile (`note`) are handed
  * to `onDone(changed)` to be painted over once its image is on the canvas.
  */
@@ -104,8 +105,9 @@ export class NodePainter {
     if (inSteps) this._reproject(canvas, cssWidth, what.transform);
     const step = () => {
       if (draw !== this.draws) return;
+      const timer = sliceTimer(); // as many steps a task as fit a slice of the event loop
       let next = painting.next();
-      if (!inSteps) while (!next.done) next = painting.next();
+      while (!next.done && (!inSteps || !timer.due())) next = painting.next();
       if (!next.done) {
         nextTask().then(step);
         return;

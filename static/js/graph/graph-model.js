@@ -5,7 +5,7 @@
 // one of its children (an operand); a parent's edges are numbered childStart[p] + slot, slot 0
 // being the left operand, which is the order back-prop frames list them in.
 
-import { nextTask } from '../shared/yield.js';
+import { sliceTimer } from '../shared/yield.js';
 
 export function buildGraph(description, ref = '') {
   const steps = graphSteps(description, ref);
@@ -14,12 +14,14 @@ export function buildGraph(description, ref = '') {
   return step.value;
 }
 
-/** buildGraph, a task per step (at 100,000 nodes each is a few ms). */
+/** buildGraph, in tasks of as many steps as fit a slice of the event loop (a step of 10,000
+ * nodes is a few ms): a few tasks on a fast machine, more on a loaded one, none of them long. */
 export async function buildGraphInSteps(description, ref = '') {
   const steps = graphSteps(description, ref);
+  const timer = sliceTimer();
   let step = steps.next();
   while (!step.done) {
-    await nextTask();
+    if (timer.due()) await timer.yield();
     step = steps.next();
   }
   return step.value;

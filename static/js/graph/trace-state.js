@@ -6,7 +6,7 @@
 // before the forward pass reaches it again.
 
 import { FORWARD, SEED, GRADIENT, EDGE, UPDATE, ZERO, KEEP } from './timeline.js';
-import { nextTask } from '../shared/yield.js';
+import { sliceTimer } from '../shared/yield.js';
 
 export const GRAD_NONE = 0;
 export const GRAD_PARTIAL = 1;
@@ -261,13 +261,14 @@ export function groupIndex(graph) {
   return found;
 }
 
-/** groupIndex made ahead, a task per 20,000 nodes (a big graph's took 25–40 ms at once). */
+/** groupIndex made ahead, in slices of the event loop (a big graph's took 25–40 ms at once). */
 export async function prepareGroupIndex(graph) {
   if (groupIndexes.has(graph)) return;
   const steps = groupIndexSteps(graph);
+  const timer = sliceTimer();
   let step = steps.next();
   while (!step.done) {
-    await nextTask();
+    if (timer.due()) await timer.yield();
     step = steps.next();
   }
   if (!groupIndexes.has(graph)) groupIndexes.set(graph, step.value);
