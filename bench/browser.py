@@ -17,7 +17,7 @@ Prints:
   100k ≤ 3 s, chain 100k ≤ 5 s. Where the time goes: the upload's request (server parse and
   store), then until the trace's first message, then the page's own work until the paint; the
   main thread's long tasks (count, longest, total) over the whole, and after the paint until the
-  trace is attached (count, longest).
+  trace is attached, every edge is drawn and the file's text is in the editor (count, longest).
 - frames per second animating the canvas with a 100,000-line source in the editor (target 60).
 
     .venv/bin/python bench/browser.py --only uploads --sizes 5000,20000,100000
@@ -147,8 +147,13 @@ def upload_paint(browser, url: str, shape: str, size: int, repeat: int = 0) -> d
         page.wait_for_function(
             "n => performance.getEntriesByName('view-painted:all').length > n", arg=before,
             timeout=600_000)
-        # Then until the trace is attached (Play enabled): the page's work while it arrives.
+        # Then until the trace is attached (Play enabled), every edge is drawn and the editor
+        # holds the file's text (built a step a task): the page's work while they come.
         page.wait_for_function("() => !document.querySelector('#play').disabled", timeout=600_000)
+        page.wait_for_function(
+            "() => document.querySelector('#editor').dataset.sourceState === 'source'"
+            " && !document.querySelector('.graph-canvas:not([data-edges-drawn])')",
+            timeout=600_000)
         return page.evaluate("""() => {
           const start = window.__uploadStart;
           const paint = performance.getEntriesByName('view-painted:all').at(-1).startTime;
@@ -185,7 +190,8 @@ def uploads(browser, url: str, sizes: list[int], repeat: int) -> None:
             print(f"    upload request {request}, graph shown at {r['shown']:.2f} s, painted at "
                   f"{r['total']:.2f} s; main thread: {r['tasks']} long tasks, "
                   f"{r['busy']:.2f} s in all, longest {r['longest']:.0f} ms; then until the "
-                  f"trace is attached {r['after']} long tasks, longest "
+                  f"trace, the edges and the editor's text are in {r['after']} long tasks, "
+                  f"longest "
                   f"{r['afterLongest']:.0f} ms; fetches "
                   + ", ".join(f"{p} at {t:.2f} s took {d:.2f} s" for p, t, d in r["fetches"]))
 

@@ -56,7 +56,9 @@ OPERATOR_TABLE = {op.name: {"formula": op.formula, "derivatives": list(op.deriva
 
 def describe(program, layers=()) -> dict:
     """The graph for the page, columnar (docs/protocol.md): per-node arrays as binary, so a
-    36,000-node network is a few typed arrays rather than 36,000 JSON objects."""
+    36,000-node network is a few typed arrays rather than 36,000 JSON objects. At most 10 of
+    them: socket.io-client's parser refuses a packet with more binary attachments
+    (socket.io-parser's Decoder, maxAttachments 10), and the page cannot raise it."""
     nodes = program.nodes
     op_names = [op.name for op in OPERATORS]
     group_names = sorted({n.group for n in nodes if n.group is not None})
@@ -71,7 +73,7 @@ def describe(program, layers=()) -> dict:
         "child_start": i32(program.edge_start),
         "children": i32(program.edge_child),
         "named": i32(named),
-        "names": [nodes[p].name for p in named],
+        **_names([nodes[p].name for p in named]),
         "group_names": group_names,
         "group": i32([group_index.get(n.group, -1) for n in nodes]),
         "inputs": i32([p for p, n in enumerate(nodes) if n.operator == "input"]),
@@ -81,6 +83,17 @@ def describe(program, layers=()) -> dict:
         "operators": OPERATOR_TABLE,
         "leaf_values": f64(_leaf_values(nodes[: program.n_leaves])),
     }
+
+
+def _names(names: list[str]) -> dict:
+    """The named nodes' names as one string and where each ends in it (int32, in UTF-16 code
+    units: a JavaScript string's indexes, so the page slices it as it is). As a JSON list,
+    100,000 names were 100,000 strings for the page's socket to parse, in one task; one string
+    is one. Not a binary buffer: a description has at most 10 (see describe)."""
+    joined = "".join(names)
+    units = ([len(name) for name in names] if joined.isascii()  # one unit a character
+             else [len(name.encode("utf-16-le", "surrogatepass")) // 2 for name in names])
+    return {"names": joined, "name_ends": i32(np.cumsum(units, dtype=np.int64))}
 
 
 def _leaf_values(leaves) -> np.ndarray:

@@ -149,3 +149,47 @@ def test_load_keeps_the_cursor_where_it_was_and_says_the_text_is_the_source(page
     page.keyboard.type("#")
     expect(page.locator("#editor")).to_have_attribute("data-source-state", "edited")
     assert editor_text(page).split("\n")[2] == "#c = a * b"
+
+
+# Every change of the editor's source state, as it happens (a MutationObserver's records come
+# before the next task): what it said, whether its text was read-only, how long the text was.
+SOURCE_STATES = """() => { window.__sourceStates = [];
+  const editor = document.querySelector('#editor');
+  const note = () => window.__sourceStates.push({ state: editor.dataset.sourceState,
+    status: editor.querySelector('.editor-status').textContent,
+    readOnly: editor.expressionEditor.view.state.readOnly,
+    length: editor.expressionEditor.view.state.doc.length });
+  new MutationObserver(note).observe(editor, { attributes: true, subtree: true,
+    childList: true, characterData: true, attributeFilter: ['data-source-state'] });
+  note(); }"""
+
+
+def test_a_long_upload_never_shows_the_last_graphs_text_as_its_own(page, tmp_path):
+    """A long source is put in the editor a step a task (issue 18): until it is all there, the
+    editor is empty, read-only and says the text is loading; never the last graph's text
+    said to be the graph's source while the new graph is on screen."""
+    open_page(page, "?graph=example:reference.expr")
+    expect(page.locator("#editor")).to_have_attribute("data-source-state", "source")
+    reference_length = len(editor_text(page))
+    text = "x = input(0.5)\n" + "".join(f"s{i} = sin(x) * {i}\n" for i in range(30_000))
+    text += "output x\n"
+    assert len(text) > 2 ** 18  # over the editor's step (static/js/graph/editor.js STEP_CHARS)
+    source = tmp_path / "long.expr"
+    source.write_text(text)
+    page.evaluate(SOURCE_STATES)
+    page.set_input_files("#graph-file", str(source))
+    expect(page.locator("#editor")).to_have_attribute("data-source-state", "source",
+                                                      timeout=60_000)
+    expect_editor_text(page, text)
+    states = page.evaluate("() => window.__sourceStates")
+    loading = [s for s in states if s["status"] == "Loading the text of long.expr…"]
+    assert loading, states  # it was said while the text was being built
+    assert all(s["state"] == "none" and s["length"] == 0 and s["readOnly"]
+               for s in loading), loading
+    sources = [s for s in states if s["state"] == "source"]
+    # The reference's text was the source until the upload's, and the upload's came whole.
+    assert all(s["length"] in (reference_length, len(text)) for s in sources), sources
+    assert sources[-1]["status"] == "The source of the graph on screen: long.expr."
+    assert not sources[-1]["readOnly"]
+    last_reference = max(k for k, s in enumerate(states) if s["length"] == reference_length)
+    assert last_reference < states.index(loading[0])  # gone before the loading began

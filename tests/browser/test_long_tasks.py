@@ -1,13 +1,18 @@
 """A big upload never holds the page's main thread long (issue 18), in Chromium against a real
 server: a 100,000-node random DAG given to the "Upload a file…" control is built, laid out,
-painted and traced, and Chromium's own long-task timing (a PerformanceObserver for 'longtask',
-installed before the page's scripts) sees no task longer than LONGEST_TASK_MS from the file's
-change event until the trace is on screen and every edge is drawn.
+painted and traced, and its text put in the editor, and Chromium's own long-task timing (a
+PerformanceObserver for 'longtask', installed before the page's scripts) sees no task longer
+than LONGEST_TASK_MS from the file's change event until the trace is on screen, every edge is
+drawn and the editor holds the file's text as the graph's source.
 
-LONGEST_TASK_MS is the issue's 200 ms. On an idle 2-core machine the longest task is 50–100 ms
-(the socket's decoding of the graph's description, one JSON.parse, is the largest); 200 leaves
-room for a CI machine loaded twice over. The page before this change held it 390–470 ms (the
-view's first setup, then the raster of every edge as one path), so the bound tells them apart.
+LONGEST_TASK_MS is 80 (the issue's test asked 200). On this 2-core machine, with other work on
+it (load 1.5-3), the page now has no long task at all (none over 50 ms) in most runs; with two
+busy loops beside it (load ~4.5) the longest in 20 runs was 66 ms; with those and the test
+suite's other tests running too (load 5+), 81 and 87 ms were seen in 2 of 8 runs. The page
+before this change held it 62-173 ms, with 2-4 long tasks each run (the editor taking a
+100,000-line text at once, the nodes painted in one task, a 100,000-name Map): over 80 ms in
+about half the runs, so this bound catches those coming back only some of the time. Chromium
+counts a task as long from 50 ms, the issue's figure: no bound nearer to it held under load.
 """
 
 from __future__ import annotations
@@ -15,14 +20,15 @@ from __future__ import annotations
 import random
 
 import pytest
+from playwright.sync_api import expect
 
-from .pages import open_page, wait_trace
+from .pages import expect_editor_text, open_page, wait_trace
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NODES = 100_000
 INPUTS = 64
-LONGEST_TASK_MS = 200
+LONGEST_TASK_MS = 80
 
 # Before the page's scripts run: every long task, and when the file control changed.
 LONG_TASKS = """window.__longTasks = [];
@@ -64,6 +70,10 @@ def test_a_100k_node_upload_has_no_long_task_until_its_trace_is_on_screen(page, 
     page.wait_for_selector("#view[data-renderer=canvas][data-painted]", timeout=60_000)
     wait_trace(page)  # the trace has arrived and is attached: Play is enabled
     page.wait_for_selector(".graph-canvas[data-edges-drawn]")  # and its last edges are drawn
+    # The file's text is in the editor (built a step a task), said to be the graph's source.
+    expect(page.locator("#editor")).to_have_attribute("data-source-state", "source",
+                                                      timeout=30_000)
+    expect_editor_text(page, text)
     tasks = page.evaluate("() => window.__longTasks.filter((t) => t.start >= window.__uploadStart)")
     longest = max((t["ms"] for t in tasks), default=0)
     assert longest <= LONGEST_TASK_MS, (

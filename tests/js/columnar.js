@@ -15,7 +15,7 @@ export function columnar({ nodes, inputs = [], consts = [], outputs = [], groups
     child_start: new Int32Array(childStart).buffer,
     children: new Int32Array(byId.flatMap((d) => d.children)).buffer,
     named: new Int32Array(named.map((d) => d.id)).buffer,
-    names: named.map((d) => d.name),
+    ...names(named.map((d) => d.name)),
     group_names: groupNames,
     group: new Int32Array(byId.map((d) => (d.group == null ? -1 : groupNames.indexOf(d.group)))).buffer,
     inputs: new Int32Array(inputs).buffer,
@@ -24,4 +24,13 @@ export function columnar({ nodes, inputs = [], consts = [], outputs = [], groups
     groups,
     operators,
   };
+}
+
+/** Names as the protocol sends them: one string, and where each name ends in it (UTF-16 code
+ * units, a string's own indexes). */
+export function names(list) {
+  const ends = new Int32Array(list.length);
+  let end = 0;
+  list.forEach((name, k) => { end += name.length; ends[k] = end; });
+  return { names: list.join(''), name_ends: ends.buffer };
 }

@@ -75,3 +75,15 @@ test('a fresh place adds nothing to a link; bad parts of a place are dropped', (
   at('http://host/?graph=example:a.expr');
   assert.equal(placeFromUrl(), null);
 });
+
+test('names travel as one UTF-8 buffer: ASCII and not, each node keeps its own', () => {
+  // The server's encoding is Python's own (tests/server checks it against engine.frames);
+  // here TextEncoder's, independent of the page's decoding.
+  for (const names of [['a', 'bb', 'x1'], ['x₁', 'é', 'a', '日本', '𝑥', '']]) {
+    const g = buildGraph(columnar({
+      nodes: names.map((name, id) => ({ id, op: 'input', name, children: [], depth: 0 })),
+      inputs: names.map((_, id) => id),
+    }));
+    assert.deepEqual(g.name, names);
+  }
+});

@@ -30,6 +30,16 @@ def decode(frame: dict) -> dict:
     return out
 
 
+def names_of(description: dict) -> list[str]:
+    """The named nodes' names: one string cut at int32 ends in UTF-16 code units (the page's
+    string indexes; docs/protocol.md)."""
+    units = description["names"].encode("utf-16-le", "surrogatepass")
+    ends = np.frombuffer(description["name_ends"], "<i4").tolist()
+    starts = [0, *ends[:-1]]
+    return [units[2 * a:2 * b].decode("utf-16-le", "surrogatepass")
+            for a, b in zip(starts, ends, strict=True)]
+
+
 def nodes_of(description: dict) -> list[dict]:
     """The columnar graph description as one dict per node, the way the page reads it."""
     count = description["count"]
@@ -38,7 +48,7 @@ def nodes_of(description: dict) -> list[dict]:
     start = np.frombuffer(description["child_start"], "<i4")
     children = np.frombuffer(description["children"], "<i4")
     group = np.frombuffer(description["group"], "<i4")
-    names = dict(zip(np.frombuffer(description["named"], "<i4").tolist(), description["names"],
+    names = dict(zip(np.frombuffer(description["named"], "<i4").tolist(), names_of(description),
                      strict=True))
     outputs = set(description["outputs"])
     assert len(op) == len(depth) == len(group) == count and len(start) == count + 1

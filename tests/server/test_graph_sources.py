@@ -3,11 +3,14 @@ the leaf values the description carries (issue 11)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
 from engine import formats
+
+from .frames import names_of
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TEXT = "u = input(1.5)\nv = input(-0.5)\nw = exp(u * v) / (1 + u)\noutput w\n"
@@ -96,3 +99,30 @@ def test_what_if_values_never_stick_to_the_shared_graph(client, sock):
     assert traced_y({"b": 2.0})[b] == 2.0
     plain = traced_y({})
     assert plain[b] == -1.25 and plain[y] == 0.5 * -1.25
+
+
+def test_the_description_carries_names_as_one_string(client, sock):
+    """Names as one string with their ends (int32, UTF-16 code units: the page's string
+    indexes), not a JSON list (issue 18: 100,000 names were 100,000 strings for the page's
+    socket to parse in one task); names that are not ASCII, one outside the BMP, keep every
+    character. A description has at most 10 binary parts: socket.io-client's parser
+    (socket.io-parser's Decoder, maxAttachments 10) refuses a packet with more."""
+    graph_json = json.dumps({"format": "backprop-live/graph", "version": 1, "nodes": [
+        {"id": "a", "op": "input", "value": 0.5, "name": "é"},
+        {"id": "b", "op": "input", "value": 2, "name": "日本"},
+        {"id": "k", "op": "const", "value": 3, "name": "𝑥"},
+        {"id": "p", "op": "*", "args": ["a", "b"]},
+        {"id": "y", "op": "+", "args": ["p", "k"], "name": "y₁"}], "outputs": ["y"]})
+    graph = upload(client, graph_json, fmt="graph")
+    ack = sock.emit("load_graph", {"graph": graph["id"]}, callback=True)
+    description = ack["graph"]["description"]
+    assert isinstance(description["names"], str)
+    loaded = formats.load(graph_json, format="graph")
+    program = loaded.graph.program()
+    named = np.frombuffer(description["named"], "<i4").tolist()
+    expected = {p: n.name for p, n in enumerate(program.nodes) if n.name is not None}
+    assert dict(zip(named, names_of(description), strict=True)) == expected
+    assert {"é", "日本", "𝑥", "y₁"} <= set(expected.values())
+    for ref in (graph["id"], "model:resnet"):
+        described = sock.emit("load_graph", {"graph": ref}, callback=True)["graph"]["description"]
+        assert sum(isinstance(v, bytes) for v in described.values()) <= 10

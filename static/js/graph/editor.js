@@ -8,7 +8,7 @@
 // loaded, and problems are only ever shown for text that is in the editor.
 import { history, historyKeymap, defaultKeymap } from '@codemirror/commands';
 import { lintKeymap } from '@codemirror/lint';
-import { Compartment, EditorSelection, EditorState, Prec } from '@codemirror/state';
+import { Compartment, EditorSelection, EditorState, Prec, Text } from '@codemirror/state';
 import {
   EditorView, drawSelection, highlightActiveLineGutter, highlightSpecialChars, keymap,
   lineNumbers, placeholder,
@@ -16,6 +16,11 @@ import {
 import { editorLook } from './editor-look.js';
 import { parseLocation, problemMarking, problemRange, showProblemsSpec } from './editor-problems.js';
 import { expressionLanguage } from './expr-language.js';
+import { nextTask } from '../shared/yield.js';
+
+// Characters of a source split into lines in one task (about 10,000 lines): a 100,000-line
+// source given to CodeMirror at once was a 40 ms task.
+const STEP_CHARS = 1 << 18;
 
 export { parseLocation };
 
@@ -28,6 +33,8 @@ export class ExpressionEditor {
     this.source = null; // {text, format, name, ref}: what the graph on screen was made from
     this.sourceDoc = null; // the editor's document when it was set to the source's text
     this.readOnly = false;
+    this.loading = false; // a long source's document is being built (setSource): read-only meanwhile
+    this.version = 0; // documents set so far: a long source still being built gives way to a newer one
     this.placeholderText = '';
     this.readOnlyPart = new Compartment();
     this.placeholderPart = new Compartment();
@@ -59,7 +66,7 @@ export class ExpressionEditor {
           tabindex: '0', // focusable already (contenteditable); said so for axe's scrollable-region rule
           spellcheck: 'false', autocorrect: 'off', autocapitalize: 'off',
         }),
-        this.readOnlyPart.of(EditorState.readOnly.of(this.readOnly)),
+        this.readOnlyPart.of(EditorState.readOnly.of(this.readOnly || this.loading)),
         this.placeholderPart.of(placeholder(this.placeholderText)),
         EditorView.cspNonce.of(styleNonce()),
         EditorView.updateListener.of((update) => { if (update.docChanged) this._say(); }),
@@ -73,8 +80,17 @@ export class ExpressionEditor {
 
   /** Replaces the text (and its undo history); no problems are shown for the new text. */
   set text(value) {
-    this.view.setState(this._state(value));
-    this.showProblems([]);
+    this._setDoc(value);
+  }
+
+  /** A new state holding `doc` (a string or a Text), read-only while `loading`; a long source
+   * still being built gives way to it. The placeholder and read-only are the state's own from
+   * the start: each dispatch after it was one more update of a 100,000-line document. */
+  _setDoc(doc, loading = false) {
+    this.version++;
+    this.loading = loading;
+    this.view.setState(this._state(doc));
+    this._listProblems([]); // a new state has no problems marked: only the list goes
     this._say();
   }
 
@@ -89,31 +105,58 @@ export class ExpressionEditor {
   }
 
   /** The graph on screen was made from `source` ({text, format, name, ref}, text null when it
-   * has none — a model built in code): show it, replacing whatever was here. */
-  setSource(source) {
-    this.source = source;
-    this.note = '';
-    this._placeholder(source.text == null ? 'Type an expression here and press Load.' : '');
+   * has none — a model built in code): show it, replacing whatever was here. A long text is
+   * shown once its document is built, a step a task; until then the editor is empty, read-only
+   * and says the text is loading (never another graph's text as this one's). Resolves once the
+   * text is shown (false if another text replaced it first). */
+  async setSource(source) {
     const text = source.text ?? '';
     // The text just loaded is already here (Load, then the graph arrives): keep the cursor, the
     // scroll position and the undo history; only the problems go.
     const doc = this.view.state.doc;
-    if (doc.length === text.length && this.text === text) this.showProblems([]);
-    else this.text = text;
+    if (doc.length === text.length && this.text === text) return this._show(source, null);
+    if (text.length <= STEP_CHARS) return this._show(source, text);
+    this._clear(`Loading the text of ${source.name || source.ref}…`, true);
+    const version = this.version;
+    const built = await documentInSteps(text, () => this.version === version);
+    return built ? this._show(source, built) : false;
+  }
+
+  /** `doc`: the source's document (a string or a Text), null when it is the one here. */
+  _show(source, doc) {
+    this.version++; // a long source still being built is not this one
+    this.loading = false;
+    this.source = source;
+    this.note = '';
+    const hint = source.text == null ? 'Type an expression here and press Load.' : '';
+    if (doc === null) {
+      this._placeholder(hint);
+      this._showReadOnly();
+      this.showProblems([]);
+    } else {
+      this.placeholderText = hint;
+      this._setDoc(doc);
+    }
     this.sourceDoc = this.view.state.doc;
     this._say();
+    return true;
   }
 
   /** The graph on screen is gone (none could be loaded): nothing here is its source. */
   clearSource(note = '') {
+    this._clear(note, false);
+  }
+
+  _clear(note, loading) {
     this.source = null;
     this.sourceDoc = null;
     this.note = note; // said in the status line, which wraps (the editor does not)
-    this._placeholder(note ? '…' : '');
-    this.text = '';
+    this.placeholderText = note ? '…' : '';
+    this._setDoc('', loading);
   }
 
   _placeholder(text) {
+    if (text === this.placeholderText) return;
     this.placeholderText = text;
     this.view.dispatch({ effects: this.placeholderPart.reconfigure(placeholder(text)) });
   }
@@ -141,6 +184,13 @@ export class ExpressionEditor {
     this.root.dataset.sourceState = state;
   }
 
+  /** The state is read-only when the editor is, or while a long source is being built. */
+  _showReadOnly() {
+    const readOnly = this.readOnly || this.loading;
+    if (readOnly === this.view.state.readOnly) return;
+    this.view.dispatch({ effects: this.readOnlyPart.reconfigure(EditorState.readOnly.of(readOnly)) });
+  }
+
   setBusy(busy) {
     this.button.disabled = busy || this.readOnly;
     this.root.classList.toggle('busy', busy);
@@ -148,7 +198,7 @@ export class ExpressionEditor {
 
   setReadOnly(readOnly) {
     this.readOnly = readOnly;
-    this.view.dispatch({ effects: this.readOnlyPart.reconfigure(EditorState.readOnly.of(readOnly)) });
+    this._showReadOnly();
     this.root.classList.toggle('read-only', readOnly);
     this.button.disabled = readOnly;
     this._say();
@@ -156,6 +206,13 @@ export class ExpressionEditor {
 
   /** problems: [{location, message}] from the server; location "line:col", a JSON pointer or "". */
   showProblems(problems, { message = null } = {}) {
+    this._listProblems(problems, message);
+    this.view.dispatch(showProblemsSpec(this.view.state, this.problems.filter((p) => p.line),
+      this.problemList.childElementCount));
+  }
+
+  /** The problems listed below the editor (not marked in it). */
+  _listProblems(problems, message = null) {
     this.problems = problems.map((p) => ({ ...p, ...parseLocation(p.location) }));
     const list = this.problemList;
     list.replaceChildren();
@@ -166,8 +223,6 @@ export class ExpressionEditor {
       list.append(li);
     }
     this.root.classList.toggle('has-problems', list.childElementCount > 0);
-    this.view.dispatch(showProblemsSpec(this.view.state, this.problems.filter((p) => p.line),
-      list.childElementCount));
   }
 
   jumpTo(line, column = 1) {
@@ -178,6 +233,30 @@ export class ExpressionEditor {
       selection: EditorSelection.single(range.from, Math.min(range.to, range.from + 1)),
       effects: EditorView.scrollIntoView(range.from, { y: 'center' }),
     });
+  }
+}
+
+/**
+ * `text` as a CodeMirror document, split into lines STEP_CHARS at a time, a task each; null if
+ * `wanted()` turns false meanwhile. Lines break where CodeMirror's own split breaks them (\r\n,
+ * \r or \n); a step ends at a \n, so a \r\n is never cut in two.
+ */
+async function documentInSteps(text, wanted) {
+  await nextTask(); // not in the task that asked (it shows the graph)
+  if (!wanted()) return null;
+  let doc = null;
+  for (let start = 0; ;) {
+    let end = text.indexOf('\n', start + STEP_CHARS);
+    const last = end < 0;
+    if (last) end = text.length;
+    const cut = !last && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    const lines = text.slice(start, cut).split(/\r\n?|\n/);
+    // A step's lines begin a line of their own: '' ends the document's last line there.
+    doc = doc ? doc.append(Text.of(['', ...lines])) : Text.of(lines);
+    if (last) return doc;
+    start = end + 1;
+    await nextTask();
+    if (!wanted()) return null;
   }
 }
 

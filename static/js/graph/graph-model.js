@@ -5,7 +5,7 @@
 // one of its children (an operand); a parent's edges are numbered childStart[p] + slot, slot 0
 // being the left operand, which is the order back-prop frames list them in.
 
-import { nextTask } from '../shared/yield.js';
+import { sliceTimer } from '../shared/yield.js';
 
 export function buildGraph(description, ref = '') {
   const steps = graphSteps(description, ref);
@@ -14,65 +14,68 @@ export function buildGraph(description, ref = '') {
   return step.value;
 }
 
-/** buildGraph, a task per step (at 100,000 nodes each is 10–30 ms, all of them 70). */
+/** buildGraph, in tasks of as many steps as fit a slice of the event loop (a step of 10,000
+ * nodes is a few ms): a few tasks on a fast machine, more on a loaded one, none of them long. */
 export async function buildGraphInSteps(description, ref = '') {
   const steps = graphSteps(description, ref);
+  const timer = sliceTimer();
   let step = steps.next();
   while (!step.done) {
-    await nextTask();
+    if (timer.due()) await timer.yield();
     step = steps.next();
   }
   return step.value;
 }
 
-const STEP_NODES = 20000; // nodes a step's loop goes through before it yields
+const STEP_NODES = 10000; // nodes a step's loop goes through before it yields
 
-// The graph, built in steps: each `yield` is a place to give the event loop a turn.
+// The graph, built in steps: each `yield` is a place to give the event loop a turn, every
+// STEP_NODES nodes of each loop (a loop over all 100,000 nodes at once was 30-60 ms).
 function* graphSteps(description, ref) {
   const n = description.count;
   // Binary fields arrive as ArrayBuffers (little-endian, as the protocol says).
-  const opCodes = new Uint8Array(description.op);
-  const depth = new Int32Array(description.depth);
-  const childStart = new Int32Array(description.child_start);
+  const wire = {
+    opCodes: new Uint8Array(description.op),
+    depth: new Int32Array(description.depth),
+    childStart: new Int32Array(description.child_start),
+    groupIndex: new Int32Array(description.group),
+    ops: description.ops,
+    groupNames: description.group_names,
+  };
+  const { depth, childStart } = wire;
   const edgeChild = new Int32Array(description.children);
-  const groupIndex = new Int32Array(description.group);
   const nEdges = childStart[n];
-  const op = new Array(n);
-  const name = new Array(n).fill(null);
-  const group = new Array(n);
-  const output = new Uint8Array(n);
-  const edgeParent = new Int32Array(nEdges);
-  let maxDepth = 0;
-  for (let i = 0; i < n; i++) {
-    op[i] = description.ops[opCodes[i]];
-    group[i] = groupIndex[i] >= 0 ? description.group_names[groupIndex[i]] : null;
-    if (depth[i] > maxDepth) maxDepth = depth[i];
-    for (let e = childStart[i]; e < childStart[i + 1]; e++) edgeParent[e] = i;
-    if (i % STEP_NODES === STEP_NODES - 1) yield;
+  const nodes = { op: new Array(n), group: new Array(n), edgeParent: new Int32Array(nEdges), maxDepth: 0 };
+  for (let from = 0; from < n; from += STEP_NODES) {
+    nodesFromWire(wire, nodes, from, Math.min(n, from + STEP_NODES));
+    yield;
   }
-  yield;
+  const name = new Array(n).fill(null);
   const named = new Int32Array(description.named);
-  named.forEach((id, k) => { name[id] = description.names[k]; });
+  const names = nameReader(description.names, new Int32Array(description.name_ends));
+  for (let from = 0; from < named.length; from += STEP_NODES) {
+    nameNodes(name, named, names, from, Math.min(named.length, from + STEP_NODES));
+    yield;
+  }
+  const output = new Uint8Array(n);
   for (const id of description.outputs) output[id] = 1;
 
   // Reverse edges: for each child, the edges that feed its gradient (its parents).
-  const parentStart = new Int32Array(n + 1);
-  for (let e = 0; e < nEdges; e++) parentStart[edgeChild[e] + 1]++;
-  for (let i = 0; i < n; i++) parentStart[i + 1] += parentStart[i];
-  const parentEdges = new Int32Array(nEdges);
-  const fill = parentStart.slice(0, n);
-  for (let e = 0; e < nEdges; e++) parentEdges[fill[edgeChild[e]]++] = e;
+  const { parentStart, parentEdges } = reverseEdges(n, edgeChild);
   yield;
 
-  const byName = new Map();
-  for (let i = 0; i < n; i++) if (name[i] !== null && !byName.has(name[i])) byName.set(name[i], i);
+  const byName = new Map(); // a Map of 100,000 names took 50-60 ms at once
+  for (let from = 0; from < n; from += STEP_NODES) {
+    firstByName(name, byName, from, Math.min(n, from + STEP_NODES));
+    yield;
+  }
   const leafValues = description.leaf_values ? new Float64Array(description.leaf_values) : new Float64Array(0);
   yield;
   const shownName = yield* distinctNames(name);
 
   return {
-    ref, n, nEdges, op, name, group, depth, output, maxDepth,
-    childStart, edgeChild, edgeParent, parentStart, parentEdges, byName,
+    ref, n, nEdges, op: nodes.op, name, group: nodes.group, depth, output, maxDepth: nodes.maxDepth,
+    childStart, edgeChild, edgeParent: nodes.edgeParent, parentStart, parentEdges, byName,
     inputs: Array.from(new Int32Array(description.inputs)),
     consts: (description.consts || []).slice(),
     outputs: description.outputs.slice(),
@@ -84,6 +87,42 @@ function* graphSteps(description, ref) {
   };
 }
 
+function nodesFromWire({ opCodes, depth, childStart, groupIndex, ops, groupNames }, nodes, from, to) {
+  const { op, group, edgeParent } = nodes;
+  let maxDepth = nodes.maxDepth;
+  for (let i = from; i < to; i++) {
+    op[i] = ops[opCodes[i]];
+    group[i] = groupIndex[i] >= 0 ? groupNames[groupIndex[i]] : null;
+    if (depth[i] > maxDepth) maxDepth = depth[i];
+    for (let e = childStart[i]; e < childStart[i + 1]; e++) edgeParent[e] = i;
+  }
+  nodes.maxDepth = maxDepth;
+}
+
+/** The k-th name: `names` (one string) from the end of the one before to `ends[k]`. */
+function nameReader(names, ends) {
+  return (k) => names.slice(k ? ends[k - 1] : 0, ends[k]);
+}
+
+function nameNodes(name, named, names, from, to) {
+  for (let k = from; k < to; k++) name[named[k]] = names(k);
+}
+
+function reverseEdges(n, edgeChild) {
+  const nEdges = edgeChild.length;
+  const parentStart = new Int32Array(n + 1);
+  for (let e = 0; e < nEdges; e++) parentStart[edgeChild[e] + 1]++;
+  for (let i = 0; i < n; i++) parentStart[i + 1] += parentStart[i];
+  const parentEdges = new Int32Array(nEdges);
+  const fill = parentStart.slice(0, n);
+  for (let e = 0; e < nEdges; e++) parentEdges[fill[edgeChild[e]]++] = e;
+  return { parentStart, parentEdges };
+}
+
+function firstByName(name, byName, from, to) {
+  for (let i = from; i < to; i++) if (name[i] !== null && !byName.has(name[i])) byName.set(name[i], i);
+}
+
 const SUBSCRIPTS = '₀₁₂₃₄₅₆₇₈₉';
 const subscript = (k) => String(k).replace(/\d/g, (d) => SUBSCRIPTS[d]);
 
@@ -91,15 +130,28 @@ const subscript = (k) => String(k).replace(/\d/g, (d) => SUBSCRIPTS[d]);
  * a subscript in id order — y₁, y₂, y₃ — so "from y … from y" never happens. */
 function* distinctNames(name) {
   const count = new Map();
-  for (let i = 0; i < name.length; i++) {
-    const n = name[i];
-    if (n !== null) count.set(n, (count.get(n) || 0) + 1);
-    if (i % STEP_NODES === STEP_NODES - 1) yield;
+  for (let from = 0; from < name.length; from += STEP_NODES) {
+    countNames(name, count, from, Math.min(name.length, from + STEP_NODES));
+    yield;
   }
-  yield;
   const seen = new Map();
   const shown = new Array(name.length);
-  for (let i = 0; i < name.length; i++) {
+  for (let from = 0; from < name.length; from += STEP_NODES) {
+    showNames(name, count, seen, shown, from, Math.min(name.length, from + STEP_NODES));
+    if (from + STEP_NODES < name.length) yield;
+  }
+  return shown;
+}
+
+function countNames(name, count, from, to) {
+  for (let i = from; i < to; i++) {
+    const n = name[i];
+    if (n !== null) count.set(n, (count.get(n) || 0) + 1);
+  }
+}
+
+function showNames(name, count, seen, shown, from, to) {
+  for (let i = from; i < to; i++) {
     const n = name[i];
     if (n === null || count.get(n) < 2) shown[i] = n;
     else {
@@ -107,9 +159,7 @@ function* distinctNames(name) {
       seen.set(n, k);
       shown[i] = `${n}${subscript(k)}`;
     }
-    if (i % STEP_NODES === STEP_NODES - 1) yield;
   }
-  return shown;
 }
 
 /** The edge ids of node p's operands, left first. */

@@ -13,7 +13,7 @@ import { EDGE } from './timeline.js';
 import { GRAD_FINAL } from './trace-state.js';
 import { BACKGROUND, FLAGGED, INK, UNREACHED, VALUE_ONLY } from '../shared/colors.js';
 import { NodeNavigator, firstInReadingOrder } from './node-navigation.js';
-import { paintNodes, strokeEdges } from './canvas-paint.js';
+import { NodePainter, strokeEdges } from './canvas-paint.js';
 import { describeNode } from './node-description.js';
 
 const STEPS = 32; // palette steps across the diverging scale
@@ -25,8 +25,8 @@ const NODE_SPACING = 16; // layout units between neighbours (views.js lays out w
 // Edges stroked per animation frame. Chromium rasterises a canvas path when the frame is
 // painted, on the main thread without a GPU: one path of 200,000 segments held it 300 ms, so a
 // big graph's edges are drawn a slice a frame (each slice its own path, rastered in its frame:
-// 12,000 edges of a random DAG took up to 45 ms).
-const EDGES_PER_FRAME = 5000;
+// 12,000 edges of a random DAG took up to 45 ms, 5,000 up to 70 ms on a loaded machine).
+const EDGES_PER_FRAME = 2500;
 
 export class CanvasGraphView {
   constructor(container, { onSelect = () => {} } = {}) {
@@ -58,7 +58,8 @@ export class CanvasGraphView {
     this.lastState = null;
     this.recent = [];
     this._baseDraws = 0; // edge drawings begun: a slice still to come of an older one stops
-    this._coverage = null; // paintNodes's buffer, kept between full repaints
+    this.painter = new NodePainter((changed) => this._nodesDrawn(changed));
+    this.drawn = null; // resolves once this graph's nodes are all painted (views.js marks it)
     // Drawn again only when the size did change: the observer's first call (and a re-layout of
     // the page that leaves this view as it was) would otherwise repaint every node once more.
     this._resizeObserver = new ResizeObserver(() => { if (this._measure() !== this.sized) this._resize(); });
@@ -99,6 +100,7 @@ export class CanvasGraphView {
     const focusedId = this.focusK >= 0 && this.layout ? this.layout.ids[this.focusK] : null;
     this.focusK = focusedId != null && layout.index.has(focusedId) ? layout.index.get(focusedId)
       : firstInReadingOrder(layout.x, layout.y);
+    this.drawn = new Promise((resolve) => { this._drawnNow = resolve; });
     this._resize({ draw: false });
     this.fit(); // draws, through the zoom handler: once, not once for the size and again here
   }
@@ -296,15 +298,17 @@ export class CanvasGraphView {
   _drawNodes(changed) {
     const ctx = this.nodes.getContext('2d');
     if (!this.layout || !this.palette) {
+      this.painter.cancel();
       ctx.clearRect(0, 0, this.width, this.height);
       return;
     }
     const size = this._size();
     if (changed === null) {
-      this._coverage = paintNodes(this.nodes, this.width, { layout: this.layout, transform: this.transform,
-        size, bucket: this.bucket, palette: this.palette }, this._coverage);
+      this.painter.paint(this.nodes, this.width, { layout: this.layout, transform: this.transform,
+        size, bucket: this.bucket, palette: this.palette });
       return;
     }
+    this.painter.note(changed);
     const { x, y } = this.layout;
     const t = this.transform;
     const half = size / 2;
@@ -327,6 +331,13 @@ export class CanvasGraphView {
         ctx.fillRect(sx - half, sy - half, size, size);
       }
     }
+  }
+
+  /** Every node is painted: those changed while it was painted in steps are painted again. */
+  _nodesDrawn(changed) {
+    if (changed.length) this._drawNodes(changed);
+    if (this._drawnNow) this._drawnNow();
+    this._drawnNow = null;
   }
 
   _drawOverlay() {

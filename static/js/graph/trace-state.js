@@ -6,7 +6,7 @@
 // before the forward pass reaches it again.
 
 import { FORWARD, SEED, GRADIENT, EDGE, UPDATE, ZERO, KEEP } from './timeline.js';
-import { nextTask } from '../shared/yield.js';
+import { sliceTimer } from '../shared/yield.js';
 
 export const GRAD_NONE = 0;
 export const GRAD_PARTIAL = 1;
@@ -261,20 +261,22 @@ export function groupIndex(graph) {
   return found;
 }
 
-/** groupIndex made ahead, a task per 20,000 nodes (a big graph's took 25–40 ms at once). */
+/** groupIndex made ahead, in slices of the event loop (a big graph's took 25–40 ms at once). */
 export async function prepareGroupIndex(graph) {
   if (groupIndexes.has(graph)) return;
   const steps = groupIndexSteps(graph);
+  const timer = sliceTimer();
   let step = steps.next();
   while (!step.done) {
-    await nextTask();
+    if (timer.due()) await timer.yield();
     step = steps.next();
   }
   if (!groupIndexes.has(graph)) groupIndexes.set(graph, step.value);
 }
 
-const STEP_NODES = 20000;
+const STEP_NODES = 10000;
 
+// A step of each loop over the nodes per task (the last one took 10-20 ms at once).
 function* groupIndexSteps(graph) {
   const names = [];
   const index = new Map();
@@ -286,16 +288,29 @@ function* groupIndexSteps(graph) {
   };
   const declared = new Set(graph.groups.map((g) => g.name));
   const blocks = new Array(graph.n);
-  for (let i = 0; i < graph.n; i++) {
-    const name = blockName(graph, i);
-    blocks[i] = name;
-    if (!declared.has(name)) add(name);
-    if (i % STEP_NODES === STEP_NODES - 1) yield;
+  for (let from = 0; from < graph.n; from += STEP_NODES) {
+    nameBlocks(graph, blocks, declared, add, from, Math.min(graph.n, from + STEP_NODES));
+    yield;
   }
   for (const g of graph.groups) add(g.name);
   const of = new Uint32Array(graph.n);
-  for (let i = 0; i < graph.n; i++) of[i] = index.get(blocks[i]);
+  for (let from = 0; from < graph.n; from += STEP_NODES) {
+    indexBlocks(blocks, index, of, from, Math.min(graph.n, from + STEP_NODES));
+    if (from + STEP_NODES < graph.n) yield;
+  }
   return { names, index, of };
+}
+
+function nameBlocks(graph, blocks, declared, add, from, to) {
+  for (let i = from; i < to; i++) {
+    const name = blockName(graph, i);
+    blocks[i] = name;
+    if (!declared.has(name)) add(name);
+  }
+}
+
+function indexBlocks(blocks, index, of, from, to) {
+  for (let i = from; i < to; i++) of[i] = index.get(blocks[i]);
 }
 
 /** A node's block: its group, else (a leaf) its name without the index ("image[3]" → "image"). */
