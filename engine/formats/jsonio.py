@@ -11,6 +11,7 @@ import difflib
 import json
 import math
 import re
+import sys
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -216,15 +217,30 @@ def schema(name: str) -> dict[str, Any]:
 @cache
 def validator(name: str, definition: str | None = None) -> Draft202012Validator:
     """A validator for a schema file, or for one of its ``$defs`` (sharing its references)."""
-    # Imported on first use: with jsonschema's optional format checkers installed (JupyterLab
-    # brings rfc3987-syntax), importing it takes ~1.4 s, which every command line paid.
-    from jsonschema import Draft202012Validator
-
+    Draft202012Validator = _jsonschema_validator()
     whole = schema(name)
     if definition is None:
         return Draft202012Validator(whole)
     part = {"$ref": f"#/$defs/{definition}", "$defs": whole["$defs"]}
     return Draft202012Validator(part)
+
+
+def _jsonschema_validator():
+    """jsonschema's validator class, imported on first use and without its IRI format checker.
+    When rfc3987-syntax is installed (JupyterLab brings it), jsonschema's import builds that
+    checker's grammar: ~1.4 s, which every command line paid, and ~20 MB that stay resident in
+    the server. Our schemas use no ``format``, and jsonschema checks formats only when asked;
+    it skips a checker whose module does not import."""
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # its import fails
+        try:
+            from jsonschema import Draft202012Validator
+        finally:
+            del sys.modules["rfc3987_syntax"]
+        return Draft202012Validator
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator
 
 
 _TYPES = {"object": "an object {...}", "array": "a list [...]", "string": "text in quotes",

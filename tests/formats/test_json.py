@@ -346,3 +346,28 @@ def test_loading_does_not_modify_the_document():
     before = copy.deepcopy(data)
     load(json.dumps(data))
     assert data == before
+
+
+def test_validating_does_not_build_jsonschemas_iri_grammar():
+    """jsonschema builds an IRI checker's grammar at import when rfc3987-syntax is installed
+    (JupyterLab, in the test extras, brings it): ~1.4 s and ~20 MB resident in the server, for
+    a format our schemas never use. A fresh interpreter validates a graph without it."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    assert importlib.util.find_spec("rfc3987_syntax") is not None, \
+        "rfc3987-syntax is expected here (JupyterLab's jsonschema[format-nongpl])"
+    code = ("import sys, json\n"
+            "from engine.formats import load, FormatError\n"
+            "try:\n"
+            "    load(json.dumps({'format': 'backprop-live/graph', 'version': 1,"
+            " 'nodes': 'x', 'outputs': []}), 'graph')\n"
+            "except FormatError as exc:\n"
+            "    print(exc.problems[0].message)\n"
+            "print('rfc3987_syntax' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    refused, imported = done.stdout.strip().splitlines()
+    assert refused == 'expected a list [...], got the text "x"'  # still validated by the schema
+    assert imported == "False"
