@@ -38,6 +38,30 @@ class Exercise:
     lock: Any = field(default_factory=threading.Lock)
 
 
+def train_turn(playground: Playground, seconds: float, most: int, grid: int,
+               between=None) -> dict:
+    """SGD steps for ``seconds`` (at least one, never past epoch ``most``), then the frame
+    (``grid`` × ``grid`` maps) with ``stepped_at``: the wall clock at the last step, in ms —
+    the page's latency to its pixels (bench/playground.py item 3) is measured against it, on
+    the same machine. ``between()`` runs between steps and before the frame. LimitError once
+    the exercise is at MAX_PLAYGROUND_EPOCHS."""
+    if playground.epoch >= most:
+        raise LimitError(f"this exercise reached MAX_PLAYGROUND_EPOCHS={most}: reset it to "
+                         "train again", "MAX_PLAYGROUND_EPOCHS")
+    end = time.perf_counter() + seconds
+    playground.step()
+    while time.perf_counter() < end and playground.epoch < most:
+        if between is not None:
+            between()
+        playground.step()
+    stepped_at = time.time()
+    if between is not None:
+        between()
+    frame = playground_frames.frame(playground, grid)
+    frame["stepped_at"] = stepped_at * 1000
+    return frame
+
+
 def sample_text(playground: Playground, index) -> tuple[str, str]:
     """(JSON graph text, name) of point ``index``'s scalar graph (training points first) with
     the current weights."""
@@ -152,25 +176,16 @@ class PlaygroundJobs:
     def _turn(self, exercise: Exercise, seconds: float, looping: bool) -> dict | None:
         """Steps for ``seconds`` (at least one), then the frame; in a CPU-pool thread. The
         loop's turn does nothing once paused (a pause may come while it waits for the lock)."""
-        most = self.settings["MAX_PLAYGROUND_EPOCHS"]
         with exercise.lock:
             if looping and not exercise.playing:
                 return None
-            playground = exercise.playground
-            if playground.epoch >= most:
+            try:
+                return train_turn(exercise.playground, seconds,
+                                  self.settings["MAX_PLAYGROUND_EPOCHS"],
+                                  self.settings["PLAYGROUND_GRID"])
+            except LimitError:
                 exercise.playing = False
-                raise LimitError(f"this exercise reached MAX_PLAYGROUND_EPOCHS={most}: reset "
-                                 "it to train again", "MAX_PLAYGROUND_EPOCHS")
-            end = time.perf_counter() + seconds
-            playground.step()
-            while time.perf_counter() < end and playground.epoch < most:
-                playground.step()
-            stepped_at = time.time()
-            frame = self.frame(exercise)
-            # The wall clock at the turn's last step, in ms: the page's latency to its pixels
-            # (bench/playground.py item 3) is measured against it, on the same machine.
-            frame["stepped_at"] = stepped_at * 1000
-            return frame
+                raise
 
     def _loop(self, exercise: Exercise, generation: int) -> None:
         seconds = self.settings["PLAYGROUND_TURN_SECONDS"]

@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from engine.playground import Playground, PlaygroundConfig, Points, Split
-from engine.playground import frames as playground_frames
 
 from ..limits import LimitError
+from .playground import train_turn
 from .queued_graphs import packed, unpacked
 from .shared import PREFIX
 
@@ -273,7 +273,6 @@ def turn(workspace: str, playing: str, token: str, limits: dict) -> str:
         answer = {"error": str(exc), "limit": exc.limit}
     except Exception as exc:  # noqa: BLE001 — the page is told, the worker goes on
         log.exception("a Playground turn of %s failed", workspace)
-        context.copies.forget(workspace)
         answer = {"error": f"the worker failed: {type(exc).__name__}: {exc}"[:2000],
                   "limit": None}
     answer["worker"] = context.name
@@ -293,29 +292,20 @@ def _turn(context: PlaygroundWorkContext, workspace: str, playing: str, limits: 
     if record["playing"] != playing:
         return {"idle": True}  # paused, closed or played by another loop since it was queued
     playground = context.copies.take(workspace, record, lambda: context.redis.hget(key, "setup"))
-    most = limits["epochs"]
-    if playground.epoch >= most:
-        context.copies.forget(workspace)
-        raise LimitError(f"this exercise reached MAX_PLAYGROUND_EPOCHS={most}: reset it to "
-                         "train again", "MAX_PLAYGROUND_EPOCHS")
-    now = time.perf_counter()
-    end, renew = now + limits["seconds"], now + TAKEN_SECONDS / 4
-    playground.step()
-    while (now := time.perf_counter()) < end and playground.epoch < most:
-        if now > renew:
+    due = time.perf_counter() + TAKEN_SECONDS / 4
+
+    def renew_mark() -> None:
+        nonlocal due
+        if time.perf_counter() > due:
             mark()
-            renew = now + TAKEN_SECONDS / 4
-        playground.step()
-    stepped_at = time.time()
-    mark()
-    frame = playground_frames.frame(playground, limits["grid"])
-    frame["stepped_at"] = stepped_at * 1000  # as the web process's turns: bench/playground.py
+            due = time.perf_counter() + TAKEN_SECONDS / 4
+    frame = train_turn(playground, limits["seconds"], limits["epochs"], limits["grid"],
+                       between=renew_mark)
     assert context.progress is not None
     saved = context.progress.save(workspace, record, progress_of(playground), playing)
-    if saved != 1:  # an edit came first (the next turn starts from it), or a pause did
-        context.copies.forget(workspace)
-        return {"idle": True} if saved < 0 else {"again": True}
+    if saved != 1:  # an edit came first (the next turn starts from it), or a pause did: the
+        return {"idle": True} if saved < 0 else {"again": True}  # copy taken is dropped
     context.copies.give_back(workspace, record["generation"], int(record["revision"]) + 1,
                              playground)
     context.redis.hincrby(WORKED, context.name, 1)
-    return {"frame": frame, "generation": record["generation"]}
+    return {"frame": frame}

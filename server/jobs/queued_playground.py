@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import time
 import uuid
 
 import numpy as np
@@ -40,7 +39,7 @@ from engine.playground import frames as playground_frames
 from engine.playground.data import split
 
 from ..limits import BusyError, LimitError
-from .playground import Exercise, sample_text
+from .playground import Exercise, sample_text, train_turn
 from .playground_turns import (
     ANSWER_SECONDS,
     CLOSE,
@@ -137,7 +136,7 @@ class QueuedPlaygrounds:
             self.copies.forget(workspace)
 
     def frame(self, exercise: Exercise) -> dict:
-        return playground_frames.frame(exercise.playground, self.settings["PLAYGROUND_GRID"])
+        return self._frame(exercise.playground)
 
     def _record(self, workspace: str) -> dict:
         record = self.redis.hgetall(exercise_key(workspace))
@@ -186,15 +185,8 @@ class QueuedPlaygrounds:
         return playground_frames.frame(playground, self.settings["PLAYGROUND_GRID"])
 
     def _step(self, playground: Playground) -> dict:
-        most = self.settings["MAX_PLAYGROUND_EPOCHS"]
-        if playground.epoch >= most:
-            raise LimitError(f"this exercise reached MAX_PLAYGROUND_EPOCHS={most}: reset it to "
-                             "train again", "MAX_PLAYGROUND_EPOCHS")
-        playground.step()
-        stepped_at = time.time()
-        frame = self._frame(playground)
-        frame["stepped_at"] = stepped_at * 1000  # docs/protocol.md: as the loop's frames
-        return frame
+        return train_turn(playground, 0.0, self.settings["MAX_PLAYGROUND_EPOCHS"],
+                          self.settings["PLAYGROUND_GRID"])
 
     def _change(self, workspace: str, work, save: bool, paused: bool = False):
         """``work(playground)`` on the exercise as Redis has it, in the CPU pool; with ``save``,
