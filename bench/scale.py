@@ -153,25 +153,33 @@ def report(name: str, stats: dict, cpu: dict) -> None:
         f"{kind} {seconds / done:.3f}" for kind, seconds in cpu.items()))
 
 
-def run_layout(layout: str, folder: Path, args) -> None:
-    sets = tuple(f"--set={b}" for b in BUDGETS)
-    database = ("--database", args.database) if args.database else ()
+def on_layout(layout: str, folder: Path, budgets: tuple[str, ...], run,
+              database: tuple[str, ...] = (), worker_args: tuple[str, ...] = ()):
+    """``run(urls)`` against ``layout`` — "embedded" (one ``serve``) or "WxK" (W web processes,
+    K workers, redis-server); returns what it returned and the CPU seconds each kind of process
+    spent meanwhile."""
+    sets = tuple(f"--set={b}" for b in budgets)
     if layout == "embedded":
         with LiveServer(folder, args=(*sets, *database)) as web:
             before = cpu_seconds(web.process.pid)
-            stats = play([web.url], args.students, args.rounds)
-            report(layout, stats, {"web+its workers": cpu_seconds(web.process.pid) - before})
-        return
+            stats = run([web.url])
+            return stats, {"web+its workers": cpu_seconds(web.process.pid) - before}
     webs, workers = (int(n) for n in layout.split("x"))
-    with Cluster(folder, webs=webs, workers=workers, heartbeat=10,
-                 settings=BUDGETS, web_args=database, worker_args=database) as cluster:
+    with Cluster(folder, webs=webs, workers=workers, heartbeat=10, settings=budgets,
+                 web_args=database, worker_args=(*database, *worker_args)) as cluster:
         pids = {"web": [w.process.pid for w in cluster.webs],
                 "worker": [w.pid for w in cluster.workers],
                 "redis": [cluster.redis.process.pid]}
         before = {k: sum(map(cpu_seconds, v)) for k, v in pids.items()}
-        stats = play([w.url for w in cluster.webs], args.students, args.rounds)
-        report(layout, stats, {k: sum(map(cpu_seconds, v)) - before[k]
-                               for k, v in pids.items()})
+        stats = run([w.url for w in cluster.webs])
+        return stats, {k: sum(map(cpu_seconds, v)) - before[k] for k, v in pids.items()}
+
+
+def run_layout(layout: str, folder: Path, args) -> None:
+    database = ("--database", args.database) if args.database else ()
+    stats, cpu = on_layout(layout, folder, BUDGETS,
+                           lambda urls: play(urls, args.students, args.rounds), database)
+    report(layout, stats, cpu)
 
 
 def event_costs(folder: Path, args) -> None:

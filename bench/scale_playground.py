@@ -27,10 +27,9 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo root, not 
 import numpy as np  # noqa: E402
 import requests  # noqa: E402
 
-from bench.scale import cpu_seconds, percentile  # noqa: E402
+from bench.scale import on_layout, percentile  # noqa: E402
 from engine.playground import Playground, PlaygroundConfig  # noqa: E402
-from tests.cluster import Cluster  # noqa: E402
-from tests.live_server import LiveServer, ordered_client  # noqa: E402
+from tests.live_server import ordered_client  # noqa: E402
 
 CONFIG = {"dataset": "circle", "seed": 1, "hidden": [4, 2], "lr": 0.03, "batch_size": 10}
 BUDGETS = ("MAX_NEW_WORKSPACES_PER_MINUTE=100000",)
@@ -98,23 +97,10 @@ def report(name: str, stats: dict, cpu: dict) -> None:
 
 
 def run_layout(layout: str, folder: Path, args) -> None:
-    sets = tuple(f"--set={b}" for b in BUDGETS)
-    if layout == "embedded":
-        with LiveServer(folder, args=sets) as web:
-            before = cpu_seconds(web.process.pid)
-            stats = run([web.url], args.players, args.seconds)
-            report(layout, stats, {"web": cpu_seconds(web.process.pid) - before})
-        return
-    webs, workers = (int(n) for n in layout.split("x"))
-    with Cluster(folder, webs=webs, workers=workers, heartbeat=10, settings=BUDGETS,
-                 worker_args=("--graphs-only",)) as cluster:
-        pids = {"web": [w.process.pid for w in cluster.webs],
-                "worker": [w.pid for w in cluster.workers],
-                "redis": [cluster.redis.process.pid]}
-        before = {k: sum(map(cpu_seconds, v)) for k, v in pids.items()}
-        stats = run([w.url for w in cluster.webs], args.players, args.seconds)
-        report(layout, stats, {k: sum(map(cpu_seconds, v)) - before[k]
-                               for k, v in pids.items()})
+    stats, cpu = on_layout(layout, folder, BUDGETS,
+                           lambda urls: run(urls, args.players, args.seconds),
+                           worker_args=("--graphs-only",))
+    report(layout, stats, cpu)
 
 
 def main() -> None:
