@@ -56,14 +56,22 @@ def stop_queued(store, shared: SharedTraining, rq_connection, run_id: str) -> st
     if run_id not in shared.active():
         return "unknown"
     shared.ask_to_stop(run_id)
+    if cancel_if_queued(run_id, rq_connection):
+        store.finish_run(run_id, "stopped")
+        shared.release(run_id)
+        return "cancelled"
+    return "stopping"
+
+
+def cancel_if_queued(job_id: str, rq_connection) -> bool:
+    """Cancel RQ's job ``job_id`` if it still waits in its queue, so no worker takes it;
+    whether it did (a job started, ended or unknown is left as it is)."""
     with contextlib.suppress(NoSuchJobError, InvalidJobOperation):
-        job = Job.fetch(run_id, connection=rq_connection, serializer=JSONSerializer)
+        job = Job.fetch(job_id, connection=rq_connection, serializer=JSONSerializer)
         if job.get_status() == "queued":
             job.cancel()
-            store.finish_run(run_id, "stopped")
-            shared.release(run_id)
-            return "cancelled"
-    return "stopping"
+            return True
+    return False
 
 
 class ActiveRuns:

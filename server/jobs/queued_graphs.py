@@ -18,19 +18,16 @@ code. ``bpl:graph-work`` counts, per worker name, the jobs each has computed.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import logging
 import os
 from dataclasses import dataclass
 
 from rq import Queue
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from ..limits import LimitError
-from .queued import connect_rq
+from .queued import cancel_if_queued, connect_rq
 from .shared import PREFIX, connect
 
 log = logging.getLogger(__name__)
@@ -120,10 +117,7 @@ class QueuedGraphs:
             pipe.set(cancel_key(token), "1", ex=ANSWER_SECONDS)
             pipe.delete(answers_key(token))
             pipe.execute()
-        with contextlib.suppress(NoSuchJobError, InvalidJobOperation):
-            job = Job.fetch(token, connection=self.queue.connection, serializer=JSONSerializer)
-            if job.get_status() == "queued":
-                job.cancel()
+        cancel_if_queued(token, self.queue.connection)
 
 
 # -- the worker's side ------------------------------------------------------------------------

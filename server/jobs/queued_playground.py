@@ -30,8 +30,6 @@ import uuid
 
 import numpy as np
 from rq import Queue
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from engine.playground import Playground, PlaygroundConfig
@@ -60,7 +58,7 @@ from .playground_turns import (
     turn_key,
     unpacked_answer,
 )
-from .queued import connect_rq
+from .queued import cancel_if_queued, connect_rq
 from .shared import connect
 
 log = logging.getLogger(__name__)
@@ -258,7 +256,7 @@ class QueuedPlaygrounds:
                 answer = {"error": f"the workers computing this exercise stopped "
                                    f"{DEATHS_IN_A_ROW} turns in a row", "limit": None}
             elif answer is None:
-                self._cancel(token)
+                cancel_if_queued(token, self.queue.connection)
                 answer = {"error": f"no worker took this exercise's turn within {self.wait:g} s "
                                    "(PLAYGROUND_TURN_WAIT_SECONDS): are `backprop-live worker` "
                                    "processes running, and one of them not training?",
@@ -310,14 +308,6 @@ class QueuedPlaygrounds:
                 last = raw.lpop(turn_key(token))  # it may have answered just now
                 return unpacked_answer(last) if last is not None else "died"
         return None
-
-    def _cancel(self, token: str) -> None:
-        try:
-            job = Job.fetch(token, connection=self.queue.connection, serializer=JSONSerializer)
-            if job.get_status() == "queued":
-                job.cancel()
-        except (NoSuchJobError, InvalidJobOperation):
-            pass
 
     def _stop(self, workspace: str, loop: str) -> None:
         """The exercise stops playing, if ``loop`` still plays it."""
